@@ -1,0 +1,95 @@
+/*
+ * buf.c - byte buffers with a hard maximum.  Every stage that collects
+ * untrusted bytes does it through here, so no stage can grow without
+ * bound: growth past max fails with DATA before any allocation.
+ */
+#include "autoconf.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+struct buf *
+buf_new(size_t max, struct ti_err *err)
+{
+	struct buf *b = NULL;
+
+	b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		return NULL;
+	}
+	/* One byte is always kept for the terminating NUL. */
+	b->max = max < SIZE_MAX ? max : SIZE_MAX - 1;
+	return b;
+}
+
+void
+buf_free(struct buf **bp)
+{
+	if (bp == NULL || *bp == NULL)
+		return;
+	free((*bp)->data);
+	free(*bp);
+	*bp = NULL;
+}
+
+int
+buf_reserve(struct buf *b, size_t n, struct ti_err *err)
+{
+	unsigned char *p = NULL;
+	size_t want;
+	size_t cap;
+
+	if (n > b->max || b->len > b->max - n)
+		return ti_err_set(err, TI_KIND_DATA, "more than %zu bytes",
+		    b->max);
+	want = b->len + n + 1;	/* room for the terminating NUL */
+	if (want <= b->cap) {
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	cap = b->cap < 4096 ? 4096 : b->cap;
+	while (cap < want)
+		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+	if (cap > b->max + 1)
+		cap = b->max + 1;
+	if (cap < want)
+		cap = want;
+	p = realloc(b->data, cap);
+	if (p == NULL)
+		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
+	b->data = p;
+	b->cap = cap;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t n, struct ti_err *err)
+{
+	int rc;
+
+	rc = buf_reserve(b, n, err);
+	if (rc != 0)
+		return rc;
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+struct ti_bytes
+buf_bytes(const struct buf *b)
+{
+	struct ti_bytes v = { NULL, 0 };
+
+	if (b != NULL) {
+		v.data = b->data;
+		v.len = b->len;
+	}
+	return v;
+}

@@ -1,0 +1,34 @@
+/*
+ * inflate.h - stage 3: turn a report part's bytes (gzip, possibly
+ * multi-member; a single-entry zip; or plain JSON) into the JSON text.
+ */
+#ifndef TI_INFLATE_H
+#define TI_INFLATE_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "ti_limits.h"
+#include "status.h"
+
+enum inflate_format {
+	INFLATE_PLAIN = 0,	/* not compressed: returned as is */
+	INFLATE_GZIP,
+	INFLATE_ZIP,
+};
+
+/* What the first bytes say: gzip magic, zip local header, or plain. */
+enum inflate_format inflate_sniff(const struct ti_bytes *in);
+
+/*
+ * Decompress in (format chosen by inflate_sniff) into a new buffer that
+ * never grows past max_out bytes.  Streams; never allocates max_out up
+ * front.  Truncated, corrupt or trailing-garbage input is DATA; so is
+ * output beyond max_out ("decompressed report exceeds N bytes").  Memory
+ * exhaustion is TEMP.  Returns 0 and *out_r (owned), or -1.
+ */
+int inflate_report(const struct ti_bytes *in, size_t max_out,
+    struct buf **out_r, enum inflate_format *format_r, struct ti_err *err)
+    TI_MUST_CHECK;
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * job.c - drives one message through the stages and decides its fate.
+ *
+ * The input is hostile; each stage bounds what it accepts.  A DATA error
+ * from any stage, or from the database refusing a value, makes the
+ * message "rejected": it is kept whole in tlsrpt.rejected_message with a
+ * one-line reason.  Anything else (TEMP, CONFIG, INTERNAL) writes nothing
+ * and is returned, so the caller can have the message tried again.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "authres.h"
+#include "inflate.h"
+#include "job.h"
+#include "mime.h"
+#include "report.h"
+
+struct job {
+	struct buf *input;		/* the message as received */
+	bool truncated;
+	bool bare;			/* a report file, not a message */
+	struct mime_info info;
+	struct buf *part;		/* the report part, transfer-decoded */
+	struct buf *json;		/* the report text */
+	struct report *report;
+	struct authres_dkim dkim;
+	char *contact_domain;
+	int submitter_match;		/* 1, 0, -1 unknown */
+	enum job_outcome outcome;
+	char reason[TI_ERR_MSG_BYTES + 64];
+};
+
+struct job *
+job_new(struct ti_err *err)
+{
+	struct job *job = NULL;
+
+	job = calloc(1, sizeof(*job));
+	if (job == NULL) {
+		ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		return NULL;
+	}
+	job->submitter_match = -1;
+	return job;
+}
+
+void
+job_free(struct job **jp)
+{
+	struct job *job = NULL;
+
+	if (jp == NULL || *jp == NULL)
+		return;
+	job = *jp;
+	free(job->contact_domain);
+	authres_dkim_clear(&job->dkim);
+	report_free(&job->report);
+	buf_free(&job->json);
+	buf_free(&job->part);
+	mime_info_clear(&job->info);
+	buf_free(&job->input);
+	free(job);
+	*jp = NULL;
+}
+
+void
+job_set_input(struct job *job, struct buf **input, bool truncated)
+{
+	buf_free(&job->input);
+	job->input = *input;
+	*input = NULL;
+	job->truncated = truncated;
+}
+
+/* A bare report file rather than a message: JSON, gzip or zip bytes. */
+static bool
+job_is_bare(const struct ti_bytes *in)
+{
+	size_t i = 0;
+
+	if (in->len >= 3 && memcmp(in->data, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < in->len && (in->data[i] == ' ' || in->data[i] == '\t' ||
+	    in->data[i] == '\r' || in->data[i] == '\n'))
+		i++;
+	if (i < in->len && in->data[i] == '{')
+		return true;
+	return inflate_sniff(in) != INFLATE_PLAIN;
+}
+
+/* Stages 2-4.  -1 with DATA means a bad message; other kinds are ours. */
+static int
+job_parse(struct job *job, const struct config *cfg, struct ti_err *err)
+{
+	struct ti_bytes in = buf_bytes(job->input);
+	struct ti_bytes part;
+	struct ti_bytes json;
+	enum inflate_format fmt;
+
+	if (job->truncated)
+		return ti_err_set(err, TI_KIND_DATA,
+		    "message larger than %zu bytes", cfg->lim.message_bytes);
+	if (in.len == 0)
+		return ti_err_set(err, TI_KIND_DATA, "empty message");
+	job->bare = job_is_bare(&in);
+	if (job->bare) {
+		part = in;
+	} else {
+		if (mime_extract(&in, &cfg->lim, &job->info, &job->part,
+		    err) != 0)
+			return -1;
+		part = buf_bytes(job->part);
+	}
+	if (inflate_report(&part, cfg->lim.inflated_bytes, &job->json, &fmt,
+	    err) != 0)
+		return -1;
+	json = buf_bytes(job->json);
+	job->report = report_parse(&json, &cfg->lim, err);
+	if (job->report == NULL)
+		return -1;
+	return 0;
+}
+
+/* Who sent it: the DKIM verdict and whether the submitter lines up. */
+static int
+job_sender(struct job *job, const struct config *cfg, struct ti_err *err)
+{
+	const char *reporting = NULL;
+
+	if (job->report != NULL && job->report->contact_info != NULL)
+		job->contact_domain =
+		    authres_contact_domain(job->report->contact_info);
+	reporting = job->info.report_submitter != NULL ?
+	    job->info.report_submitter : job->contact_domain;
+	if (job->info.report_submitter != NULL && job->contact_domain != NULL)
+		job->submitter_match = authres_domain_covers(
+		    job->info.report_submitter, job->contact_domain) &&
+		    authres_domain_covers(job->contact_domain,
+		    job->info.report_submitter);
+	if (job->bare)
+		return 0;
+	return authres_dkim(job->info.authres, job->info.n_authres,
+	    cfg->authserv_id, reporting, &job->dkim, err);
+}
+
+static bool
+job_dkim_ok(const struct job *job)
+{
+	const char *reporting = job->info.report_submitter != NULL ?
+	    job->info.report_submitter : job->contact_domain;
+
+	return job->dkim.result != NULL &&
+	    strcasecmp(job->dkim.result, "pass") == 0 &&
+	    job->dkim.domain != NULL && reporting != NULL &&
+	    authres_domain_covers(job->dkim.domain, reporting);
+}
+
+static void
+job_meta(const struct job *job, struct db_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->source = job->bare ? "file" : "mail";
+	m->message_id = job->info.message_id;
+	m->from = job->info.from;
+	m->subject = job->info.subject;
+	m->has_date = job->info.has_date_usec;
+	m->date_usec = job->info.date_usec;
+	m->report_domain = job->info.report_domain;
+	m->report_submitter = job->info.report_submitter;
+	m->dkim_result = job->dkim.result;
+	m->dkim_domain = job->dkim.domain;
+	m->dkim_authserv_id = job->dkim.authserv_id;
+	m->submitter_match = job->submitter_match;
+	m->headers = job->info.headers;
+}
+
+static int
+job_reject(struct job *job, struct db *db, struct ti_err *err)
+{
+	struct ti_bytes raw = buf_bytes(job->input);
+	struct db_meta meta;
+	enum db_outcome got;
+
+	job_meta(job, &meta);
+	if (db_store_rejected(db, &raw, job->truncated, raw.len, job->reason,
+	    &meta, &got, err) != 0)
+		return -1;
+	job->outcome = JOB_REJECTED;
+	return 0;
+}
+
+int
+job_run(struct job *job, struct db *db, const struct config *cfg,
+    struct ti_err *err)
+{
+	struct ti_err perr;
+	struct ti_bytes json;
+	struct db_meta meta;
+	enum db_outcome got;
+	int rc;
+
+	ti_err_clear(&perr);
+	job->outcome = JOB_NONE;
+	job->reason[0] = '\0';
+	rc = job_parse(job, cfg, &perr);
+	if (rc != 0 && perr.kind != TI_KIND_DATA) {
+		*err = perr;
+		return -1;
+	}
+	if (job_sender(job, cfg, err) != 0)
+		return -1;
+	if (rc != 0) {
+		memcpy(job->reason, perr.msg, sizeof(perr.msg));
+	} else if (cfg->require_dkim && !job_dkim_ok(job)) {
+		(void)snprintf(job->reason, sizeof(job->reason),
+		    "no passing DKIM signature from the reporting domain "
+		    "(dkim=%s, header.d=%s)",
+		    job->dkim.result != NULL ? job->dkim.result : "none",
+		    job->dkim.domain != NULL ? job->dkim.domain : "none");
+		rc = -1;
+	}
+	if (db == NULL) {
+		job->outcome = rc == 0 ? JOB_VALID : JOB_INVALID;
+		return 0;
+	}
+	if (rc != 0)
+		return job_reject(job, db, err);
+
+	job_meta(job, &meta);
+	json = buf_bytes(job->json);
+	if (db_store_report(db, job->report, &json, &meta, &got, &perr) != 0) {
+		if (perr.kind != TI_KIND_DATA) {
+			*err = perr;
+			return -1;
+		}
+		(void)snprintf(job->reason, sizeof(job->reason),
+		    "database refused the report: %s", perr.msg);
+		return job_reject(job, db, err);
+	}
+	job->outcome = got == DB_STORED ? JOB_STORED : JOB_DUPLICATE;
+	return 0;
+}
+
+enum job_outcome
+job_outcome(const struct job *job)
+{
+	return job->outcome;
+}
+
+const char *
+job_reason(const struct job *job)
+{
+	return job->reason;
+}
+
+const char *
+job_organization(const struct job *job)
+{
+	return job->report != NULL ? job->report->organization_name : NULL;
+}
+
+const char *
+job_report_id(const struct job *job)
+{
+	return job->report != NULL ? job->report->report_id : NULL;
+}
+
+size_t
+job_policy_count(const struct job *job)
+{
+	return job->report != NULL ? job->report->n_policies : 0;
+}
+
+int
+job_report_json(const struct job *job, struct buf *out, struct ti_err *err)
+{
+	if (job->report == NULL)
+		return ti_err_set(err, TI_KIND_INTERNAL, "no report");
+	return report_to_json(job->report, out, err);
+}

@@ -1,0 +1,62 @@
+/*
+ * job.h - one message through the pipeline: find the report, inflate
+ * it, validate it, then store it or keep the message as rejected.
+ * struct job owns every resource for that message.
+ */
+#ifndef TI_JOB_H
+#define TI_JOB_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "status.h"
+
+struct job;
+
+enum job_outcome {
+	JOB_NONE = 0,
+	JOB_STORED,		/* rows written */
+	JOB_DUPLICATE,		/* already stored: nothing written */
+	JOB_REJECTED,		/* not a usable report: kept in rejected_message */
+	JOB_VALID,		/* dry run: a valid report */
+	JOB_INVALID,		/* dry run: not a usable report */
+};
+
+/* Returns owned, or NULL with TEMP. */
+struct job *job_new(struct ti_err *err);
+
+/* NULL-safe; releases everything in reverse order, sets *jp to NULL. */
+void job_free(struct job **jp);
+
+/*
+ * Hand the job its input (the job takes ownership of *input, and sets
+ * it to NULL).  truncated: the message was longer than the size limit.
+ */
+void job_set_input(struct job *job, struct buf **input, bool truncated);
+
+/*
+ * Run the pipeline.  db NULL means a dry run: nothing is written.
+ * Returns 0 with the outcome (job_outcome, job_reason), or -1 with TEMP,
+ * CONFIG or INTERNAL in err: then nothing was written and the message
+ * must be tried again later.
+ */
+int job_run(struct job *job, struct db *db, const struct config *cfg,
+    struct ti_err *err) TI_MUST_CHECK;
+
+enum job_outcome job_outcome(const struct job *job);
+
+/* Why the report was rejected or invalid ("" otherwise); borrowed. */
+const char *job_reason(const struct job *job);
+
+/* Borrowed, NULL before a successful parse. */
+const char *job_organization(const struct job *job);
+const char *job_report_id(const struct job *job);
+size_t job_policy_count(const struct job *job);
+
+/* The normalized report as one JSON line into out (for --json). */
+int job_report_json(const struct job *job, struct buf *out,
+    struct ti_err *err) TI_MUST_CHECK;
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * log.h - the only place that writes to syslog or stderr.
+ */
+#ifndef TI_LOG_H
+#define TI_LOG_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+enum log_level {
+	LOG_LEVEL_ERR = 0,	/* an operator must act */
+	LOG_LEVEL_WARNING,	/* a message was quarantined */
+	LOG_LEVEL_INFO,		/* one line per message */
+	LOG_LEVEL_DEBUG,	/* -v */
+};
+
+/*
+ * ident: program name.  use_syslog: log to syslog (LOG_MAIL, LOG_PID)
+ * instead of stderr.  max_level: lines above it are dropped.
+ */
+void log_init(const char *ident, int use_syslog, enum log_level max_level);
+
+/* Context added to every line: queue id and current source (borrowed;
+ * pass NULL to clear).  Both are sanitized when logged. */
+void log_set_queue_id(const char *queue_id);
+void log_set_source(const char *source);
+
+/* True when lines of this level would be written. */
+int log_enabled(enum log_level level);
+
+/* Log functions preserve errno. */
+void log_err(const char *fmt, ...) TI_PRINTF(1, 2);
+void log_warning(const char *fmt, ...) TI_PRINTF(1, 2);
+void log_info(const char *fmt, ...) TI_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) TI_PRINTF(1, 2);
+
+/*
+ * Copy untrusted text into out (size bytes, at least 8) with control
+ * characters, backslash and non-UTF-8 bytes escaped as \xHH and the
+ * result cut to at most 256 bytes of input, marked with "..." when cut.
+ * Returns out.  NULL becomes "-".
+ */
+const char *log_sanitize(const char *in, char *out, size_t size);
+
+#define LOG_SANITIZED_BYTES 1100
+
+#endif

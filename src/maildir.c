@@ -1,0 +1,336 @@
+/*
+ * maildir.c - batch sweeps.  File names come from the directory, which
+ * whoever delivers mail controls: they are only ever used relative to
+ * directory descriptors, never joined into paths, and names that begin
+ * with a dot are skipped.
+ *
+ * Safety: a message file is moved (or unlinked) only after the statement
+ * that stored it has committed, so a crash can at worst make us read a
+ * message again, and the unique report key turns that into a duplicate.
+ * Overlapping sweeps are kept apart by flock(2) on the Maildir itself.
+ */
+#include "autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "log.h"
+#include "maildir.h"
+#include "mbox.h"
+
+struct entry {
+	char *name;
+	int sub;		/* 0: new, 1: cur */
+};
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a;
+	const struct entry *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Append the names in directory fd to *list (dot files skipped). */
+static int
+list_dir(int fd, int sub, struct entry **list, size_t *n, size_t *cap,
+    struct ti_err *err)
+{
+	DIR *d = NULL;
+	struct dirent *de = NULL;
+	struct entry *grown = NULL;
+	int dfd;
+	int rc = -1;
+
+	dfd = dup(fd);
+	if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd >= 0)
+			(void)close(dfd);
+		return ti_err_set(err, TI_KIND_IO, "cannot read directory: %s",
+		    strerror(errno));
+	}
+	rewinddir(d);
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*n == *cap) {
+			*cap = *cap == 0 ? 256 : *cap * 2;
+			grown = realloc(*list, *cap * sizeof(**list));
+			if (grown == NULL) {
+				ti_err_set(err, TI_KIND_TEMP, "out of memory");
+				goto out;
+			}
+			*list = grown;
+		}
+		(*list)[*n].name = strdup(de->d_name);
+		if ((*list)[*n].name == NULL) {
+			ti_err_set(err, TI_KIND_TEMP, "out of memory");
+			goto out;
+		}
+		(*list)[*n].sub = sub;
+		(*n)++;
+	}
+	if (errno != 0) {
+		ti_err_set(err, TI_KIND_IO, "cannot read directory: %s",
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}
+
+/* Open (creating it if needed) the cur/ of Maildir++ folder name. */
+static int
+folder_open(int dirfd, const char *name, struct ti_err *err)
+{
+	static const char *subs[] = { "cur", "new", "tmp" };
+	int ffd = -1;
+	int cfd = -1;
+	int mfd;
+	size_t i;
+
+	if (mkdirat(dirfd, name, 0700) != 0 && errno != EEXIST)
+		goto fail;
+	ffd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ffd < 0)
+		goto fail;
+	for (i = 0; i < 3; i++) {
+		if (mkdirat(ffd, subs[i], 0700) != 0 && errno != EEXIST)
+			goto fail;
+	}
+	mfd = openat(ffd, "maildirfolder", O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (mfd >= 0)
+		(void)close(mfd);
+	cfd = openat(ffd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfd < 0)
+		goto fail;
+	(void)close(ffd);
+	return cfd;
+fail:
+	ti_err_set(err, TI_KIND_IO, "cannot create folder %s: %s", name,
+	    strerror(errno));
+	if (ffd >= 0)
+		(void)close(ffd);
+	return -1;
+}
+
+/* Move a handled message into a folder's cur/, as "name:2," when it came
+ * from new/. */
+static int
+move_to(int from, const struct entry *e, int to, struct ti_err *err)
+{
+	char target[NAME_MAX + 8];
+	const char *name = e->name;
+
+	if (e->sub == 0 && strstr(e->name, ":2,") == NULL) {
+		if (ti_snprintf(target, sizeof(target), "%s:2,", e->name) != 0)
+			return ti_err_set(err, TI_KIND_IO, "name too long");
+		name = target;
+	}
+	if (renameat(from, e->name, to, name) != 0)
+		return ti_err_set(err, TI_KIND_IO, "cannot move: %s",
+		    strerror(errno));
+	return 0;
+}
+
+static bool
+folder_name_ok(const char *s)
+{
+	return s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0 && strlen(s) < NAME_MAX - 1;
+}
+
+void
+maildir_sweep(struct run *run, const char *dir, const char *done_folder,
+    bool delete_done)
+{
+	struct entry *list = NULL;
+	struct buf *input = NULL;
+	struct ti_err err;
+	char folder[NAME_MAX + 1];
+	char label[LOG_SANITIZED_BYTES];
+	size_t n = 0, cap = 0, i;
+	int dirfd = -1, sub[2] = { -1, -1 };
+	int done_fd = -1, rej_fd = -1, fd;
+	bool truncated;
+	enum run_result res;
+
+	ti_err_clear(&err);
+	if (done_folder == NULL)
+		done_folder = "Processed";
+	if (!folder_name_ok(done_folder)) {
+		ti_err_set(&err, TI_KIND_USAGE, "bad folder name '%s'",
+		    done_folder);
+		goto fail;
+	}
+	if (ti_snprintf(folder, sizeof(folder), "%s%s",
+	    done_folder[0] == '.' ? "" : ".", done_folder) != 0) {
+		ti_err_set(&err, TI_KIND_USAGE, "folder name too long");
+		goto fail;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		ti_err_set(&err, TI_KIND_IO, "cannot open Maildir %s: %s",
+		    log_sanitize(dir, label, sizeof(label)), strerror(errno));
+		goto fail;
+	}
+	if (flock(dirfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			log_info("maildir %s: another sweep is running; "
+			    "nothing done", log_sanitize(dir, label,
+			    sizeof(label)));
+			goto out;
+		}
+		ti_err_set(&err, TI_KIND_IO, "cannot lock Maildir: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	sub[0] = openat(dirfd, "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sub[1] = openat(dirfd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sub[0] < 0 || sub[1] < 0) {
+		ti_err_set(&err, TI_KIND_IO, "%s is not a Maildir (no new/ "
+		    "or cur/)", log_sanitize(dir, label, sizeof(label)));
+		goto fail;
+	}
+	if (list_dir(sub[0], 0, &list, &n, &cap, &err) != 0 ||
+	    list_dir(sub[1], 1, &list, &n, &cap, &err) != 0)
+		goto fail;
+	if (n > 1)
+		qsort(list, n, sizeof(*list), entry_cmp);
+	run->n_total = n;
+	if (n > 0 && !run->dry_run) {
+		if (!delete_done &&
+		    (done_fd = folder_open(dirfd, folder, &err)) < 0)
+			goto fail;
+		if ((rej_fd = folder_open(dirfd, ".Rejected", &err)) < 0)
+			goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		log_set_source(list[i].name);
+		(void)alarm(run->cfg.lim.timeout_seconds);
+		fd = openat(sub[list[i].sub], list[i].name,
+		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT) {
+			/* Taken away since we listed it (a mail reader). */
+			run->n_total--;
+			continue;
+		}
+		if (fd < 0) {
+			ti_err_set(&err, TI_KIND_IO, "cannot open: %s",
+			    strerror(errno));
+			run->n_failed++;
+			run_progress_clear(run);
+			log_err("%s", err.msg);
+			run_exit(run, EX_IOERR);
+			continue;
+		}
+		if (input_read_fd(fd, run->cfg.lim.message_bytes, TI_KIND_IO,
+		    &input, &truncated, &err) != 0) {
+			(void)close(fd);
+			run->n_failed++;
+			run_progress_clear(run);
+			log_err("%s", err.msg);
+			run_exit(run, ti_kind_exit(err.kind, 0));
+			continue;
+		}
+		(void)close(fd);
+		res = run_message(run, &input, truncated);
+		if (res == RUN_RETRY)
+			break;
+		if (!run->dry_run) {
+			if (res == RUN_HANDLED && delete_done) {
+				if (unlinkat(sub[list[i].sub], list[i].name,
+				    0) != 0) {
+					ti_err_set(&err, TI_KIND_IO,
+					    "cannot delete: %s",
+					    strerror(errno));
+					log_err("%s", err.msg);
+					run_exit(run, EX_IOERR);
+				}
+			} else if (move_to(sub[list[i].sub], &list[i],
+			    res == RUN_HANDLED ? done_fd : rej_fd, &err) != 0) {
+				log_err("%s", err.msg);
+				run_exit(run, EX_IOERR);
+			}
+		}
+		run_progress(run);
+	}
+	(void)alarm(0);
+	log_set_source(NULL);
+	(void)snprintf(label, sizeof(label), "maildir %s", dir);
+	run_summary(run, label);
+	goto out;
+fail:
+	run_fail(run, &err);
+out:
+	for (i = 0; i < n; i++)
+		free(list[i].name);
+	free(list);
+	if (done_fd >= 0)
+		(void)close(done_fd);
+	if (rej_fd >= 0)
+		(void)close(rej_fd);
+	for (i = 0; i < 2; i++) {
+		if (sub[i] >= 0)
+			(void)close(sub[i]);
+	}
+	if (dirfd >= 0)
+		(void)close(dirfd);	/* releases the lock */
+}
+
+void
+maildir_import_mbox(struct run *run, const char *path)
+{
+	struct mbox *mb = NULL;
+	struct buf *msg = NULL;
+	struct ti_err err;
+	char label[LOG_SANITIZED_BYTES];
+	char where[32];
+	bool truncated;
+	size_t k = 0;
+	int rc;
+
+	mb = mbox_open(path, &err);
+	if (mb == NULL) {
+		ti_err_prefix(&err, "%s", log_sanitize(path, label,
+		    sizeof(label)));
+		run_fail(run, &err);
+		return;
+	}
+	run->n_total = mbox_count(mb);
+	for (;;) {
+		(void)alarm(run->cfg.lim.timeout_seconds);
+		rc = mbox_next(mb, run->cfg.lim.message_bytes, &msg,
+		    &truncated, &err);
+		if (rc < 0) {
+			run_fail(run, &err);
+			break;
+		}
+		if (rc == 0)
+			break;
+		k++;
+		(void)snprintf(where, sizeof(where), "message %zu", k);
+		log_set_source(where);
+		if (run_message(run, &msg, truncated) == RUN_RETRY)
+			break;
+		run_progress(run);
+	}
+	(void)alarm(0);
+	log_set_source(NULL);
+	(void)snprintf(label, sizeof(label), "mbox %s", path);
+	run_summary(run, label);
+	mbox_close(&mb);
+}

@@ -1,0 +1,904 @@
+/*
+ * report.c - stage 4: a TLS-RPT report (RFC 8460 section 4) from JSON
+ * text (jansson) to a plain struct report.
+ *
+ * Trust: the JSON is hostile.  Before jansson sees it, a lexical pre-scan
+ * refuses nesting deeper than lim->json_depth, so hostile depth never
+ * reaches the parser.  jansson then parses with an explicit length and
+ * JSON_REJECT_DUPLICATES; it also refuses invalid UTF-8, \u0000 and
+ * integers beyond int64_t.  The tree is checked strictly where a report
+ * would be unusable (required members, types, counts >= 0, dates,
+ * lim->policies, lim->failure_details over the whole report,
+ * lim->policy_strings per array, lim->string_bytes per string,
+ * TI_DOMAIN_BYTES for policy-domain) and leniently where real senders
+ * differ from the RFC: draft member names (mx-host-pattern,
+ * additional-info-uri, failure-error-code), a lone mx-host string,
+ * zone-less date-times, null optional members, unknown members and
+ * values, and detail counts that do not add up.  Every DATA error is
+ * one line, "<JSON path>: <problem>", with no input text in the path.
+ *
+ * Every string and array of a report lives in one arena (a few large
+ * blocks), so a report costs a handful of allocations and report_free()
+ * releases it in one sweep.  The jansson tree is released before
+ * report_parse() returns: nothing in struct report borrows from it.
+ */
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "date.h"
+#include "report.h"
+
+#define RP_PATH_BYTES 128		/* longest JSON path we name */
+#define RP_PROBLEM_BYTES 128
+#define RP_ARENA_MIN ((size_t)1024)
+#define RP_ARENA_MAX ((size_t)1024 * 1024)	/* largest shared block */
+#define RP_ALIGN (_Alignof(max_align_t))
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used;
+	size_t cap;
+};
+
+/* Blocks carry their header in front of the data, aligned. */
+#define RP_BLOCK_HDR ((sizeof(struct arena_block) + RP_ALIGN - 1) / \
+	RP_ALIGN * RP_ALIGN)
+
+struct arena {
+	struct arena_block *head;	/* the block being filled */
+	size_t next_cap;		/* size of the next shared block */
+};
+
+/* What report_parse() hands out; report_free() gets it back. */
+struct report_impl {
+	struct report pub;		/* first: a struct report * is ours */
+	struct arena arena;
+};
+
+/* State of one parse. */
+struct rp_ctx {
+	const struct ti_limits *lim;
+	struct arena *arena;
+	struct ti_err *err;
+	size_t n_details;		/* failure details so far */
+};
+
+/* The arena. */
+
+static void
+arena_free(struct arena *a)
+{
+	struct arena_block *b = NULL;
+
+	while (a->head != NULL) {
+		b = a->head;
+		a->head = b->next;
+		free(b);
+	}
+}
+
+/* n bytes aligned to align (a power of two), or NULL: out of memory. */
+static void *
+arena_alloc(struct arena *a, size_t n, size_t align)
+{
+	struct arena_block *b = a->head;
+	size_t off, cap;
+
+	if (b != NULL) {
+		off = (b->used + align - 1) & ~(align - 1);
+		if (off <= b->cap && b->cap - off >= n) {
+			b->used = off + n;
+			return (unsigned char *)b + RP_BLOCK_HDR + off;
+		}
+	}
+	cap = a->next_cap;
+	if (cap < n)
+		cap = n;	/* a large request gets a block of its own */
+	else if (a->next_cap < RP_ARENA_MAX / 2)
+		a->next_cap *= 2;
+	else
+		a->next_cap = RP_ARENA_MAX;
+	if (cap > SIZE_MAX - RP_BLOCK_HDR)
+		return NULL;
+	b = malloc(RP_BLOCK_HDR + cap);
+	if (b == NULL)
+		return NULL;
+	b->cap = cap;
+	b->used = n;
+	b->next = a->head;
+	a->head = b;
+	return (unsigned char *)b + RP_BLOCK_HDR;
+}
+
+/* A zeroed array of n elements of size bytes, or NULL. */
+static void *
+arena_array(struct arena *a, size_t n, size_t size, size_t align)
+{
+	void *p = NULL;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	p = arena_alloc(a, n * size, align);
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
+/* Errors. */
+
+/* "<path>[.<key>]: <problem>" as DATA.  Returns -1. */
+static int
+rp_fail(struct rp_ctx *c, const char *path, const char *key,
+    const char *fmt, ...) TI_PRINTF(4, 5);
+
+static int
+rp_fail(struct rp_ctx *c, const char *path, const char *key,
+    const char *fmt, ...)
+{
+	char problem[RP_PROBLEM_BYTES];
+	va_list ap;
+
+	va_start(ap, fmt);
+	/* Cutting the message is acceptable: it is for people. */
+	(void)vsnprintf(problem, sizeof(problem), fmt, ap);
+	va_end(ap);
+	return ti_err_set(c->err, TI_KIND_DATA, "%s%s%s: %s", path,
+	    key != NULL && path[0] != '\0' ? "." : "",
+	    key != NULL ? key : "", problem);
+}
+
+static int
+rp_nomem(struct rp_ctx *c)
+{
+	return ti_err_set(c->err, TI_KIND_TEMP, "out of memory");
+}
+
+/* Build a path; paths hold only our own names and numbers. */
+static int
+rp_path(struct rp_ctx *c, char *out, const char *fmt, ...) TI_PRINTF(3, 4);
+
+static int
+rp_path(struct rp_ctx *c, char *out, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vsnprintf(out, RP_PATH_BYTES, fmt, ap);
+	va_end(ap);
+	if (ret < 0 || ret >= RP_PATH_BYTES)
+		return ti_err_set(c->err, TI_KIND_INTERNAL,
+		    "JSON path too long");
+	return 0;
+}
+
+/* Members. */
+
+/* Copy a checked jansson string into the arena. */
+static int
+rp_copy(struct rp_ctx *c, const json_t *v, char **out)
+{
+	size_t n = json_string_length(v);
+	char *s = NULL;
+
+	s = arena_alloc(c->arena, n + 1, 1);
+	if (s == NULL)
+		return rp_nomem(c);
+	memcpy(s, json_string_value(v), n);
+	s[n] = '\0';
+	*out = s;
+	return 0;
+}
+
+/* A string value at path (its own name already in path). */
+static int
+rp_string_value(struct rp_ctx *c, const json_t *v, const char *path,
+    const char *key, size_t max, char **out)
+{
+	if (!json_is_string(v))
+		return rp_fail(c, path, key, "must be a string");
+	if (json_string_length(v) > max)
+		return rp_fail(c, path, key, "longer than %zu bytes", max);
+	return rp_copy(c, v, out);
+}
+
+/* A required string member; nonempty: "" is refused too. */
+static int
+rp_required(struct rp_ctx *c, const json_t *obj, const char *path,
+    const char *key, size_t max, bool nonempty, char **out)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return rp_fail(c, path, key, "missing");
+	if (nonempty && json_is_string(v) && json_string_length(v) == 0)
+		return rp_fail(c, path, key, "must not be empty");
+	return rp_string_value(c, v, path, key, max, out);
+}
+
+/* An optional string member: absent or null gives NULL. */
+static int
+rp_optional(struct rp_ctx *c, const json_t *obj, const char *path,
+    const char *key, char **out)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	return rp_string_value(c, v, path, key, c->lim->string_bytes, out);
+}
+
+/* The RFC name, else the draft name; both are checked when present. */
+static int
+rp_optional_alt(struct rp_ctx *c, const json_t *obj, const char *path,
+    const char *key, const char *draft, char **out)
+{
+	char *a = NULL;
+	char *b = NULL;
+
+	if (rp_optional(c, obj, path, key, &a) != 0 ||
+	    rp_optional(c, obj, path, draft, &b) != 0)
+		return -1;
+	*out = a != NULL ? a : b;
+	return 0;
+}
+
+/* A required count: a JSON integer >= 0 (jansson: up to INT64_MAX). */
+static int
+rp_count(struct rp_ctx *c, const json_t *obj, const char *path,
+    const char *key, int64_t *out)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return rp_fail(c, path, key, "missing");
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return rp_fail(c, path, key,
+		    "must be a non-negative integer");
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+/*
+ * policy-string or mx-host: an array of strings, a lone string (one
+ * element), or absent/null (*has_r false).
+ */
+static int
+rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
+    const char *key, bool *has_r, size_t *n_r, char ***v_r)
+{
+	const json_t *v = json_object_get(obj, key);
+	char epath[RP_PATH_BYTES];
+	char **arr = NULL;
+	size_t i, n;
+
+	*has_r = false;
+	*n_r = 0;
+	*v_r = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		n = 1;
+	} else if (json_is_array(v)) {
+		n = json_array_size(v);
+		if (n > c->lim->policy_strings)
+			return rp_fail(c, path, key,
+			    "more than %zu elements", c->lim->policy_strings);
+	} else {
+		return rp_fail(c, path, key,
+		    "must be an array of strings");
+	}
+	if (n > 0) {
+		arr = arena_array(c->arena, n, sizeof(*arr),
+		    _Alignof(char *));
+		if (arr == NULL)
+			return rp_nomem(c);
+	}
+	if (json_is_string(v)) {
+		if (rp_string_value(c, v, path, key, c->lim->string_bytes,
+		    &arr[0]) != 0)
+			return -1;
+	} else {
+		for (i = 0; i < n; i++) {
+			if (rp_path(c, epath, "%s.%s[%zu]", path, key,
+			    i) != 0 ||
+			    rp_string_value(c, json_array_get(v, i), epath,
+			    NULL, c->lim->string_bytes, &arr[i]) != 0)
+				return -1;
+		}
+	}
+	*has_r = true;
+	*n_r = n;
+	*v_r = arr;
+	return 0;
+}
+
+/* Structure. */
+
+static int
+rp_date(struct rp_ctx *c, const json_t *range, const char *key,
+    int64_t *usec_r)
+{
+	const json_t *v = json_object_get(range, key);
+	struct ti_err derr;
+
+	if (v == NULL)
+		return rp_fail(c, "date-range", key, "missing");
+	if (!json_is_string(v))
+		return rp_fail(c, "date-range", key, "must be a string");
+	ti_err_clear(&derr);
+	if (date_parse_rfc3339(json_string_value(v), json_string_length(v),
+	    usec_r, &derr) != 0)
+		return rp_fail(c, "date-range", key, "%s", derr.msg);
+	return 0;
+}
+
+static int
+rp_detail(struct rp_ctx *c, const json_t *v, const char *path,
+    struct report_detail *d)
+{
+	if (!json_is_object(v))
+		return rp_fail(c, path, NULL, "must be an object");
+	if (rp_required(c, v, path, "result-type", c->lim->string_bytes,
+	    false, &d->result_type) != 0 ||
+	    rp_optional(c, v, path, "sending-mta-ip",
+	    &d->sending_mta_ip) != 0 ||
+	    rp_optional(c, v, path, "receiving-mx-hostname",
+	    &d->receiving_mx_hostname) != 0 ||
+	    rp_optional(c, v, path, "receiving-mx-helo",
+	    &d->receiving_mx_helo) != 0 ||
+	    rp_optional(c, v, path, "receiving-ip", &d->receiving_ip) != 0 ||
+	    rp_count(c, v, path, "failed-session-count",
+	    &d->failed_session_count) != 0 ||
+	    rp_optional_alt(c, v, path, "additional-information",
+	    "additional-info-uri", &d->additional_information) != 0 ||
+	    rp_optional_alt(c, v, path, "failure-reason-code",
+	    "failure-error-code", &d->failure_reason_code) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+rp_policy_member(struct rp_ctx *c, const json_t *pol, const char *path,
+    struct report_policy *p)
+{
+	size_t dmax = c->lim->string_bytes;
+	bool has_pat = false;
+	size_t n_pat = 0;
+	char **pat = NULL;
+
+	if (dmax > TI_DOMAIN_BYTES)
+		dmax = TI_DOMAIN_BYTES;
+	if (rp_required(c, pol, path, "policy-type", c->lim->string_bytes,
+	    false, &p->policy_type) != 0 ||
+	    rp_required(c, pol, path, "policy-domain", dmax, false,
+	    &p->policy_domain) != 0 ||
+	    rp_strings(c, pol, path, "policy-string", &p->has_policy_string,
+	    &p->n_policy_string, &p->policy_string) != 0 ||
+	    rp_strings(c, pol, path, "mx-host", &p->has_mx_host,
+	    &p->n_mx_host, &p->mx_host) != 0 ||
+	    rp_strings(c, pol, path, "mx-host-pattern", &has_pat, &n_pat,
+	    &pat) != 0)
+		return -1;
+	if (!p->has_mx_host && has_pat) {
+		p->has_mx_host = true;
+		p->n_mx_host = n_pat;
+		p->mx_host = pat;
+	}
+	return 0;
+}
+
+static int
+rp_policy(struct rp_ctx *c, const json_t *entry, size_t i,
+    struct report_policy *p)
+{
+	const json_t *pol = NULL;
+	const json_t *sum = NULL;
+	const json_t *fds = NULL;
+	char path[RP_PATH_BYTES];
+	char sub[RP_PATH_BYTES];
+	size_t j, n;
+
+	if (rp_path(c, path, "policies[%zu]", i) != 0)
+		return -1;
+	if (!json_is_object(entry))
+		return rp_fail(c, path, NULL, "must be an object");
+
+	pol = json_object_get(entry, "policy");
+	if (pol == NULL)
+		return rp_fail(c, path, "policy", "missing");
+	if (!json_is_object(pol))
+		return rp_fail(c, path, "policy", "must be an object");
+	if (rp_path(c, sub, "%s.policy", path) != 0 ||
+	    rp_policy_member(c, pol, sub, p) != 0)
+		return -1;
+
+	sum = json_object_get(entry, "summary");
+	if (sum == NULL)
+		return rp_fail(c, path, "summary", "missing");
+	if (!json_is_object(sum))
+		return rp_fail(c, path, "summary", "must be an object");
+	if (rp_path(c, sub, "%s.summary", path) != 0 ||
+	    rp_count(c, sum, sub, "total-successful-session-count",
+	    &p->total_successful_session_count) != 0 ||
+	    rp_count(c, sum, sub, "total-failure-session-count",
+	    &p->total_failure_session_count) != 0)
+		return -1;
+
+	fds = json_object_get(entry, "failure-details");
+	if (fds == NULL || json_is_null(fds))
+		return 0;
+	if (!json_is_array(fds))
+		return rp_fail(c, path, "failure-details",
+		    "must be an array");
+	n = json_array_size(fds);
+	if (n > c->lim->failure_details - c->n_details)
+		return rp_fail(c, path, "failure-details",
+		    "more than %zu failure details in the report",
+		    c->lim->failure_details);
+	c->n_details += n;
+	if (n == 0)
+		return 0;
+	p->details = arena_array(c->arena, n, sizeof(*p->details),
+	    _Alignof(struct report_detail));
+	if (p->details == NULL)
+		return rp_nomem(c);
+	p->n_details = n;
+	for (j = 0; j < n; j++) {
+		if (rp_path(c, sub, "%s.failure-details[%zu]", path, j) != 0 ||
+		    rp_detail(c, json_array_get(fds, j), sub,
+		    &p->details[j]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
+{
+	const json_t *range = NULL;
+	const json_t *pols = NULL;
+	size_t i, n;
+
+	if (!json_is_object(root))
+		return rp_fail(c, "top level", NULL, "must be an object");
+	if (rp_required(c, root, "", "organization-name",
+	    c->lim->string_bytes, true, &r->organization_name) != 0)
+		return -1;
+
+	range = json_object_get(root, "date-range");
+	if (range == NULL)
+		return rp_fail(c, "date-range", NULL, "missing");
+	if (!json_is_object(range))
+		return rp_fail(c, "date-range", NULL, "must be an object");
+	if (rp_date(c, range, "start-datetime", &r->start_usec) != 0 ||
+	    rp_date(c, range, "end-datetime", &r->end_usec) != 0)
+		return -1;
+	if (r->end_usec < r->start_usec)
+		return rp_fail(c, "date-range", NULL,
+		    "end-datetime is before start-datetime");
+
+	if (rp_optional(c, root, "", "contact-info", &r->contact_info) != 0 ||
+	    rp_required(c, root, "", "report-id", c->lim->string_bytes, true,
+	    &r->report_id) != 0)
+		return -1;
+
+	pols = json_object_get(root, "policies");
+	if (pols == NULL)
+		return rp_fail(c, "policies", NULL, "missing");
+	if (!json_is_array(pols))
+		return rp_fail(c, "policies", NULL, "must be an array");
+	n = json_array_size(pols);
+	if (n > c->lim->policies)
+		return rp_fail(c, "policies", NULL, "more than %zu policies",
+		    c->lim->policies);
+	if (n > 0) {
+		r->policies = arena_array(c->arena, n, sizeof(*r->policies),
+		    _Alignof(struct report_policy));
+		if (r->policies == NULL)
+			return rp_nomem(c);
+	}
+	r->n_policies = n;
+	for (i = 0; i < n; i++) {
+		if (rp_policy(c, json_array_get(pols, i), i,
+		    &r->policies[i]) != 0)
+			return -1;
+	}
+	r->n_details_total = c->n_details;
+	return 0;
+}
+
+/* Text. */
+
+/*
+ * Refuse nesting deeper than max before the parser sees it: count
+ * brackets outside strings, honouring backslash escapes inside them.
+ */
+static int
+rp_prescan(const unsigned char *p, size_t len, size_t max,
+    struct ti_err *err)
+{
+	size_t depth = 0;
+	size_t i;
+	bool in_string = false;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_string = false;
+			continue;
+		}
+		switch (p[i]) {
+		case '"':
+			in_string = true;
+			break;
+		case '{':
+		case '[':
+			if (++depth > max)
+				return ti_err_set(err, TI_KIND_DATA,
+				    "JSON nesting deeper than %zu", max);
+			break;
+		case '}':
+		case ']':
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* jansson's message, which may quote input, as one printable line. */
+static void
+rp_jansson_error(const json_error_t *jerr, size_t skipped_lines,
+    size_t skipped_cols, struct ti_err *err)
+{
+	char text[JSON_ERROR_TEXT_LENGTH];
+	size_t i, n;
+	long line = jerr->line;
+	long col = jerr->column;
+
+	n = strnlen(jerr->text, sizeof(text) - 1);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)jerr->text[i];
+
+		text[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
+	}
+	text[n] = '\0';
+	/* Put back what we stripped, so the position matches the input. */
+	if (line == 1 && col >= 0)
+		col += (long)skipped_cols;
+	if (line >= 1)
+		line += (long)skipped_lines;
+	ti_err_set(err, TI_KIND_DATA, "invalid JSON at line %ld column %ld: %s",
+	    line, col, text);
+}
+
+struct report *
+report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
+    struct ti_err *err)
+{
+	struct report_impl *ri = NULL;
+	struct report *r = NULL;
+	json_t *root = NULL;
+	json_error_t jerr;
+	struct rp_ctx c;
+	const unsigned char *p = NULL;
+	size_t len, lines = 0, cols = 0;
+	size_t cap;
+
+	if (json == NULL || lim == NULL || (json->data == NULL &&
+	    json->len > 0)) {
+		ti_err_set(err, TI_KIND_INTERNAL, "report_parse: no input");
+		goto out;
+	}
+	/* jansson refuses a NULL buffer even when it is empty. */
+	p = json->data != NULL ? json->data : (const unsigned char *)"";
+	len = json->len;
+	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+		p += 3;
+		len -= 3;
+		cols = 1;	/* jansson counts characters */
+	}
+	while (len > 0 && (*p == ' ' || *p == '\t' || *p == '\r' ||
+	    *p == '\n')) {
+		if (*p == '\n') {
+			lines++;
+			cols = 0;
+		} else {
+			cols++;
+		}
+		p++;
+		len--;
+	}
+	if (rp_prescan(p, len, lim->json_depth, err) != 0)
+		goto out;
+	root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (root == NULL) {
+		if (json_error_code(&jerr) == json_error_out_of_memory)
+			ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		else
+			rp_jansson_error(&jerr, lines, cols, err);
+		goto out;
+	}
+
+	ri = calloc(1, sizeof(*ri));
+	if (ri == NULL) {
+		ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		goto out;
+	}
+	/* Strings and arrays take at most about the size of the text. */
+	cap = len / 2;
+	ri->arena.next_cap = cap < RP_ARENA_MIN ? RP_ARENA_MIN :
+	    cap > RP_ARENA_MAX ? RP_ARENA_MAX : cap;
+	c.lim = lim;
+	c.arena = &ri->arena;
+	c.err = err;
+	c.n_details = 0;
+	if (rp_report(&c, root, &ri->pub) != 0)
+		goto out;
+	r = &ri->pub;
+	ri = NULL;
+out:
+	if (ri != NULL) {
+		arena_free(&ri->arena);
+		free(ri);
+	}
+	json_decref(root);
+	return r;
+}
+
+void
+report_free(struct report **rp)
+{
+	struct report_impl *ri = NULL;
+
+	if (rp == NULL || *rp == NULL)
+		return;
+	ri = (struct report_impl *)(void *)*rp;
+	arena_free(&ri->arena);
+	free(ri);
+	*rp = NULL;
+}
+
+/* Output. */
+
+static json_t *
+rj_string(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+rj_strings(bool has, size_t n, char *const *v)
+{
+	json_t *a = NULL;
+	size_t i;
+
+	if (!has)
+		return json_null();
+	a = json_array();
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (json_array_append_new(a, json_string(v[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *
+rj_detail(const struct report_detail *d)
+{
+	json_t *o = NULL;
+
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	if (json_object_set_new(o, "result-type",
+	    rj_string(d->result_type)) != 0 ||
+	    json_object_set_new(o, "sending-mta-ip",
+	    rj_string(d->sending_mta_ip)) != 0 ||
+	    json_object_set_new(o, "receiving-mx-hostname",
+	    rj_string(d->receiving_mx_hostname)) != 0 ||
+	    json_object_set_new(o, "receiving-mx-helo",
+	    rj_string(d->receiving_mx_helo)) != 0 ||
+	    json_object_set_new(o, "receiving-ip",
+	    rj_string(d->receiving_ip)) != 0 ||
+	    json_object_set_new(o, "failed-session-count",
+	    json_integer(d->failed_session_count)) != 0 ||
+	    json_object_set_new(o, "additional-information",
+	    rj_string(d->additional_information)) != 0 ||
+	    json_object_set_new(o, "failure-reason-code",
+	    rj_string(d->failure_reason_code)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+rj_policy(const struct report_policy *p)
+{
+	json_t *o = NULL;
+	json_t *pol = NULL;
+	json_t *sum = NULL;
+	json_t *fds = NULL;
+	size_t i;
+
+	o = json_object();
+	pol = json_object();
+	sum = json_object();
+	fds = json_array();
+	if (o == NULL || pol == NULL || sum == NULL || fds == NULL)
+		goto fail;
+	if (json_object_set_new(pol, "policy-type",
+	    rj_string(p->policy_type)) != 0 ||
+	    json_object_set_new(pol, "policy-string",
+	    rj_strings(p->has_policy_string, p->n_policy_string,
+	    p->policy_string)) != 0 ||
+	    json_object_set_new(pol, "policy-domain",
+	    rj_string(p->policy_domain)) != 0 ||
+	    json_object_set_new(pol, "mx-host",
+	    rj_strings(p->has_mx_host, p->n_mx_host, p->mx_host)) != 0 ||
+	    json_object_set_new(sum, "total-successful-session-count",
+	    json_integer(p->total_successful_session_count)) != 0 ||
+	    json_object_set_new(sum, "total-failure-session-count",
+	    json_integer(p->total_failure_session_count)) != 0)
+		goto fail;
+	for (i = 0; i < p->n_details; i++) {
+		if (json_array_append_new(fds, rj_detail(&p->details[i])) != 0)
+			goto fail;
+	}
+	/* The _new setters own their value from here, even on failure. */
+	if (json_object_set_new(o, "policy", pol) != 0) {
+		pol = NULL;
+		goto fail;
+	}
+	pol = NULL;
+	if (json_object_set_new(o, "summary", sum) != 0) {
+		sum = NULL;
+		goto fail;
+	}
+	sum = NULL;
+	if (json_object_set_new(o, "failure-details", fds) != 0) {
+		fds = NULL;
+		goto fail;
+	}
+	return o;
+fail:
+	json_decref(fds);
+	json_decref(sum);
+	json_decref(pol);
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *
+rj_report(const struct report *r)
+{
+	char start[DATE_ISO_BYTES];
+	char end[DATE_ISO_BYTES];
+	json_t *o = NULL;
+	json_t *range = NULL;
+	json_t *pols = NULL;
+	size_t i;
+
+	if (date_format_iso(r->start_usec, start, sizeof(start)) != 0 ||
+	    date_format_iso(r->end_usec, end, sizeof(end)) != 0)
+		return NULL;
+	o = json_object();
+	range = json_object();
+	pols = json_array();
+	if (o == NULL || range == NULL || pols == NULL)
+		goto fail;
+	if (json_object_set_new(range, "start-datetime",
+	    json_string(start)) != 0 ||
+	    json_object_set_new(range, "end-datetime", json_string(end)) != 0)
+		goto fail;
+	for (i = 0; i < r->n_policies; i++) {
+		if (json_array_append_new(pols,
+		    rj_policy(&r->policies[i])) != 0)
+			goto fail;
+	}
+	if (json_object_set_new(o, "organization-name",
+	    rj_string(r->organization_name)) != 0)
+		goto fail;
+	if (json_object_set_new(o, "date-range", range) != 0) {
+		range = NULL;
+		goto fail;
+	}
+	range = NULL;
+	if (json_object_set_new(o, "contact-info",
+	    rj_string(r->contact_info)) != 0 ||
+	    json_object_set_new(o, "report-id",
+	    rj_string(r->report_id)) != 0)
+		goto fail;
+	if (json_object_set_new(o, "policies", pols) != 0) {
+		pols = NULL;
+		goto fail;
+	}
+	return o;
+fail:
+	json_decref(pols);
+	json_decref(range);
+	json_decref(o);
+	return NULL;
+}
+
+struct rj_sink {
+	struct buf *out;
+	struct ti_err *err;
+	bool failed;		/* buf_append failed and filled err */
+};
+
+static int
+rj_write(const char *buffer, size_t size, void *data)
+{
+	struct rj_sink *s = data;
+
+	if (buf_append(s->out, buffer, size, s->err) != 0) {
+		s->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+int
+report_to_json(const struct report *r, struct buf *out, struct ti_err *err)
+{
+	char iso[DATE_ISO_BYTES];
+	json_t *root = NULL;
+	struct rj_sink sink;
+	size_t start_len;
+	int rc = -1;
+
+	if (r == NULL || out == NULL)
+		return ti_err_set(err, TI_KIND_INTERNAL,
+		    "report_to_json: no report");
+	start_len = out->len;
+	if (date_format_iso(r->start_usec, iso, sizeof(iso)) != 0 ||
+	    date_format_iso(r->end_usec, iso, sizeof(iso)) != 0) {
+		ti_err_set(err, TI_KIND_INTERNAL, "report date out of range");
+		goto out;
+	}
+	root = rj_report(r);
+	if (root == NULL) {
+		ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		goto out;
+	}
+	sink.out = out;
+	sink.err = err;
+	sink.failed = false;
+	if (json_dump_callback(root, rj_write, &sink, JSON_COMPACT) != 0) {
+		if (!sink.failed)
+			ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && out->len != start_len) {
+		/* Leave the buffer as it was, as buf_append does. */
+		out->len = start_len;
+		out->data[start_len] = '\0';
+	}
+	json_decref(root);
+	return rc;
+}

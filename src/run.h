@@ -1,0 +1,70 @@
+/*
+ * run.h - one invocation's state shared by every mode: the settings, the
+ * database connection (opened once, on first need), the counters, the
+ * progress line and the exit code.
+ */
+#ifndef TI_RUN_H
+#define TI_RUN_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "job.h"
+
+struct run {
+	struct config cfg;
+	bool dry_run;
+	bool print_json;
+	bool under_mta;		/* a mail system runs us: only 0 and 75 */
+	bool progress;		/* draw a progress line on stderr */
+	struct db *db;
+	struct timespec t0;
+	unsigned long n_stored, n_duplicate, n_rejected, n_valid, n_invalid;
+	unsigned long n_failed;	/* left for a later try */
+	unsigned long n_done, n_total;
+	time_t progress_drawn;
+	int exit_code;
+};
+
+/* What became of one message, for the caller that moves files. */
+enum run_result {
+	RUN_HANDLED,		/* stored, duplicate, valid (dry run) */
+	RUN_REJECTED,		/* kept in rejected_message, or invalid */
+	RUN_RETRY,		/* not handled: stop, try again later */
+};
+
+/* Start the clock; settings must be in run->cfg. */
+void run_begin(struct run *run);
+
+/*
+ * One message (takes ownership of *input).  truncated: it was larger than
+ * the size limit.  Logs its one line, updates counters and exit code.
+ */
+enum run_result run_message(struct run *run, struct buf **input,
+    bool truncated);
+
+/* Record a failure that is not one message's outcome (err's kind sets
+ * the exit code). */
+void run_fail(struct run *run, const struct ti_err *err);
+
+/* Make code the exit code if it is worse than the current one. */
+void run_exit(struct run *run, int code);
+
+/* Redraw the progress line (at most once a second) and erase it. */
+void run_progress(struct run *run);
+void run_progress_clear(struct run *run);
+
+/* The closing summary line, at info level: what is a label ("maildir
+ * /x"). */
+void run_summary(struct run *run, const char *what);
+
+/* Milliseconds since run_begin. */
+long run_elapsed_ms(const struct run *run);
+
+/* Close the database, release settings. */
+void run_end(struct run *run);
+
+#endif

@@ -1,0 +1,180 @@
+#!/bin/sh
+# batch.sh - Maildir sweeps and mbox imports of the whole corpus: every
+# message handled and moved, nothing lost, a second sweep a no-op, the
+# same rows whichever way the corpus arrives, a database outage leaving
+# everything in place, overlapping sweeps storing each report once.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+
+C=$TI_TEST_DATA/corpus
+TMP=$(mktemp -d)
+pg_start
+trap 'rm -rf "$TMP"; pg_cleanup' EXIT
+
+# Every corpus file as a message: .eml as it is, a bare report wrapped in
+# a multipart/report message (gzip, base64).
+mkdir -p "$TMP/msgs"
+i=0
+for f in $(find "$C" -type f ! -name '*.md' | sort); do
+	i=$((i + 1))
+	out=$TMP/msgs/$(printf '%03d' "$i").eml
+	case $f in
+	*.eml) cp "$f" "$out" ;;
+	*)	{
+		printf 'From: reports@sender.example\nTo: tlsrpt@receiver.example\n'
+		printf 'Subject: TLS report %s\nMessage-ID: <%s@sender.example>\n' "$i" "$i"
+		printf 'Date: Tue, 02 Jan 2024 03:04:05 +0000\nMIME-Version: 1.0\n'
+		printf 'Content-Type: multipart/report; report-type=tlsrpt; boundary="zz"\n\n'
+		printf -- '--zz\nContent-Type: text/plain\n\nreport\n--zz\n'
+		printf 'Content-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n\n'
+		case $f in
+		*.gz) base64 <"$f" ;;
+		*) gzip -c <"$f" | base64 ;;
+		esac
+		printf -- '--zz--\n'
+		} >"$out" ;;
+	esac
+done
+N=$i
+N_REJECTED=$(grep -c '	rejected' "$TI_TEST_DATA/corpus-expected.txt")
+
+newmaildir() {
+	rm -rf "$1"
+	mkdir -p "$1/new" "$1/cur" "$1/tmp"
+	for m in "$TMP"/msgs/*.eml; do
+		cp "$m" "$1/new/$(basename "$m" .eml).$$.host"
+	done
+	# Two already seen by a mail reader, in cur/ with flags.
+	for m in 002 003; do
+		mv "$1/new/$m.$$.host" "$1/cur/$m.$$.host:2,S"
+	done
+}
+
+count() { find "$1" -type f | wc -l | tr -d ' '; }
+
+# The rows of a database, without ids, times of arrival or source.
+rows() {
+	pg_q "$1" "SELECT r.organization_name, r.report_id, r.contact_info,
+	    r.start_datetime, r.end_datetime, encode(r.report_sha256, 'hex'),
+	    p.policy_index, p.policy_type, p.policy_domain, p.policy_string,
+	    p.mx_host, p.total_successful_session_count,
+	    p.total_failure_session_count,
+	    (SELECT string_agg(concat_ws('/', d.detail_index, d.result_type,
+	        d.sending_mta_ip, d.receiving_ip, d.receiving_mx_hostname,
+	        d.failed_session_count, d.failure_reason_code), ';'
+	        ORDER BY d.detail_index) FROM tlsrpt.failure_detail d
+	        WHERE d.policy_ref = p.id)
+	    FROM tlsrpt.report r LEFT JOIN tlsrpt.policy p ON p.report_ref = r.id
+	    ORDER BY 1, 2, 7" | sha256sum | cut -d' ' -f1
+}
+
+# ---- The reference: every message as a FILE argument.
+pg_newdb ref || exit 99
+run_bin -q -d dbname=ref "$TMP"/msgs/*.eml
+check "files: exit 0" "$RC" 0
+REF=$(rows ref)
+NREP=$(pg_q ref "SELECT count(*) FROM tlsrpt.report")
+
+# ---- A Maildir sweep.
+pg_newdb md || exit 99
+M=$TMP/Maildir
+newmaildir "$M"
+run_bin -d dbname=md --maildir "$M"
+check "sweep: exit 0" "$RC" 0
+check "sweep: new/ is empty" "$(count "$M/new")" 0
+check "sweep: cur/ is empty" "$(count "$M/cur")" 0
+check "sweep: handled messages in .Processed/cur" "$(count "$M/.Processed/cur")" \
+    $((N - N_REJECTED))
+check "sweep: rejected messages in .Rejected/cur" "$(count "$M/.Rejected/cur")" "$N_REJECTED"
+check "sweep: Maildir++ folders" "$(ls -d "$M/.Processed/new" "$M/.Processed/tmp" "$M/.Processed/maildirfolder" | wc -l | tr -d ' ')" 3
+check "sweep: names from new/ get :2," "$(ls "$M/.Processed/cur" | grep -c ':2,$')" $((N - N_REJECTED - 2))
+check "sweep: names from cur/ keep their flags" "$(ls "$M/.Processed/cur" | grep -c ':2,S$')" 2
+check_match "sweep: summary line" "$ERR" \
+    "maildir .*: stored $NREP, duplicates $((N - N_REJECTED - NREP)), rejected $N_REJECTED, left for retry 0, [0-9]+ ms"
+check "sweep: the same rows as file by file" "$(rows md)" "$REF"
+check "sweep: rejected kept" "$(pg_q md "SELECT count(*) FROM tlsrpt.rejected_message")" "$N_REJECTED"
+
+run_bin -d dbname=md --maildir "$M"
+check "second sweep: exit 0" "$RC" 0
+check_match "second sweep: nothing to do" "$ERR" "stored 0, duplicates 0, rejected 0, left for retry 0"
+check "second sweep: rows unchanged" "$(rows md)" "$REF"
+check "second sweep: files unchanged" "$(count "$M/.Processed/cur")/$(count "$M/.Rejected/cur")" \
+    "$((N - N_REJECTED))/$N_REJECTED"
+
+# ---- The database goes down: everything stays where it was.
+pg_newdb down || exit 99
+newmaildir "$M"
+pg_ctl_stop fast
+run_bin -q -d dbname=down --maildir "$M"
+check "database down: exit 75" "$RC" 75
+check "database down: nothing moved" "$(count "$M/new")/$(count "$M/cur")" "$((N - 2))/2"
+check "database down: no folders filled" "$(count "$M/.Processed/cur")/$(count "$M/.Rejected/cur")" 0/0
+pg_ctl_start
+run_bin -q -d dbname=down --maildir "$M"
+check "database back: exit 0" "$RC" 0
+check "database back: all handled" "$(count "$M/new")/$(count "$M/cur")" "0/0"
+check "database back: the same rows" "$(rows down)" "$REF"
+
+# ---- Two sweeps at once, while more mail is being delivered.
+pg_newdb ov || exit 99
+newmaildir "$M"
+"$BIN" -q -d dbname=ov --maildir "$M" 2>"$TMP/s1" &
+p1=$!
+"$BIN" -q -d dbname=ov --maildir "$M" 2>"$TMP/s2" &
+p2=$!
+for m in "$TMP"/msgs/0[1-3]*.eml; do
+	cp "$m" "$M/tmp/late.$(basename "$m")"
+	mv "$M/tmp/late.$(basename "$m")" "$M/new/late.$(basename "$m")"
+done
+wait $p1; r1=$?
+wait $p2; r2=$?
+check "overlap: both exit 0" "$r1/$r2" "0/0"
+run_bin -q -d dbname=ov --maildir "$M"
+check "overlap: a last sweep exits 0" "$RC" 0
+check "overlap: nothing left" "$(count "$M/new")/$(count "$M/cur")" "0/0"
+late=$(ls "$TMP"/msgs/0[1-3]*.eml | wc -l | tr -d ' ')
+check "overlap: nothing lost" "$(($(count "$M/.Processed/cur") + $(count "$M/.Rejected/cur")))" $((N + late))
+check "overlap: each report stored once" "$(rows ov)" "$REF"
+
+# ---- --delete, --done-folder, --dry-run.
+pg_newdb del || exit 99
+newmaildir "$M"
+run_bin -q -d dbname=del --maildir "$M" --dry-run
+check "dry-run sweep: nothing moved" "$(count "$M/new")/$(count "$M/cur")" "$((N - 2))/2"
+check "dry-run sweep: nothing written" "$(pg_q del "SELECT count(*) FROM tlsrpt.report")" 0
+run_bin -q -d dbname=del --maildir "$M" --delete
+check "delete: exit 0" "$RC" 0
+check "delete: handled messages deleted, rejected kept" \
+    "$(count "$M/new")/$(count "$M/cur")/$(count "$M/.Rejected/cur")/$(ls -d "$M/.Processed" 2>/dev/null | wc -l | tr -d ' ')" \
+    "0/0/$N_REJECTED/0"
+newmaildir "$M"
+run_bin -q -d dbname=del --maildir "$M" --done-folder Archive.TLS
+check "done-folder: used" "$(count "$M/.Archive.TLS/cur")" $((N - N_REJECTED))
+run_bin -q -d dbname=del --maildir "$M" --done-folder ../x
+check "done-folder: a path is refused" "$RC" 64
+run_bin -q -d dbname=del --maildir "$TMP/nonexistent"
+check "not a Maildir: exit 74" "$RC" 74
+
+# ---- The same corpus as an mbox (mboxrd).
+for m in "$TMP"/msgs/*.eml; do
+	echo "From reports@sender.example Tue Jan  2 03:04:05 2024"
+	tr -d '\r' <"$m" | sed 's/^\(>*From \)/>\1/'
+	echo
+done >"$TMP/corpus.mbox"
+pg_newdb mb || exit 99
+run_bin -d dbname=mb --mbox "$TMP/corpus.mbox"
+check "mbox: exit 0" "$RC" 0
+check_match "mbox: summary" "$ERR" "mbox .*: stored $NREP, duplicates $((N - N_REJECTED - NREP)), rejected $N_REJECTED, left for retry 0"
+check "mbox: the same rows" "$(rows mb)" "$REF"
+check "mbox: left untouched" "$(wc -c <"$TMP/corpus.mbox" | tr -d ' ')" "$(for m in "$TMP"/msgs/*.eml; do echo "From reports@sender.example Tue Jan  2 03:04:05 2024"; tr -d '\r' <"$m" | sed 's/^\(>*From \)/>\1/'; echo; done | wc -c | tr -d ' ')"
+run_bin -q -d dbname=mb --mbox "$TMP/corpus.mbox"
+check "mbox again: exit 0, no change" "$RC/$(rows mb)" "0/$REF"
+pg_ctl_stop fast
+run_bin -q -d dbname=mb --mbox "$TMP/corpus.mbox"
+check "mbox, database down: exit 75" "$RC" 75
+pg_ctl_start
+run_bin -q --mbox "$TMP/nonexistent.mbox"
+check "mbox missing: exit 74" "$RC" 74
+
+finish

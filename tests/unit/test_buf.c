@@ -1,0 +1,334 @@
+/*
+ * test_buf.c - the bounded byte buffer every stage collects input in.
+ *
+ * Table-driven: each case is a maximum and a script of appends and
+ * reserves, each step with the outcome it must have.  The limit is tried
+ * at N and N+1, alone and after earlier appends; the contents and the
+ * terminating NUL are checked after every step.
+ */
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "status.h"
+#include "testutil.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_STEPS 6
+
+/*
+ * Under AddressSanitizer a huge allocation must fail with NULL, as it
+ * does without it, rather than stop the program.
+ */
+const char *__asan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+
+enum op {
+	OP_END = 0,
+	OP_APPEND,		/* append n bytes of a pattern */
+	OP_APPEND_NULL,		/* append n bytes from a NULL pointer */
+	OP_RESERVE,
+};
+
+struct step {
+	enum op op;
+	size_t n;
+	enum ti_kind want_kind;	/* TI_KIND_NONE: must succeed */
+	const char *want_msg;
+};
+
+struct buf_case {
+	const char *name;
+	size_t max;
+	struct step steps[MAX_STEPS];
+};
+
+#define OK(op, n) { op, n, TI_KIND_NONE, NULL }
+#define FULL(op, n, msg) { op, n, TI_KIND_DATA, msg }
+
+static const struct buf_case cases[] = {
+	{ "append max bytes", 8, { OK(OP_APPEND, 8) } },
+	{ "append max + 1 bytes", 8,
+	    { FULL(OP_APPEND, 9, "more than 8 bytes") } },
+	{ "append up to max in pieces", 8,
+	    { OK(OP_APPEND, 5), OK(OP_APPEND, 3),
+	    FULL(OP_APPEND, 1, "more than 8 bytes"), OK(OP_APPEND, 0) } },
+	{ "append one past max after a piece", 8,
+	    { OK(OP_APPEND, 5), FULL(OP_APPEND, 4, "more than 8 bytes"),
+	    OK(OP_APPEND, 3) } },
+	{ "reserve max bytes", 8, { OK(OP_RESERVE, 8), OK(OP_APPEND, 8) } },
+	{ "reserve max + 1 bytes", 8,
+	    { FULL(OP_RESERVE, 9, "more than 8 bytes"), OK(OP_APPEND, 8) } },
+	{ "reserve the rest after a piece", 8,
+	    { OK(OP_APPEND, 5), OK(OP_RESERVE, 3),
+	    FULL(OP_RESERVE, 4, "more than 8 bytes") } },
+	{ "reserve SIZE_MAX", 8,
+	    { FULL(OP_RESERVE, SIZE_MAX, "more than 8 bytes") } },
+	{ "reserve SIZE_MAX after a piece", 8,
+	    { OK(OP_APPEND, 1),
+	    FULL(OP_RESERVE, SIZE_MAX, "more than 8 bytes") } },
+	{ "max 0: nothing fits, empty appends do", 0,
+	    { OK(OP_APPEND, 0), FULL(OP_APPEND, 1, "more than 0 bytes"),
+	    OK(OP_RESERVE, 0), FULL(OP_RESERVE, 1, "more than 0 bytes") } },
+	{ "empty append from NULL", 8, { OK(OP_APPEND_NULL, 0) } },
+	{ "growth past the first 4096 bytes", 100000,
+	    { OK(OP_APPEND, 4095), OK(OP_APPEND, 1), OK(OP_APPEND, 1),
+	    OK(OP_APPEND, 50000), OK(OP_APPEND, 45903),
+	    FULL(OP_APPEND, 1, "more than 100000 bytes") } },
+	{ "capacity clamped to max + 1", 5000,
+	    { OK(OP_APPEND, 4096), OK(OP_APPEND, 904),
+	    FULL(OP_APPEND, 1, "more than 5000 bytes") } },
+	{ "out of memory is TEMP", SIZE_MAX - 1,
+	    { OK(OP_APPEND, 3), { OP_RESERVE, SIZE_MAX - 4, TI_KIND_TEMP,
+	    "out of memory" }, OK(OP_APPEND, 2) } },
+};
+
+struct state {
+	struct buf *b;
+	unsigned char *model;	/* what b must hold */
+	size_t model_len;
+	const void *tcase;
+};
+
+static int
+setup(void **ts)
+{
+	struct state *st = NULL;
+	const void *tcase = *ts;
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return -1;
+	st->tcase = tcase;
+	*ts = st;
+	return 0;
+}
+
+static int
+teardown(void **ts)
+{
+	struct state *st = *ts;
+
+	buf_free(&st->b);
+	free(st->model);
+	free(st);
+	return 0;
+}
+
+/* The pattern appended: byte i of the whole buffer is (i * 7 + 1). */
+static unsigned char
+pattern(size_t i)
+{
+	return (unsigned char)(i * 7 + 1);
+}
+
+static void
+check_contents(const struct state *st)
+{
+	struct ti_bytes v = buf_bytes(st->b);
+	size_t i;
+
+	assert_int_equal(st->b->len, st->model_len);
+	assert_int_equal(v.len, st->model_len);
+	assert_ptr_equal(v.data, st->b->data);
+	assert_true(st->b->len <= st->b->max);
+	if (st->b->data == NULL) {
+		/* Nothing was ever added or reserved. */
+		assert_int_equal(st->b->cap, 0);
+		return;
+	}
+	assert_true(st->b->cap >= st->b->len + 1);
+	/* Never more than the limit and its NUL. */
+	if (st->b->max < SIZE_MAX)
+		assert_true(st->b->cap <= st->b->max + 1);
+	for (i = 0; i < st->model_len; i++) {
+		if (st->b->data[i] != st->model[i])
+			fail_msg("byte %zu: got 0x%02x, want 0x%02x", i,
+			    st->b->data[i], st->model[i]);
+	}
+}
+
+static void
+test_script(void **ts)
+{
+	struct state *st = *ts;
+	const struct buf_case *c = st->tcase;
+	const struct step *s = NULL;
+	struct ti_err err;
+	unsigned char *chunk = NULL;
+	size_t i;
+	size_t k;
+	int rc;
+
+	ti_err_clear(&err);
+	st->b = buf_new(c->max, &err);
+	assert_non_null(st->b);
+	assert_int_equal(st->b->max, c->max);
+	assert_int_equal(st->b->len, 0);
+	st->model = malloc(c->max < 200000 ? c->max + 1 : 200000);
+	assert_non_null(st->model);
+	check_contents(st);
+	for (i = 0; i < MAX_STEPS && c->steps[i].op != OP_END; i++) {
+		s = &c->steps[i];
+		ti_err_clear(&err);
+		switch (s->op) {
+		case OP_APPEND:
+			chunk = malloc(s->n + 1);
+			assert_non_null(chunk);
+			for (k = 0; k < s->n; k++)
+				chunk[k] = pattern(st->b->len + k);
+			rc = buf_append(st->b, chunk, s->n, &err);
+			if (rc == 0) {
+				memcpy(st->model + st->model_len, chunk, s->n);
+				st->model_len += s->n;
+				/* Terminated just past the new end. */
+				assert_int_equal(st->b->data[st->b->len],
+				    '\0');
+			}
+			free(chunk);
+			chunk = NULL;
+			break;
+		case OP_APPEND_NULL:
+			rc = buf_append(st->b, NULL, s->n, &err);
+			if (rc == 0)
+				assert_int_equal(st->b->data[st->b->len],
+				    '\0');
+			break;
+		case OP_RESERVE:
+			rc = buf_reserve(st->b, s->n, &err);
+			if (rc == 0)
+				assert_true(st->b->cap >= st->b->len + s->n +
+				    1);
+			break;
+		case OP_END:
+		default:
+			fail();
+			return;
+		}
+		if (s->want_kind == TI_KIND_NONE) {
+			if (rc != 0)
+				fail_msg("step %zu: failed: %s", i, err.msg);
+			assert_int_equal(err.kind, TI_KIND_NONE);
+		} else {
+			if (rc == 0)
+				fail_msg("step %zu: succeeded, want \"%s\"", i,
+				    s->want_msg);
+			assert_int_equal(rc, -1);
+			assert_int_equal(err.kind, s->want_kind);
+			assert_string_equal(err.msg, s->want_msg);
+		}
+		/* A refused step leaves the contents as they were. */
+		check_contents(st);
+	}
+}
+
+/* Bytes are copied as they are: NULs inside, 8-bit values. */
+static void
+test_binary(void **ts)
+{
+	struct state *st = *ts;
+	static const unsigned char bin[] = { 'a', 0, 0xff, 0, 'b' };
+	struct ti_err err;
+
+	st->b = buf_new(sizeof(bin), &err);
+	assert_non_null(st->b);
+	assert_int_equal(buf_append(st->b, bin, sizeof(bin), &err), 0);
+	assert_int_equal(st->b->len, sizeof(bin));
+	assert_memory_equal(st->b->data, bin, sizeof(bin));
+	assert_int_equal(st->b->data[sizeof(bin)], '\0');
+}
+
+/* A string appended in pieces reads back as a C string. */
+static void
+test_string(void **ts)
+{
+	struct state *st = *ts;
+	struct ti_err err;
+
+	st->b = buf_new(11, &err);
+	assert_non_null(st->b);
+	assert_int_equal(buf_append(st->b, "hello", 5, &err), 0);
+	assert_string_equal((const char *)st->b->data, "hello");
+	assert_int_equal(buf_append(st->b, " world", 6, &err), 0);
+	assert_string_equal((const char *)st->b->data, "hello world");
+	assert_int_equal(buf_append(st->b, "!", 1, &err), -1);
+	assert_string_equal((const char *)st->b->data, "hello world");
+}
+
+static void
+test_buf_free(void **ts)
+{
+	struct state *st = *ts;
+	struct buf *b = NULL;
+	struct ti_err err;
+
+	buf_free(NULL);
+	buf_free(&b);
+	assert_null(b);
+	b = buf_new(4, &err);
+	assert_non_null(b);
+	buf_free(&b);
+	assert_null(b);
+	/* With contents, and twice through the same pointer. */
+	b = buf_new(4, &err);
+	assert_non_null(b);
+	assert_int_equal(buf_append(b, "abcd", 4, &err), 0);
+	buf_free(&b);
+	assert_null(b);
+	buf_free(&b);
+	assert_null(b);
+	(void)st;
+}
+
+static void
+test_bytes_view(void **ts)
+{
+	struct ti_bytes v;
+
+	(void)ts;
+	v = buf_bytes(NULL);
+	assert_null(v.data);
+	assert_int_equal(v.len, 0);
+}
+
+static void
+add_test(struct CMUnitTest *t, size_t *n, const char *name,
+    CMUnitTestFunction f, const void *tcase)
+{
+	t[*n].name = name;
+	t[*n].test_func = f;
+	t[*n].setup_func = setup;
+	t[*n].teardown_func = teardown;
+	t[*n].initial_state = (void *)(uintptr_t)tcase;
+	(*n)++;
+}
+
+int
+main(void)
+{
+	struct CMUnitTest tests[NELEM(cases) + 8];
+	size_t n = 0;
+	size_t i;
+
+	for (i = 0; i < NELEM(cases); i++)
+		add_test(tests, &n, cases[i].name, test_script, &cases[i]);
+	add_test(tests, &n, "binary contents", test_binary, NULL);
+	add_test(tests, &n, "string contents", test_string, NULL);
+	add_test(tests, &n, "buf_free", test_buf_free, NULL);
+	add_test(tests, &n, "buf_bytes(NULL)", test_bytes_view, NULL);
+	return _cmocka_run_group_tests("buf", tests, n, NULL, NULL);
+}

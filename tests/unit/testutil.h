@@ -1,0 +1,72 @@
+/*
+ * testutil.h - helpers shared by the cmocka unit tests: reading fixtures
+ * from tests/data (through $TI_TEST_DATA, set by make check).
+ */
+#ifndef TI_TESTUTIL_H
+#define TI_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+
+/* Path of a fixture; the returned string is static. */
+static inline const char *
+test_data_path(const char *name)
+{
+	static char path[4096];
+	const char *dir = getenv("TI_TEST_DATA");
+
+	if (dir == NULL)
+		dir = "tests/data";
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path))
+		fail_msg("fixture path too long: %s", name);
+	return path;
+}
+
+/* Read a whole fixture into an owned buffer; fails the test if absent. */
+static inline struct buf *
+test_read_file(const char *path)
+{
+	struct buf *b = NULL;
+	struct ti_err err;
+	FILE *fp = NULL;
+	char chunk[65536];
+	size_t n;
+
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		fail_msg("cannot open fixture %s", path);
+	b = buf_new((size_t)1 << 30, &err);
+	assert_non_null(b);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		assert_int_equal(buf_append(b, chunk, n, &err), 0);
+	fclose(fp);
+	return b;
+}
+
+static inline struct buf *
+test_read_data(const char *name)
+{
+	return test_read_file(test_data_path(name));
+}
+
+/* Borrowed view of a C string. */
+static inline struct ti_bytes
+test_bytes(const char *s)
+{
+	struct ti_bytes v;
+
+	v.data = (const unsigned char *)s;
+	v.len = strlen(s);
+	return v;
+}
+
+#endif
