@@ -52,5 +52,5 @@ echo "== Kept aside (not ingestible)"
 if [ "${KEEP:-0}" = 1 ]; then
 	trap - EXIT
 	echo "The database is still running: psql -h $PG_DIR -U tlsrpt tlsrpt"
-	echo "Stop it with: $PG_AS $PG_BINDIR/pg_ctl -D $PG_DIR/data stop"
+	echo "Stop it with: ${PG_AS:+runuser -u postgres -- }$PG_BINDIR/pg_ctl -D $PG_DIR/data stop"
 fi

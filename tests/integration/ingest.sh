@@ -179,6 +179,42 @@ check "misc: mail.ru details above the total are kept" "$(pg_q misc "SELECT p.to
     FROM tlsrpt.policy p JOIN tlsrpt.failure_detail d ON d.policy_ref = p.id GROUP BY p.id")" \
     "1|2|bad https response code: 404,bad https response code: 500"
 
+# ---- The MIME fixtures through the whole program: stored, or kept with
+# the reason.
+pg_newdb mime || exit 99
+while read -r f want reason; do
+	pipe_bin "$TI_TEST_DATA/$f" -d dbname=mime
+	check "$f: exit 0" "$RC" 0
+	if [ "$want" = stored ]; then
+		check_match "$f: stored or duplicate" "$ERR" '(stored|duplicate): organization="Example Inc\."'
+	else
+		check_match "$f: rejected" "$ERR" "rejected: $reason"
+	fi
+done <<'LIST'
+mime-exact-preferred.eml stored
+mime-forwarded-rfc822.eml stored
+mime-gzip-noname.eml stored
+mime-octet-stream-name.eml stored
+mime-single-part-gzip.eml stored
+mime-authres-two.eml rejected organization-name: missing
+mime-depth-8.eml rejected organization-name: missing
+mime-depth-9.eml rejected MIME nesting deeper than 8
+mime-json-plain.eml rejected organization-name: missing
+mime-no-report.eml rejected no TLS-RPT report part found
+mime-not-mime.eml rejected no TLS-RPT report part found
+mime-parts-64.eml rejected organization-name: missing
+mime-parts-65.eml rejected more than 64 MIME parts
+mime-qp-json.eml rejected date-range: missing
+mime-subject-invalid-utf8.eml rejected organization-name: missing
+LIST
+check "mime: the forwarded report's headers come from the inner message" \
+    "$(pg_q mime "SELECT tls_report_domain, tls_report_submitter FROM tlsrpt.report")" \
+    "$(sed -n 's/^TLS-Report-Domain: *//p' "$TI_TEST_DATA/mime-forwarded-rfc822.eml" | tr -d '\r' | head -1)|$(sed -n 's/^TLS-Report-Submitter: *//p' "$TI_TEST_DATA/mime-forwarded-rfc822.eml" | tr -d '\r' | head -1)"
+check "mime: ten kept aside, each with its subject" \
+    "$(pg_q mime "SELECT count(*), count(message_subject) FROM tlsrpt.rejected_message")" "10|10"
+check_match "mime: invalid UTF-8 in a subject is stored as text" \
+    "$(pg_q mime "SELECT count(*) FROM tlsrpt.rejected_message WHERE message_id = 'bad-utf8@mail.sender.example' AND message_subject <> ''")" '^1$'
+
 # ---- Malformed: kept with its reason and bytes; exit 0, or 65 on request.
 pg_newdb bad || exit 99
 f=$C/YnkDK__tls_reporting/missing_required_field.json

@@ -37,7 +37,7 @@ pg_start() {
 		pg_user=postgres
 		id "$pg_user" >/dev/null 2>&1 || pg_user=nobody
 		chown "$pg_user" "$PG_DIR"
-		PG_AS="runuser -u $pg_user --"
+		PG_AS="pg_as $pg_user"
 	fi
 	trap pg_cleanup EXIT
 	if ! $PG_AS "$PG_BINDIR/initdb" -D "$PG_DIR/data" -U tlsrpt -A trust \
@@ -52,6 +52,13 @@ pg_start() {
 	PGDATABASE=postgres
 	export PGHOST PGUSER PGDATABASE
 	unset PGPORT PGSERVICE PGPASSWORD TLSRPT_DB
+}
+
+# Run a command as the server's user, from a directory it may enter.
+pg_as() {
+	_u=$1
+	shift
+	(cd / && runuser -u "$_u" -- "$@")
 }
 
 pg_ctl_start() {

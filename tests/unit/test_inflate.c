@@ -44,7 +44,7 @@
 #define MAILWEAVE_GOOGLE "corpus/aldy505__mailweave/" \
 	"google.com_example.com_1747094400_1747180799_001.json"
 #define NEZTORE_GZ \
-	"/work/shared/corpus/Neztore__tls-rpt-monitor/microsoft-report.json.gz"
+	"shared:Neztore__tls-rpt-monitor/microsoft-report.json.gz"
 
 /* Bombs: 1 GiB of zeros (gzip) and 256 MiB (zip), built once. */
 #define BOMB_BYTES ((size_t)1 << 30)
@@ -131,9 +131,7 @@ read_case_file(const char *file)
 static bool
 case_file_absent(const char *file)
 {
-	const char *path = file[0] == '/' ? file : test_data_path(file);
-
-	return access(path, R_OK) != 0;
+	return test_file_absent(file);
 }
 
 static void

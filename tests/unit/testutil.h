@@ -12,23 +12,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "buf.h"
 
-/* Path of a fixture; the returned string is static. */
+/*
+ * Path of a fixture; the returned string is static.  "shared:NAME" names
+ * a file of the shared corpus kept out of the tree for its licence, found
+ * through $TI_SHARED_CORPUS.
+ */
 static inline const char *
 test_data_path(const char *name)
 {
 	static char path[4096];
 	const char *dir = getenv("TI_TEST_DATA");
 
+	if (strncmp(name, "shared:", 7) == 0) {
+		dir = getenv("TI_SHARED_CORPUS");
+		if (dir == NULL)
+			dir = "../shared/corpus";
+		name += 7;
+	}
 	if (dir == NULL)
 		dir = "tests/data";
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    (int)sizeof(path))
 		fail_msg("fixture path too long: %s", name);
 	return path;
+}
+
+/*
+ * True when an optional fixture is absent, so the caller skips; under
+ * CI=true an absent file fails the test instead: CI never passes by
+ * skipping.
+ */
+static inline int
+test_file_absent(const char *name)
+{
+	const char *path = name[0] == '/' ? name : test_data_path(name);
+	const char *ci = getenv("CI");
+
+	if (access(path, R_OK) == 0)
+		return 0;
+	if (ci != NULL && strcmp(ci, "true") == 0)
+		fail_msg("%s is missing (required under CI)", path);
+	return 1;
 }
 
 /* Read a whole fixture into an owned buffer; fails the test if absent. */
