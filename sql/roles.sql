@@ -33,10 +33,11 @@ GRANT USAGE ON SCHEMA tlsrpt TO tlsrpt_ingest, tlsrpt_reader;
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_ingest;
 GRANT INSERT ON tlsrpt.report, tlsrpt.policy, tlsrpt.failure_detail,
     tlsrpt.rejected_message TO tlsrpt_ingest;
--- RETURNING needs these.
-GRANT SELECT (id) ON tlsrpt.report TO tlsrpt_ingest;
+-- RETURNING and ON CONFLICT read these columns, and nothing else.
+GRANT SELECT (id, organization_name, report_id) ON tlsrpt.report
+    TO tlsrpt_ingest;
 GRANT SELECT (id, policy_index) ON tlsrpt.policy TO tlsrpt_ingest;
-GRANT SELECT (id) ON tlsrpt.rejected_message TO tlsrpt_ingest;
+GRANT SELECT (id, raw_sha256) ON tlsrpt.rejected_message TO tlsrpt_ingest;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;

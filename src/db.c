@@ -162,6 +162,9 @@ db_fail(struct db *db, const PGresult *res, const char *what,
 		kind = TI_KIND_CONFIG;
 	else
 		kind = TI_KIND_TEMP;	/* 08, 40, 53, 57, 58, XX, ... */
+	if (kind == TI_KIND_CONFIG && strcmp(state, "42501") == 0)
+		return ti_err_set(err, kind, "%s: permission denied (grant the "
+		    "role tlsrpt_ingest, see sql/roles.sql): %s", what, msg);
 	if (kind == TI_KIND_CONFIG)
 		return ti_err_set(err, kind, "%s: database schema missing or "
 		    "different (load sql/schema.sql): [%s] %s", what, state,

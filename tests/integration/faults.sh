@@ -1,0 +1,169 @@
+#!/bin/sh
+# faults.sh - the database failing under us, deliveries racing each other,
+# least privilege, endless input: nothing partial is stored, nothing is
+# lost or stored twice, and the exit codes tell the mail system to retry.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+
+C=$TI_TEST_DATA/corpus
+MSG=$C/mjl-__mox/example.eml
+TMP=$(mktemp -d)
+pg_start
+trap 'rm -rf "$TMP"; pg_cleanup' EXIT
+
+# Hold an exclusive lock on tlsrpt.report in database $1 until released
+# (or killed): report inserts block behind it.
+lock_reports() {
+	"$PG_BINDIR/psql" -X -q -d "$1" -c "BEGIN; LOCK TABLE tlsrpt.report IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT" \
+	    >/dev/null 2>&1 &
+	LOCKER=$!
+	wait_for "$1" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'report' AND l.mode = 'AccessExclusiveLock' AND l.granted" 1
+}
+
+unlock_reports() {
+	pg_q "$1" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'BEGIN; LOCK TABLE%'" >/dev/null
+	wait "$LOCKER" 2>/dev/null
+}
+
+# wait_for DB QUERY WANT: poll (at most 30 s) until the query gives WANT.
+wait_for() {
+	_n=0
+	while [ "$(pg_q "$1" "$2")" != "$3" ]; do
+		_n=$((_n + 1))
+		if [ $_n -gt 300 ]; then
+			echo "# timed out waiting for: $2 = $3"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+WAITING="SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tlsrpt-ingest' AND wait_event_type = 'Lock'"
+
+# ---- The connection dropped in the middle of storing a report.
+pg_newdb f1 || exit 99
+lock_reports f1
+"$BIN" -d dbname=f1 <"$MSG" >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+wait_for f1 "$WAITING" 1
+pg_q f1 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tlsrpt-ingest'" >/dev/null
+wait $pid
+check "backend terminated mid-statement: exit 75" "$?" 75
+check "backend terminated: one line" "$(wc -l <"$TMP/err" | tr -d ' ')" 1
+unlock_reports f1
+check "backend terminated: nothing stored" "$(pg_q f1 "SELECT (SELECT count(*) FROM tlsrpt.report) + (SELECT count(*) FROM tlsrpt.policy) + (SELECT count(*) FROM tlsrpt.rejected_message)")" 0
+pipe_bin "$MSG" -d dbname=f1
+check "backend terminated: the retry stores it" "$RC/$(pg_q f1 "SELECT count(*) FROM tlsrpt.report")/$(pg_q f1 "SELECT count(*) FROM tlsrpt.policy")" "0/1/1"
+
+# ---- The server restarts during a Maildir sweep.
+pg_newdb f2 || exit 99
+M=$TMP/Maildir
+mkdir -p "$M/new" "$M/cur" "$M/tmp"
+cp "$C/YnkDK__tls_reporting/date_error.json" "$M/new/1.a"
+for f in "$C"/mjl-__mox/*.eml "$C"/isseis__tlsrpt-digest/*.eml; do
+	cp "$f" "$M/new/2.$(basename "$f")"
+done
+total=$(ls "$M/new" | wc -l | tr -d ' ')
+lock_reports f2
+"$BIN" -q -d dbname=f2 --maildir "$M" 2>"$TMP/err" &
+pid=$!
+wait_for f2 "$WAITING" 1
+pg_ctl_stop fast
+wait "$LOCKER" 2>/dev/null
+wait $pid
+check "server restart mid-sweep: exit 75" "$?" 75
+pg_ctl_start
+check "server restart: the rejected one before it was moved" "$(ls "$M/.Rejected/cur" | wc -l | tr -d ' ')" 1
+check "server restart: the rest left in place" "$(ls "$M/new" | wc -l | tr -d ' ')" $((total - 1))
+check "server restart: nothing partial" "$(pg_q f2 "SELECT (SELECT count(*) FROM tlsrpt.report) || '/' || (SELECT count(*) FROM tlsrpt.policy) || '/' || (SELECT count(*) FROM tlsrpt.failure_detail)")" "0/0/0"
+run_bin -q -d dbname=f2 --maildir "$M"
+check "server back: the sweep finishes" "$RC/$(ls "$M/new" | wc -l | tr -d ' ')" "0/0"
+check "server back: each report once" "$(pg_q f2 "SELECT count(*), count(DISTINCT (organization_name, report_id)) FROM tlsrpt.report")" \
+    "$((total - 1))|$((total - 1))"
+
+# ---- 16 deliveries of the same report at once: stored once, all exit 0.
+pg_newdb f3 || exit 99
+lock_reports f3
+for i in $(seq 1 16); do
+	( "$BIN" -d dbname=f3 <"$MSG" >/dev/null 2>"$TMP/same.$i"; echo $? >"$TMP/same.$i.rc" ) &
+done
+wait_for f3 "$WAITING" 16
+unlock_reports f3
+wait
+check "16 at once: all exit 0" "$(cat "$TMP"/same.*.rc | sort -u | tr '\n' ' ')" "0 "
+check "16 at once: one stored" "$(cat "$TMP"/same.[0-9] "$TMP"/same.[0-9][0-9] | grep -c ' stored: ')" 1
+check "16 at once: fifteen duplicates" "$(cat "$TMP"/same.[0-9] "$TMP"/same.[0-9][0-9] | grep -c ' duplicate: ')" 15
+check "16 at once: one report, one policy" "$(pg_q f3 "SELECT (SELECT count(*) FROM tlsrpt.report) || '/' || (SELECT count(*) FROM tlsrpt.policy)")" "1/1"
+
+# ---- 16 different reports at once: all land.
+pg_newdb f4 || exit 99
+for i in $(seq 1 16); do
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"concurrent-$i\"/" \
+	    "$C/domainaware__parsedmarc/rfc8460.json" >"$TMP/r$i.json"
+done
+lock_reports f4
+for i in $(seq 1 16); do
+	( "$BIN" -d dbname=f4 <"$TMP/r$i.json" >/dev/null 2>&1; echo $? >"$TMP/diff.$i.rc" ) &
+done
+wait_for f4 "$WAITING" 16
+unlock_reports f4
+wait
+check "16 different at once: all exit 0" "$(cat "$TMP"/diff.*.rc | sort -u | tr '\n' ' ')" "0 "
+check "16 different at once: all stored whole" "$(pg_q f4 "SELECT count(DISTINCT r.id), count(DISTINCT p.id), count(d.id) FROM tlsrpt.report r JOIN tlsrpt.policy p ON p.report_ref = r.id JOIN tlsrpt.failure_detail d ON d.policy_ref = p.id")" \
+    "16|16|48"
+
+# ---- Least privilege: the ingester's role may insert, not change or drop.
+pg_newdb f5 || exit 99
+"$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d f5 -f "$top_srcdir/sql/roles.sql" >/dev/null
+check "roles: load" "$?" 0
+"$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d f5 -f "$top_srcdir/sql/roles.sql" >/dev/null
+check "roles: load again" "$?" 0
+pg_q f5 "CREATE ROLE ingester LOGIN IN ROLE tlsrpt_ingest; CREATE ROLE dashboard LOGIN IN ROLE tlsrpt_reader" >/dev/null
+pipe_bin "$MSG" -d "dbname=f5 user=ingester"
+check "ingest role: stores" "$RC/$(pg_q f5 "SELECT count(*) FROM tlsrpt.report")" "0/1"
+pipe_bin "$MSG" -d "dbname=f5 user=ingester"
+check_match "ingest role: sees duplicates" "$RC $ERR" "^0 .*duplicate: "
+pipe_bin "$C/YnkDK__tls_reporting/truncated.gz" -d "dbname=f5 user=ingester"
+check "ingest role: keeps rejected messages" "$RC/$(pg_q f5 "SELECT count(*) FROM tlsrpt.rejected_message")" "0/1"
+run_bin -d "dbname=f5 user=ingester" "$C/domainaware__parsedmarc/rfc8460.json"
+check "ingest role: stores failure details" "$RC/$(pg_q f5 "SELECT count(*) FROM tlsrpt.failure_detail")" "0/3"
+pg_q f5 "REVOKE tlsrpt_ingest FROM ingester" >/dev/null
+pipe_bin "$C/mjl-__mox/microsoft.eml" -d "dbname=f5 user=ingester"
+check_match "no role granted: exit 75, says what to grant" "$RC $ERR" "^75 .*permission denied \\(grant the role tlsrpt_ingest"
+pg_q f5 "GRANT tlsrpt_ingest TO ingester" >/dev/null
+for sql in "DELETE FROM tlsrpt.report" "UPDATE tlsrpt.policy SET policy_type = 'x'" \
+    "TRUNCATE tlsrpt.failure_detail" "DROP TABLE tlsrpt.rejected_message" \
+    "CREATE TABLE tlsrpt.x (i int)" "ALTER TABLE tlsrpt.report ADD COLUMN x int" \
+    "SELECT report FROM tlsrpt.report" "DELETE FROM tlsrpt.rejected_message"; do
+	out=$("$PG_BINDIR/psql" -X -At -d f5 -U ingester -c "$sql" 2>&1)
+	check_match "ingest role may not: $sql" "$out" "permission denied|must be owner"
+done
+check "reader role: reads" "$("$PG_BINDIR/psql" -X -At -d f5 -U dashboard -c "SELECT count(*) FROM tlsrpt.report" 2>&1)" 2
+for sql in "INSERT INTO tlsrpt.schema_version VALUES (99)" "DELETE FROM tlsrpt.report"; do
+	out=$("$PG_BINDIR/psql" -X -At -d f5 -U dashboard -c "$sql" 2>&1)
+	check_match "reader role may not: $sql" "$out" "permission denied"
+done
+check "roles: nothing was changed by them" "$(pg_q f5 "SELECT count(*) FROM tlsrpt.report")/$(pg_q f5 "SELECT count(*) FROM tlsrpt.rejected_message")" "2/1"
+
+# ---- A slow or endless standard input is cut off by the time limit.
+pg_newdb f6 || exit 99
+start=$(date +%s)
+(sleep 6; cat "$MSG") | { "$BIN" -d dbname=f6 -o timeout=1 >/dev/null 2>"$TMP/err"; echo $? >"$TMP/rc"; date +%s >"$TMP/end"; }
+check "slow input: exit 75" "$(cat "$TMP/rc")" 75
+check "slow input: cut off before it ends" "$([ $(($(cat "$TMP/end") - start)) -lt 5 ] && echo yes)" yes
+check_match "slow input: says why" "$(cat "$TMP/err")" "time limit"
+yes "endless line" | "$BIN" -d dbname=f6 -o timeout=2 -o max_message_size=1M >/dev/null 2>&1
+check "endless input: exit 75" "$?" 75
+check "slow and endless input: nothing stored" "$(pg_q f6 "SELECT count(*) FROM tlsrpt.report") $(pg_q f6 "SELECT count(*) FROM tlsrpt.rejected_message")" "0 0"
+
+# ---- A password in the conninfo never reaches a log line.
+pipe_bin "$MSG" -v -d "dbname=f6 password=Sekr1tPass"
+check "secret: stored with -v" "$RC" 0
+check "secret: not in the log" "$(printf '%s' "$ERR" | grep -c Sekr1tPass)" 0
+run_bin --print-config -d "dbname=f6 password=Sekr1tPass"
+check "secret: not in --print-config" "$(printf '%s' "$OUT" | grep -c Sekr1tPass)" 0
+pipe_bin "$MSG" -d "dbname=nosuchdb password=Sekr1tPass"
+check "secret: not in a connection error" "$RC/$(printf '%s' "$ERR" | grep -c Sekr1tPass)" "75/0"
+
+finish
