@@ -39,6 +39,9 @@ GRANT SELECT (id, organization_name, report_id) ON tlsrpt.report
 GRANT SELECT (id, policy_index) ON tlsrpt.policy TO tlsrpt_ingest;
 GRANT SELECT (id, raw_sha256) ON tlsrpt.rejected_message TO tlsrpt_ingest;
 
+REVOKE ALL ON FUNCTION tlsrpt.ingest_report FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tlsrpt.ingest_report TO tlsrpt_ingest;
+
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;
 

@@ -47,48 +47,14 @@ enum db_param {
 #define DB_NARRAYS (P_COUNT - P_FIRST_ARRAY)
 
 static const char db_sql_store[] =
-    "WITH r AS ("
-    " INSERT INTO tlsrpt.report (organization_name, report_id,"
-    "  contact_info, start_datetime, end_datetime, source, message_id,"
-    "  message_from, message_date, message_subject, tls_report_domain,"
-    "  tls_report_submitter, dkim_result, dkim_domain, dkim_authserv_id,"
-    "  submitter_match, report_sha256, report)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    "  $15, $16, decode($17, 'hex'), $18)"
-    " ON CONFLICT ON CONSTRAINT report_org_report_id_key DO NOTHING"
-    " RETURNING id),"
-    " p AS ("
-    " INSERT INTO tlsrpt.policy (report_ref, policy_index, policy_type,"
-    "  policy_domain, policy_string, mx_host,"
-    "  total_successful_session_count, total_failure_session_count)"
-    " SELECT r.id, u.i, u.t, u.d,"
-    "  CASE WHEN u.has_ps THEN coalesce(ps.a, '{}') END,"
-    "  CASE WHEN u.has_mx THEN coalesce(mx.a, '{}') END,"
-    "  u.ok, u.fail"
-    " FROM r CROSS JOIN unnest($19::int[], $20::text[], $21::text[],"
-    "  $22::bool[], $23::bool[], $24::int8[], $25::int8[])"
-    "  AS u(i, t, d, has_ps, has_mx, ok, fail)"
-    " LEFT JOIN (SELECT x.pi, array_agg(x.v ORDER BY x.o) AS a"
-    "  FROM unnest($26::int[], $27::text[]) WITH ORDINALITY AS x(pi, v, o)"
-    "  GROUP BY x.pi) ps ON ps.pi = u.i"
-    " LEFT JOIN (SELECT x.pi, array_agg(x.v ORDER BY x.o) AS a"
-    "  FROM unnest($28::int[], $29::text[]) WITH ORDINALITY AS x(pi, v, o)"
-    "  GROUP BY x.pi) mx ON mx.pi = u.i"
-    " RETURNING id, policy_index),"
-    " d AS ("
-    " INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,"
-    "  detail_index, result_type, sending_mta_ip, receiving_mx_hostname,"
-    "  receiving_mx_helo, receiving_ip, failed_session_count,"
-    "  additional_information, failure_reason_code)"
-    " SELECT (SELECT id FROM r), p.id, u.di, u.rt, u.sip, u.mxh, u.helo,"
-    "  u.rip, u.n, u.info, u.code"
-    " FROM unnest($30::int[], $31::int[], $32::text[], $33::inet[],"
-    "  $34::text[], $35::text[], $36::inet[], $37::int8[], $38::text[],"
-    "  $39::text[]) AS u(pi, di, rt, sip, mxh, helo, rip, n, info, code)"
-    " JOIN p ON p.policy_index = u.pi"
-    " RETURNING 1)"
-    " SELECT (SELECT id FROM r), (SELECT count(*) FROM p),"
-    "  (SELECT count(*) FROM d)";
+    "SELECT report, policies, details, refused_state, refused_message"
+    " FROM tlsrpt.ingest_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+    " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,"
+    " $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
+    " $39)";
+
+#define DB_STMT_STORE "tlsrpt_ingest_report"
+#define DB_STMT_REJECT "tlsrpt_ingest_rejected"
 
 static const char db_sql_reject[] =
     "INSERT INTO tlsrpt.rejected_message (source, reason, message_id,"
@@ -96,12 +62,23 @@ static const char db_sql_reject[] =
     " tls_report_submitter, dkim_result, dkim_domain, headers, raw_sha256,"
     " raw_size, raw_truncated, raw)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " decode($12, 'hex'), $13, $14, $15)"
+    " $12, $13, $14, $15)"
     " ON CONFLICT (raw_sha256) DO NOTHING RETURNING id";
+
+/* A request sent in a batch whose result has not been read yet. */
+struct db_pending {
+	enum { REQ_OTHER, REQ_STORE, REQ_REJECT } kind;
+	void *tag;
+};
 
 struct db {
 	PGconn *conn;
 	struct buf *arr[DB_NARRAYS];	/* reused between reports */
+	bool in_batch;			/* pipeline mode, inside BEGIN */
+	bool prepared;			/* statements prepared on conn */
+	struct db_pending *q;		/* requests awaiting results, FIFO */
+	size_t q_head, q_len, q_cap;
+	size_t unflushed;		/* requests sent since the last flush */
 };
 
 static void
@@ -249,6 +226,7 @@ db_close(struct db **dbp)
 		PQfinish(db->conn);
 	for (i = 0; i < DB_NARRAYS; i++)
 		buf_free(&db->arr[i]);
+	free(db->q);
 	free(db);
 	*dbp = NULL;
 }
@@ -398,93 +376,168 @@ db_build_arrays(struct db *db, const struct report *r, struct ti_err *err)
 	return 0;
 }
 
+/* The parameters of one request, with the storage they point into. */
+struct db_params {
+	const char *values[P_COUNT];
+	int lengths[P_COUNT];
+	int formats[P_COUNT];
+	int n;
+	struct buf *text;	/* the report JSON, NUL-terminated */
+	char start[DATE_ISO_BYTES];
+	char end[DATE_ISO_BYTES];
+	char mdate[DATE_ISO_BYTES];
+	char sha[DIGEST_SHA256_HEX_BYTES + 2];
+	char size[32];
+};
+
+static int
+db_report_params(struct db *db, const struct report *r,
+    const struct ti_bytes *json, const struct db_meta *meta,
+    struct db_params *pp, struct ti_err *err)
+{
+	size_t i;
+
+	memset(pp, 0, sizeof(*pp));
+	if (db_build_arrays(db, r, err) != 0)
+		return ti_err_prefix(err, "report too large to store");
+	/* Text parameters end at a NUL: the JSON must not hold one. */
+	if (memchr(json->data, '\0', json->len) != NULL)
+		return ti_err_set(err, TI_KIND_DATA, "report holds a NUL byte");
+	pp->text = buf_new(json->len, err);
+	if (pp->text == NULL ||
+	    buf_append(pp->text, json->data, json->len, err) != 0)
+		return -1;
+	if (date_format_iso(r->start_usec, pp->start, sizeof(pp->start)) ||
+	    date_format_iso(r->end_usec, pp->end, sizeof(pp->end)))
+		return ti_err_set(err, TI_KIND_DATA, "date-range out of range");
+	memcpy(pp->sha, "\\x", 2);
+	digest_sha256_hex(json->data, json->len, pp->sha + 2);
+	pp->values[P_ORG] = r->organization_name;
+	pp->values[P_RID] = r->report_id;
+	pp->values[P_CONTACT] = r->contact_info;
+	pp->values[P_START] = pp->start;
+	pp->values[P_END] = pp->end;
+	pp->values[P_SOURCE] = meta->source;
+	pp->values[P_MSGID] = meta->message_id;
+	pp->values[P_FROM] = meta->from;
+	if (meta->has_date &&
+	    date_format_iso(meta->date_usec, pp->mdate, sizeof(pp->mdate)) == 0)
+		pp->values[P_MDATE] = pp->mdate;
+	pp->values[P_SUBJECT] = meta->subject;
+	pp->values[P_RDOMAIN] = meta->report_domain;
+	pp->values[P_SUBMITTER] = meta->report_submitter;
+	pp->values[P_DKIM] = meta->dkim_result;
+	pp->values[P_DKIMD] = meta->dkim_domain;
+	pp->values[P_DKIMAS] = meta->dkim_authserv_id;
+	pp->values[P_SUBMATCH] = meta->submitter_match < 0 ? NULL :
+	    meta->submitter_match ? "t" : "f";
+	pp->values[P_SHA] = pp->sha;
+	pp->values[P_JSON] = (const char *)pp->text->data;
+	for (i = P_FIRST_ARRAY; i < P_COUNT; i++)
+		pp->values[i] = (const char *)DB_ARR(db, i)->data;
+	pp->n = P_COUNT;
+	return 0;
+}
+
+static int
+db_reject_params(const struct ti_bytes *raw, bool truncated, size_t raw_size,
+    const char *reason, const struct db_meta *meta, struct db_params *pp,
+    struct ti_err *err)
+{
+	static const unsigned char empty[1] = { 0 };
+
+	memset(pp, 0, sizeof(*pp));
+	if (raw->len > (size_t)INT32_MAX)
+		return ti_err_set(err, TI_KIND_DATA,
+		    "message too large to keep");
+	memcpy(pp->sha, "\\x", 2);
+	digest_sha256_hex(raw->data, raw->len, pp->sha + 2);
+	if (ti_snprintf(pp->size, sizeof(pp->size), "%zu", raw_size) != 0)
+		return ti_err_set(err, TI_KIND_INTERNAL, "size text too long");
+	pp->values[0] = meta->source;
+	pp->values[1] = reason;
+	pp->values[2] = meta->message_id;
+	pp->values[3] = meta->from;
+	pp->values[4] = meta->subject;
+	if (meta->has_date &&
+	    date_format_iso(meta->date_usec, pp->mdate, sizeof(pp->mdate)) == 0)
+		pp->values[5] = pp->mdate;
+	pp->values[6] = meta->report_domain;
+	pp->values[7] = meta->report_submitter;
+	pp->values[8] = meta->dkim_result;
+	pp->values[9] = meta->dkim_domain;
+	pp->values[10] = meta->headers;
+	pp->values[11] = pp->sha;
+	pp->values[12] = pp->size;
+	pp->values[13] = truncated ? "t" : "f";
+	pp->values[14] = raw->data != NULL ? (const char *)raw->data :
+	    (const char *)empty;
+	pp->lengths[14] = (int)raw->len;
+	pp->formats[14] = 1;	/* binary: the bytes as they are */
+	pp->n = 15;
+	return 0;
+}
+
+/* Read the row of a store request. */
+static int
+db_store_result(struct db *db, const PGresult *res, size_t n_policies,
+    size_t n_details, enum db_outcome *outcome_r, char *refusal,
+    size_t refusal_size, struct ti_err *err)
+{
+	long long np, nd;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return db_fail(db, res, "storing report", err);
+	if (PQntuples(res) != 1 || PQnfields(res) != 5)
+		return ti_err_set(err, TI_KIND_INTERNAL,
+		    "unexpected result shape");
+	if (!PQgetisnull(res, 0, 3)) {
+		*outcome_r = DB_REFUSED;
+		(void)snprintf(refusal, refusal_size,
+		    "database refused the report: [%s] %s",
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+		return 0;
+	}
+	if (PQgetisnull(res, 0, 0)) {
+		*outcome_r = DB_DUPLICATE;
+		return 0;
+	}
+	np = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	nd = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	if (n_policies != (size_t)-1 && (np != (long long)n_policies ||
+	    nd != (long long)n_details))
+		return ti_err_set(err, TI_KIND_INTERNAL, "stored %lld "
+		    "policies and %lld failure details, expected %zu and %zu",
+		    np, nd, n_policies, n_details);
+	*outcome_r = DB_STORED;
+	return 0;
+}
+
 int
 db_store_report(struct db *db, const struct report *r,
     const struct ti_bytes *json, const struct db_meta *meta,
     enum db_outcome *outcome_r, struct ti_err *err)
 {
-	const char *values[P_COUNT] = { NULL };
+	struct db_params pp;
 	PGresult *res = NULL;
-	struct buf *text = NULL;
-	char start[DATE_ISO_BYTES];
-	char end[DATE_ISO_BYTES];
-	char mdate[DATE_ISO_BYTES];
-	char sha[DIGEST_SHA256_HEX_BYTES];
-	long long np, nd;
-	size_t i;
+	char refusal[TI_ERR_MSG_BYTES];
 	int rc = -1;
 
-	if (db_build_arrays(db, r, err) != 0) {
-		ti_err_prefix(err, "report too large to store");
+	if (db_report_params(db, r, json, meta, &pp, err) != 0)
 		goto out;
-	}
-	/* Text parameters end at a NUL: the JSON must not hold one. */
-	if (memchr(json->data, '\0', json->len) != NULL) {
-		ti_err_set(err, TI_KIND_DATA, "report holds a NUL byte");
-		goto out;
-	}
-	text = buf_new(json->len, err);
-	if (text == NULL || buf_append(text, json->data, json->len, err) != 0)
-		goto out;
-	if (date_format_iso(r->start_usec, start, sizeof(start)) != 0 ||
-	    date_format_iso(r->end_usec, end, sizeof(end)) != 0) {
-		ti_err_set(err, TI_KIND_DATA, "date-range out of range");
-		goto out;
-	}
-	digest_sha256_hex(json->data, json->len, sha);
-	values[P_ORG] = r->organization_name;
-	values[P_RID] = r->report_id;
-	values[P_CONTACT] = r->contact_info;
-	values[P_START] = start;
-	values[P_END] = end;
-	values[P_SOURCE] = meta->source;
-	values[P_MSGID] = meta->message_id;
-	values[P_FROM] = meta->from;
-	if (meta->has_date &&
-	    date_format_iso(meta->date_usec, mdate, sizeof(mdate)) == 0)
-		values[P_MDATE] = mdate;
-	values[P_SUBJECT] = meta->subject;
-	values[P_RDOMAIN] = meta->report_domain;
-	values[P_SUBMITTER] = meta->report_submitter;
-	values[P_DKIM] = meta->dkim_result;
-	values[P_DKIMD] = meta->dkim_domain;
-	values[P_DKIMAS] = meta->dkim_authserv_id;
-	values[P_SUBMATCH] = meta->submitter_match < 0 ? NULL :
-	    meta->submitter_match ? "t" : "f";
-	values[P_SHA] = sha;
-	values[P_JSON] = (const char *)text->data;
-	for (i = P_FIRST_ARRAY; i < P_COUNT; i++)
-		values[i] = (const char *)DB_ARR(db, i)->data;
-
-	res = PQexecParams(db->conn, db_sql_store, P_COUNT, NULL, values,
+	res = PQexecParams(db->conn, db_sql_store, pp.n, NULL, pp.values,
 	    NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_fail(db, res, "storing report", err);
+	if (db_store_result(db, res, r->n_policies, r->n_details_total,
+	    outcome_r, refusal, sizeof(refusal), err) != 0)
+		goto out;
+	if (*outcome_r == DB_REFUSED) {
+		ti_err_set(err, TI_KIND_DATA, "%s", refusal);
 		goto out;
 	}
-	if (PQntuples(res) != 1 || PQnfields(res) != 3) {
-		ti_err_set(err, TI_KIND_INTERNAL, "unexpected result shape");
-		goto out;
-	}
-	if (PQgetisnull(res, 0, 0)) {
-		*outcome_r = DB_DUPLICATE;
-		rc = 0;
-		goto out;
-	}
-	np = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	nd = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	if (np != (long long)r->n_policies ||
-	    nd != (long long)r->n_details_total) {
-		ti_err_set(err, TI_KIND_INTERNAL, "stored %lld policies and "
-		    "%lld failure details, expected %zu and %zu", np, nd,
-		    r->n_policies, r->n_details_total);
-		goto out;
-	}
-	*outcome_r = DB_STORED;
 	rc = 0;
 out:
 	PQclear(res);
-	buf_free(&text);
+	buf_free(&pp.text);
 	return rc;
 }
 
@@ -493,52 +546,250 @@ db_store_rejected(struct db *db, const struct ti_bytes *raw, bool truncated,
     size_t raw_size, const char *reason, const struct db_meta *meta,
     enum db_outcome *outcome_r, struct ti_err *err)
 {
-	const char *values[15] = { NULL };
-	int lengths[15] = { 0 };
-	int formats[15] = { 0 };
+	struct db_params pp;
 	PGresult *res = NULL;
-	char sha[DIGEST_SHA256_HEX_BYTES];
-	char size[32];
-	char mdate[DATE_ISO_BYTES];
-	static const unsigned char empty[1] = { 0 };
 	int rc = -1;
 
-	if (raw->len > (size_t)INT32_MAX) {
-		ti_err_set(err, TI_KIND_DATA, "message too large to keep");
+	if (db_reject_params(raw, truncated, raw_size, reason, meta, &pp,
+	    err) != 0)
 		goto out;
-	}
-	digest_sha256_hex(raw->data, raw->len, sha);
-	if (ti_snprintf(size, sizeof(size), "%zu", raw_size) != 0) {
-		ti_err_set(err, TI_KIND_INTERNAL, "size text too long");
-		goto out;
-	}
-	values[0] = meta->source;
-	values[1] = reason;
-	values[2] = meta->message_id;
-	values[3] = meta->from;
-	values[4] = meta->subject;
-	if (meta->has_date &&
-	    date_format_iso(meta->date_usec, mdate, sizeof(mdate)) == 0)
-		values[5] = mdate;
-	values[6] = meta->report_domain;
-	values[7] = meta->report_submitter;
-	values[8] = meta->dkim_result;
-	values[9] = meta->dkim_domain;
-	values[10] = meta->headers;
-	values[11] = sha;
-	values[12] = size;
-	values[13] = truncated ? "t" : "f";
-	values[14] = raw->data != NULL ? (const char *)raw->data :
-	    (const char *)empty;
-	lengths[14] = (int)raw->len;
-	formats[14] = 1;	/* binary: the bytes as they are */
-	res = PQexecParams(db->conn, db_sql_reject, 15, NULL, values, lengths,
-	    formats, 0);
+	res = PQexecParams(db->conn, db_sql_reject, pp.n, NULL, pp.values,
+	    pp.lengths, pp.formats, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_fail(db, res, "keeping rejected message", err);
 		goto out;
 	}
 	*outcome_r = PQntuples(res) == 1 ? DB_STORED : DB_DUPLICATE;
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Batches.  In libpq's pipeline mode requests go out without waiting for
+ * the previous one's answer, inside one transaction, so parsing the next
+ * message overlaps with the server storing this one, and one COMMIT (one
+ * WAL flush) covers many reports.  A report the server refuses does not
+ * abort the transaction: tlsrpt.ingest_report() catches it and answers
+ * with the refusal.  Any other error ends the batch: nothing of it is
+ * committed and the caller closes the connection.
+ */
+static int
+db_queue_push(struct db *db, int kind, void *tag, struct ti_err *err)
+{
+	struct db_pending *grown = NULL;
+	size_t i, cap;
+
+	if (db->q_len == db->q_cap) {
+		cap = db->q_cap == 0 ? 64 : db->q_cap * 2;
+		grown = malloc(cap * sizeof(*grown));
+		if (grown == NULL)
+			return ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		for (i = 0; i < db->q_len; i++)
+			grown[i] = db->q[(db->q_head + i) % db->q_cap];
+		free(db->q);
+		db->q = grown;
+		db->q_cap = cap;
+		db->q_head = 0;
+	}
+	db->q[(db->q_head + db->q_len) % db->q_cap].kind = kind;
+	db->q[(db->q_head + db->q_len) % db->q_cap].tag = tag;
+	db->q_len++;
+	db->unflushed++;
+	return 0;
+}
+
+static int
+db_send_fail(struct db *db, const char *what, struct ti_err *err)
+{
+	char msg[TI_ERR_MSG_BYTES];
+
+	db_one_line(PQerrorMessage(db->conn), msg, sizeof(msg));
+	return ti_err_set(err, TI_KIND_TEMP, "%s: %s", what, msg);
+}
+
+int
+db_batch_begin(struct db *db, struct ti_err *err)
+{
+	if (db->in_batch)
+		return 0;
+	if (PQenterPipelineMode(db->conn) != 1)
+		return db_send_fail(db, "entering pipeline mode", err);
+	db->in_batch = true;
+	if (!db->prepared) {
+		if (PQsendPrepare(db->conn, DB_STMT_STORE, db_sql_store,
+		    P_COUNT, NULL) != 1 ||
+		    db_queue_push(db, REQ_OTHER, NULL, err) != 0 ||
+		    PQsendPrepare(db->conn, DB_STMT_REJECT, db_sql_reject, 15,
+		    NULL) != 1 ||
+		    db_queue_push(db, REQ_OTHER, NULL, err) != 0)
+			return db_send_fail(db, "preparing statements", err);
+		db->prepared = true;
+	}
+	if (PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL,
+	    0) != 1 || db_queue_push(db, REQ_OTHER, NULL, err) != 0)
+		return db_send_fail(db, "starting a transaction", err);
+	return 0;
+}
+
+int
+db_batch_report(struct db *db, const struct report *r,
+    const struct ti_bytes *json, const struct db_meta *meta, void *tag,
+    struct ti_err *err)
+{
+	struct db_params pp;
+	int rc = -1;
+
+	if (db_report_params(db, r, json, meta, &pp, err) != 0)
+		goto out;
+	if (PQsendQueryPrepared(db->conn, DB_STMT_STORE, pp.n, pp.values,
+	    NULL, NULL, 0) != 1) {
+		db_send_fail(db, "sending a report", err);
+		goto out;
+	}
+	rc = db_queue_push(db, REQ_STORE, tag, err);
+out:
+	buf_free(&pp.text);
+	return rc;
+}
+
+int
+db_batch_rejected(struct db *db, const struct ti_bytes *raw, bool truncated,
+    size_t raw_size, const char *reason, const struct db_meta *meta,
+    void *tag, struct ti_err *err)
+{
+	struct db_params pp;
+
+	if (db_reject_params(raw, truncated, raw_size, reason, meta, &pp,
+	    err) != 0)
+		return -1;
+	if (PQsendQueryPrepared(db->conn, DB_STMT_REJECT, pp.n, pp.values,
+	    pp.lengths, pp.formats, 0) != 1)
+		return db_send_fail(db, "sending a rejected message", err);
+	return db_queue_push(db, REQ_REJECT, tag, err);
+}
+
+size_t
+db_batch_pending(const struct db *db)
+{
+	return db->q_len;
+}
+
+/* Read the result of the oldest request and hand it to fn. */
+static int
+db_batch_read_one(struct db *db, db_result_fn *fn, void *arg,
+    struct ti_err *err)
+{
+	struct db_pending p = db->q[db->q_head];
+	PGresult *res = NULL;
+	PGresult *extra = NULL;
+	enum db_outcome outcome = DB_STORED;
+	char refusal[TI_ERR_MSG_BYTES];
+	int rc = -1;
+
+	refusal[0] = '\0';
+	db->q_head = (db->q_head + 1) % db->q_cap;
+	db->q_len--;
+	res = PQgetResult(db->conn);
+	if (res == NULL) {
+		db_send_fail(db, "reading a result", err);
+		goto out;
+	}
+	/* Each request's results end with a NULL. */
+	while ((extra = PQgetResult(db->conn)) != NULL)
+		PQclear(extra);
+	switch (p.kind) {
+	case REQ_OTHER:
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			db_fail(db, res, "batch", err);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	case REQ_STORE:
+		if (db_store_result(db, res, (size_t)-1, 0, &outcome, refusal,
+		    sizeof(refusal), err) != 0)
+			goto out;
+		break;
+	case REQ_REJECT:
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_fail(db, res, "keeping rejected message", err);
+			goto out;
+		}
+		outcome = PQntuples(res) == 1 ? DB_STORED : DB_DUPLICATE;
+		break;
+	}
+	PQclear(res);
+	res = NULL;
+	if (fn(arg, p.tag, outcome, refusal, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
+}
+
+int
+db_batch_collect(struct db *db, size_t keep, db_result_fn *fn, void *arg,
+    struct ti_err *err)
+{
+	while (db->q_len > keep) {
+		/* Ask the server to send what it has, then push ours out
+		 * (fn may have queued more since). */
+		if (db->unflushed > 0) {
+			if (PQsendFlushRequest(db->conn) != 1 ||
+			    PQflush(db->conn) != 0)
+				return db_send_fail(db, "sending", err);
+			db->unflushed = 0;
+		}
+		if (db_batch_read_one(db, fn, arg, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+db_batch_commit(struct db *db, db_result_fn *fn, void *arg,
+    struct ti_err *err)
+{
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (!db->in_batch)
+		return 0;
+	/* Refusals queue rejected messages: collect until none is left. */
+	while (db->q_len > 0) {
+		if (db_batch_collect(db, 0, fn, arg, err) != 0)
+			goto out;
+	}
+	if (PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL,
+	    0) != 1 || PQpipelineSync(db->conn) != 1) {
+		db_send_fail(db, "committing", err);
+		goto out;
+	}
+	res = PQgetResult(db->conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_fail(db, res, "committing", err);
+		goto out;
+	}
+	PQclear(res);
+	/* COMMIT's results end with a NULL; then comes the sync point. */
+	while ((res = PQgetResult(db->conn)) != NULL)
+		PQclear(res);
+	res = PQgetResult(db->conn);
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		db_send_fail(db, "committing", err);
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	if (PQexitPipelineMode(db->conn) != 1) {
+		db_send_fail(db, "leaving pipeline mode", err);
+		goto out;
+	}
+	db->in_batch = false;
+	db->unflushed = 0;
 	rc = 0;
 out:
 	PQclear(res);

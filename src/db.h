@@ -35,6 +35,7 @@ struct db_meta {
 enum db_outcome {
 	DB_STORED = 1,
 	DB_DUPLICATE,
+	DB_REFUSED,		/* the server refused a value (batches only) */
 };
 
 /*
@@ -67,6 +68,45 @@ int db_store_report(struct db *db, const struct report *r,
 int db_store_rejected(struct db *db, const struct ti_bytes *raw,
     bool truncated, size_t raw_size, const char *reason,
     const struct db_meta *meta, enum db_outcome *outcome_r,
+    struct ti_err *err) TI_MUST_CHECK;
+
+/*
+ * Batches: many messages in one transaction, sent without waiting for
+ * each answer (libpq pipeline mode).  Results arrive through fn, in the
+ * order the requests were sent: tag is the caller's, refusal is the reason
+ * line when outcome is DB_REFUSED (the report was not stored, the batch
+ * goes on; the caller may then queue the message as rejected).  fn
+ * returns 0, or -1 with err to end the batch.  Any error (TEMP, CONFIG,
+ * INTERNAL) ends the batch: nothing of it is committed, and the caller
+ * closes the connection.
+ */
+typedef int db_result_fn(void *arg, void *tag, enum db_outcome outcome,
+    const char *refusal, struct ti_err *err);
+
+/* Enter pipeline mode and open a transaction (no-op when open). */
+int db_batch_begin(struct db *db, struct ti_err *err) TI_MUST_CHECK;
+
+/* Queue a report; its result comes through fn later. */
+int db_batch_report(struct db *db, const struct report *r,
+    const struct ti_bytes *json, const struct db_meta *meta, void *tag,
+    struct ti_err *err) TI_MUST_CHECK;
+
+/* Queue a rejected message (outcome DB_STORED, or DB_DUPLICATE). */
+int db_batch_rejected(struct db *db, const struct ti_bytes *raw,
+    bool truncated, size_t raw_size, const char *reason,
+    const struct db_meta *meta, void *tag, struct ti_err *err)
+    TI_MUST_CHECK;
+
+/* Requests sent whose results have not been read. */
+size_t db_batch_pending(const struct db *db);
+
+/* Read results until at most keep requests are outstanding. */
+int db_batch_collect(struct db *db, size_t keep, db_result_fn *fn,
+    void *arg, struct ti_err *err) TI_MUST_CHECK;
+
+/* Read every result, then COMMIT and leave pipeline mode.  When this
+ * returns 0 the batch is durable. */
+int db_batch_commit(struct db *db, db_result_fn *fn, void *arg,
     struct ti_err *err) TI_MUST_CHECK;
 
 #endif

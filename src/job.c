@@ -31,6 +31,7 @@ struct job {
 	struct authres_dkim dkim;
 	char *contact_domain;
 	int submitter_match;		/* 1, 0, -1 unknown */
+	bool usable;			/* a valid report, to be stored */
 	enum job_outcome outcome;
 	char reason[TI_ERR_MSG_BYTES + 64];
 };
@@ -195,18 +196,15 @@ job_reject(struct job *job, struct db *db, struct ti_err *err)
 }
 
 int
-job_run(struct job *job, struct db *db, const struct config *cfg,
-    struct ti_err *err)
+job_prepare(struct job *job, const struct config *cfg, struct ti_err *err)
 {
 	struct ti_err perr;
-	struct ti_bytes json;
-	struct db_meta meta;
-	enum db_outcome got;
 	int rc;
 
 	ti_err_clear(&perr);
 	job->outcome = JOB_NONE;
 	job->reason[0] = '\0';
+	job->usable = false;
 	rc = job_parse(job, cfg, &perr);
 	if (rc != 0 && perr.kind != TI_KIND_DATA) {
 		*err = perr;
@@ -222,15 +220,35 @@ job_run(struct job *job, struct db *db, const struct config *cfg,
 		    "(dkim=%s, header.d=%s)",
 		    job->dkim.result != NULL ? job->dkim.result : "none",
 		    job->dkim.domain != NULL ? job->dkim.domain : "none");
-		rc = -1;
+	} else {
+		job->usable = true;
 	}
+	return 0;
+}
+
+bool
+job_usable(const struct job *job)
+{
+	return job->usable;
+}
+
+int
+job_run(struct job *job, struct db *db, const struct config *cfg,
+    struct ti_err *err)
+{
+	struct ti_err perr;
+	struct ti_bytes json;
+	struct db_meta meta;
+	enum db_outcome got;
+
+	if (job_prepare(job, cfg, err) != 0)
+		return -1;
 	if (db == NULL) {
-		job->outcome = rc == 0 ? JOB_VALID : JOB_INVALID;
+		job->outcome = job->usable ? JOB_VALID : JOB_INVALID;
 		return 0;
 	}
-	if (rc != 0)
+	if (!job->usable)
 		return job_reject(job, db, err);
-
 	job_meta(job, &meta);
 	json = buf_bytes(job->json);
 	if (db_store_report(db, job->report, &json, &meta, &got, &perr) != 0) {
@@ -238,12 +256,43 @@ job_run(struct job *job, struct db *db, const struct config *cfg,
 			*err = perr;
 			return -1;
 		}
-		(void)snprintf(job->reason, sizeof(job->reason),
-		    "database refused the report: %s", perr.msg);
+		memcpy(job->reason, perr.msg, sizeof(perr.msg));
 		return job_reject(job, db, err);
 	}
 	job->outcome = got == DB_STORED ? JOB_STORED : JOB_DUPLICATE;
 	return 0;
+}
+
+int
+job_queue(struct job *job, struct db *db, void *tag, struct ti_err *err)
+{
+	struct ti_bytes json;
+	struct ti_bytes raw;
+	struct db_meta meta;
+
+	job_meta(job, &meta);
+	if (job->usable) {
+		json = buf_bytes(job->json);
+		return db_batch_report(db, job->report, &json, &meta, tag, err);
+	}
+	raw = buf_bytes(job->input);
+	return db_batch_rejected(db, &raw, job->truncated, raw.len,
+	    job->reason, &meta, tag, err);
+}
+
+int
+job_queue_refused(struct job *job, struct db *db, const char *refusal,
+    void *tag, struct ti_err *err)
+{
+	(void)snprintf(job->reason, sizeof(job->reason), "%s", refusal);
+	job->usable = false;
+	return job_queue(job, db, tag, err);
+}
+
+void
+job_set_outcome(struct job *job, enum job_outcome outcome)
+{
+	job->outcome = outcome;
 }
 
 enum job_outcome

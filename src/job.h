@@ -45,6 +45,29 @@ void job_set_input(struct job *job, struct buf **input, bool truncated);
 int job_run(struct job *job, struct db *db, const struct config *cfg,
     struct ti_err *err) TI_MUST_CHECK;
 
+/*
+ * The first half of job_run: parse and judge, touching no database.
+ * Afterwards job_usable() tells whether there is a report to store or a
+ * message to keep as rejected (job_reason says why).  Returns 0, or -1
+ * with TEMP/INTERNAL.
+ */
+int job_prepare(struct job *job, const struct config *cfg,
+    struct ti_err *err) TI_MUST_CHECK;
+bool job_usable(const struct job *job);
+
+/* After job_prepare: queue the report, or the rejected message, in the
+ * database's current batch, with tag for its result. */
+int job_queue(struct job *job, struct db *db, void *tag,
+    struct ti_err *err) TI_MUST_CHECK;
+
+/* The database refused the report: queue the message as rejected, with
+ * the refusal as reason. */
+int job_queue_refused(struct job *job, struct db *db, const char *refusal,
+    void *tag, struct ti_err *err) TI_MUST_CHECK;
+
+/* Record what became of a queued job once its batch has an answer. */
+void job_set_outcome(struct job *job, enum job_outcome outcome);
+
 enum job_outcome job_outcome(const struct job *job);
 
 /* Why the report was rejected or invalid ("" otherwise); borrowed. */

@@ -18,6 +18,13 @@ static int log_syslog;
 static enum log_level log_max = LOG_LEVEL_INFO;
 static const char *log_queue_id;
 static const char *log_source;
+static int log_errors_to_stderr;
+
+void
+log_set_errors_to_stderr(int on)
+{
+	log_errors_to_stderr = on;
+}
 
 void
 log_init(const char *ident, int use_syslog, enum log_level max_level)
@@ -138,7 +145,9 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	}
 	if (log_syslog)
 		syslog(prio[level], "%s%s", ctx, line);
-	else
+	if (log_syslog && log_errors_to_stderr && level == LOG_LEVEL_ERR)
+		(void)fprintf(stderr, "%s: %s\n", log_ident, line);
+	else if (!log_syslog)
 		(void)fprintf(stderr, "%s: %s: %s%s\n", log_ident,
 		    name[level], ctx, line);
 	errno = saved;

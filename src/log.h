@@ -26,6 +26,13 @@ void log_init(const char *ident, int use_syslog, enum log_level max_level);
 void log_set_queue_id(const char *queue_id);
 void log_set_source(const char *source);
 
+/*
+ * With syslog, also write error lines to stderr: under a mail system that
+ * is the one line the MTA shows in its log and queue (the reason a
+ * message was deferred), even where no syslog daemon listens.
+ */
+void log_set_errors_to_stderr(int on);
+
 /* True when lines of this level would be written. */
 int log_enabled(enum log_level level);
 

@@ -27,9 +27,19 @@
 #include "maildir.h"
 #include "mbox.h"
 
+struct sweep;
+
 struct entry {
 	char *name;
 	int sub;		/* 0: new, 1: cur */
+	struct sweep *sweep;
+};
+
+/* What moving a handled message needs. */
+struct sweep {
+	int sub[2];		/* new/ and cur/ */
+	int done_fd;		/* the done folder's cur/, or -1 to delete */
+	int rej_fd;		/* .Rejected/cur */
 };
 
 static int
@@ -153,6 +163,29 @@ folder_name_ok(const char *s)
 	    strcmp(s, "..") != 0 && strlen(s) < NAME_MAX - 1;
 }
 
+/* A batch committed: move (or delete) each of its messages. */
+static void
+sweep_done(struct run *run, void *data, enum run_result res)
+{
+	const struct entry *e = data;
+	const struct sweep *sw = e->sweep;
+	struct ti_err err;
+	char name[LOG_SANITIZED_BYTES];
+
+	if (res == RUN_HANDLED && sw->done_fd < 0) {
+		if (unlinkat(sw->sub[e->sub], e->name, 0) == 0)
+			return;
+		ti_err_set(&err, TI_KIND_IO, "cannot delete: %s",
+		    strerror(errno));
+	} else if (move_to(sw->sub[e->sub], e, res == RUN_HANDLED ?
+	    sw->done_fd : sw->rej_fd, &err) == 0) {
+		return;
+	}
+	log_err("%s: %s", log_sanitize(e->name, name, sizeof(name)),
+	    err.msg);
+	run_exit(run, EX_IOERR);
+}
+
 void
 maildir_sweep(struct run *run, const char *dir, const char *done_folder,
     bool delete_done)
@@ -167,6 +200,7 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 	int done_fd = -1, rej_fd = -1, fd;
 	bool truncated;
 	enum run_result res;
+	struct sweep sw;
 
 	ti_err_clear(&err);
 	if (done_folder == NULL)
@@ -218,6 +252,10 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 		if ((rej_fd = folder_open(dirfd, ".Rejected", &err)) < 0)
 			goto fail;
 	}
+	sw.sub[0] = sub[0];
+	sw.sub[1] = sub[1];
+	sw.done_fd = done_fd;
+	sw.rej_fd = rej_fd;
 	for (i = 0; i < n; i++) {
 		log_set_source(list[i].name);
 		(void)alarm(run->cfg.lim.timeout_seconds);
@@ -247,29 +285,21 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 			continue;
 		}
 		(void)close(fd);
-		res = run_message(run, &input, truncated);
+		if (run->dry_run) {
+			res = run_message(run, &input, truncated);
+		} else {
+			list[i].sweep = &sw;
+			res = run_batch_message(run, &input, truncated,
+			    &list[i], sweep_done);
+		}
 		if (res == RUN_RETRY)
 			break;
-		if (!run->dry_run) {
-			if (res == RUN_HANDLED && delete_done) {
-				if (unlinkat(sub[list[i].sub], list[i].name,
-				    0) != 0) {
-					ti_err_set(&err, TI_KIND_IO,
-					    "cannot delete: %s",
-					    strerror(errno));
-					log_err("%s", err.msg);
-					run_exit(run, EX_IOERR);
-				}
-			} else if (move_to(sub[list[i].sub], &list[i],
-			    res == RUN_HANDLED ? done_fd : rej_fd, &err) != 0) {
-				log_err("%s", err.msg);
-				run_exit(run, EX_IOERR);
-			}
-		}
 		run_progress(run);
 	}
-	(void)alarm(0);
 	log_set_source(NULL);
+	if (i == n)
+		(void)run_batch_commit(run, sweep_done);
+	(void)alarm(0);
 	(void)snprintf(label, sizeof(label), "maildir %s", dir);
 	run_summary(run, label);
 	goto out;
@@ -324,12 +354,16 @@ maildir_import_mbox(struct run *run, const char *path)
 		k++;
 		(void)snprintf(where, sizeof(where), "message %zu", k);
 		log_set_source(where);
-		if (run_message(run, &msg, truncated) == RUN_RETRY)
+		if ((run->dry_run ? run_message(run, &msg, truncated) :
+		    run_batch_message(run, &msg, truncated, NULL, NULL)) ==
+		    RUN_RETRY)
 			break;
 		run_progress(run);
 	}
-	(void)alarm(0);
 	log_set_source(NULL);
+	if (rc == 0)
+		(void)run_batch_commit(run, NULL);
+	(void)alarm(0);
 	(void)snprintf(label, sizeof(label), "mbox %s", path);
 	run_summary(run, label);
 	mbox_close(&mb);

@@ -150,16 +150,20 @@ run_files(struct run *run, char **files, int n)
 			run_fail(run, &err);
 			continue;
 		}
-		if (run_message(run, &input, truncated) == RUN_RETRY &&
-		    run->exit_code == EX_TEMPFAIL) {
+		if ((run->dry_run || n == 1 ?
+		    run_message(run, &input, truncated) :
+		    run_batch_message(run, &input, truncated, NULL, NULL)) ==
+		    RUN_RETRY && run->exit_code == EX_TEMPFAIL) {
 			log_err("stopping: %d file(s) not processed",
 			    n - i - 1);
 			break;
 		}
 		run_progress(run);
 	}
-	(void)alarm(0);
 	log_set_source(NULL);
+	if (i == n)
+		(void)run_batch_commit(run, NULL);
+	(void)alarm(0);
 	if (n > 1) {
 		(void)snprintf(label, sizeof(label), "%d files", n);
 		run_summary(run, label);
@@ -315,6 +319,8 @@ main(int argc, char **argv)
 		run_end(&run);
 		return EX_OK;
 	}
+	log_set_errors_to_stderr(maildir == NULL && mbox == NULL &&
+	    optind >= argc);
 	run.progress = !use_syslog && verbosity >= 0 &&
 	    isatty(STDERR_FILENO) && (maildir != NULL || mbox != NULL ||
 	    argc - optind > 1);

@@ -6,6 +6,8 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -68,18 +70,19 @@ ms_since(const struct timespec *t0)
 }
 
 static enum run_result
-run_outcome(struct run *run, const struct job *job, long ms)
+run_outcome_line(struct run *run, enum job_outcome o, const char *org_raw,
+    const char *rid_raw, const char *why_raw, size_t policies, long ms)
 {
 	char org[LOG_SANITIZED_BYTES];
 	char rid[LOG_SANITIZED_BYTES];
 	char why[LOG_SANITIZED_BYTES];
 	static const char *verb[] = { "", "stored", "duplicate", "", "valid",
 	    "" };
-	enum job_outcome o = job_outcome(job);
 
-	log_sanitize(job_organization(job), org, sizeof(org));
-	log_sanitize(job_report_id(job), rid, sizeof(rid));
-	log_sanitize(job_reason(job), why, sizeof(why));
+	log_sanitize(org_raw, org, sizeof(org));
+	log_sanitize(rid_raw, rid, sizeof(rid));
+	log_sanitize(why_raw, why, sizeof(why));
+	run_progress_clear(run);
 	switch (o) {
 	case JOB_STORED:
 	case JOB_DUPLICATE:
@@ -91,8 +94,7 @@ run_outcome(struct run *run, const struct job *job, long ms)
 		else
 			run->n_valid++;
 		log_info("%s: organization=\"%s\" report-id=\"%s\" "
-		    "policies=%zu ms=%ld", verb[o], org, rid,
-		    job_policy_count(job), ms);
+		    "policies=%zu ms=%ld", verb[o], org, rid, policies, ms);
 		return RUN_HANDLED;
 	case JOB_REJECTED:
 		run->n_rejected++;
@@ -110,6 +112,13 @@ run_outcome(struct run *run, const struct job *job, long ms)
 		break;
 	}
 	return RUN_RETRY;
+}
+
+static enum run_result
+run_outcome(struct run *run, const struct job *job, long ms)
+{
+	return run_outcome_line(run, job_outcome(job), job_organization(job),
+	    job_report_id(job), job_reason(job), job_policy_count(job), ms);
 }
 
 static void
@@ -171,6 +180,190 @@ fail:
 	return RUN_RETRY;
 }
 
+/*
+ * Batches.  A message is parsed, then sent; its answer is read later
+ * (parsing overlaps the server's work); the batch commits every
+ * RUN_BATCH_MESSAGES messages, RUN_BATCH_BYTES of input or RUN_BATCH_MS,
+ * and only then are its messages counted, logged and handed to done.
+ */
+#define RUN_BATCH_MESSAGES 1000
+#define RUN_BATCH_BYTES ((size_t)64 << 20)
+#define RUN_BATCH_MS 2000
+/* Requests in flight: their answers must fit in the socket's buffers. */
+#define RUN_WINDOW 128
+
+struct run_item {
+	struct job *job;	/* until its answer arrives */
+	bool refused;		/* re-sent as a rejected message */
+	enum job_outcome outcome;
+	char *org, *rid, *reason;
+	size_t policies;
+	long ms;
+	struct timespec t0;
+	void *data;
+};
+
+static void
+item_clear(struct run_item *it)
+{
+	job_free(&it->job);
+	free(it->org);
+	free(it->rid);
+	free(it->reason);
+	memset(it, 0, sizeof(*it));
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* An answer for the item at index tag. */
+static int
+run_answer(void *arg, void *tag, enum db_outcome outcome,
+    const char *refusal, struct ti_err *err)
+{
+	struct run *run = arg;
+	struct run_item *it = &run->items[(uintptr_t)tag];
+	struct job *job = it->job;
+
+	if (outcome == DB_REFUSED)
+		return job_queue_refused(job, run->db, refusal, tag, err);
+	if (job_usable(job))
+		job_set_outcome(job, outcome == DB_STORED ? JOB_STORED :
+		    JOB_DUPLICATE);
+	else
+		job_set_outcome(job, JOB_REJECTED);
+	it->outcome = job_outcome(job);
+	it->org = dup_or_null(job_organization(job));
+	it->rid = dup_or_null(job_report_id(job));
+	it->reason = dup_or_null(job_reason(job));
+	it->policies = job_policy_count(job);
+	it->ms = ms_since(&it->t0);
+	if (run->print_json && (it->outcome == JOB_STORED ||
+	    it->outcome == JOB_DUPLICATE))
+		run_print_json(run, job);
+	job_free(&it->job);
+	return 0;
+}
+
+static void
+run_batch_drop(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_items; i++)
+		item_clear(&run->items[i]);
+	run->n_items = 0;
+	run->batch_bytes = 0;
+}
+
+static void
+run_batch_fail(struct run *run, const struct ti_err *err)
+{
+	run_fail(run, err);
+	run->n_failed += run->n_items;
+	run_batch_drop(run);
+	db_close(&run->db);
+}
+
+int
+run_batch_commit(struct run *run, run_done_fn *done)
+{
+	struct ti_err err;
+	size_t i;
+
+	if (run->db == NULL || run->n_items == 0)
+		return 0;
+	ti_err_clear(&err);
+	if (db_batch_commit(run->db, run_answer, run, &err) != 0) {
+		run_batch_fail(run, &err);
+		return -1;
+	}
+	for (i = 0; i < run->n_items; i++) {
+		struct run_item *it = &run->items[i];
+		enum run_result res;
+
+		res = run_outcome_line(run, it->outcome, it->org, it->rid,
+		    it->reason, it->policies, it->ms);
+		run->n_done++;
+		if (done != NULL)
+			done(run, it->data, res);
+		item_clear(it);
+	}
+	run->n_items = 0;
+	run->batch_bytes = 0;
+	return 0;
+}
+
+enum run_result
+run_batch_message(struct run *run, struct buf **input, bool truncated,
+    void *data, run_done_fn *done)
+{
+	struct run_item *it = NULL;
+	struct run_item *grown = NULL;
+	struct job *job = NULL;
+	struct ti_err err;
+	size_t bytes = *input != NULL ? (*input)->len : 0;
+	size_t cap;
+
+	ti_err_clear(&err);
+	if (run->db == NULL) {
+		run->db = db_open(run->cfg.db, run->cfg.connect_timeout_seconds,
+		    run->cfg.statement_timeout_seconds, &err);
+		if (run->db == NULL) {
+			buf_free(input);
+			run->n_failed++;
+			run_fail(run, &err);
+			return RUN_RETRY;
+		}
+	}
+	if (run->n_items == run->cap_items) {
+		cap = run->cap_items == 0 ? 256 : run->cap_items * 2;
+		grown = realloc(run->items, cap * sizeof(*grown));
+		if (grown == NULL) {
+			buf_free(input);
+			ti_err_set(&err, TI_KIND_TEMP, "out of memory");
+			goto fail;
+		}
+		run->items = grown;
+		run->cap_items = cap;
+	}
+	if (run->n_items == 0)
+		(void)clock_gettime(CLOCK_MONOTONIC, &run->batch_t0);
+	it = &run->items[run->n_items++];
+	memset(it, 0, sizeof(*it));
+	it->data = data;
+	(void)clock_gettime(CLOCK_MONOTONIC, &it->t0);
+	job = job_new(&err);
+	if (job == NULL) {
+		buf_free(input);
+		goto fail;
+	}
+	it->job = job;
+	job_set_input(job, input, truncated);
+	if (job_prepare(job, &run->cfg, &err) != 0 ||
+	    db_batch_begin(run->db, &err) != 0 ||
+	    job_queue(job, run->db, (void *)(uintptr_t)(run->n_items - 1),
+	    &err) != 0 ||
+	    db_batch_collect(run->db, RUN_WINDOW, run_answer, run, &err) != 0)
+		goto fail;
+	run->batch_bytes += bytes;
+	if (run->n_items >= RUN_BATCH_MESSAGES ||
+	    run->batch_bytes >= RUN_BATCH_BYTES ||
+	    ms_since(&run->batch_t0) >= RUN_BATCH_MS)
+		return run_batch_commit(run, done) == 0 ? RUN_HANDLED :
+		    RUN_RETRY;
+	return RUN_HANDLED;
+fail:
+	run->n_failed++;
+	if (run->n_items > 0 && it != NULL && it->job == NULL)
+		run->n_items--;
+	run_batch_fail(run, &err);
+	return RUN_RETRY;
+}
+
 void
 run_progress(struct run *run)
 {
@@ -220,6 +413,9 @@ run_summary(struct run *run, const char *what)
 void
 run_end(struct run *run)
 {
+	run_batch_drop(run);
+	free(run->items);
+	run->items = NULL;
 	db_close(&run->db);
 	config_clear(&run->cfg);
 }

@@ -14,6 +14,8 @@
 #include "db.h"
 #include "job.h"
 
+struct run_item;
+
 struct run {
 	struct config cfg;
 	bool dry_run;
@@ -27,6 +29,11 @@ struct run {
 	unsigned long n_done, n_total;
 	time_t progress_drawn;
 	int exit_code;
+	/* The current batch: messages sent, not yet committed. */
+	struct run_item *items;
+	size_t n_items, cap_items;
+	size_t batch_bytes;
+	struct timespec batch_t0;
 };
 
 /* What became of one message, for the caller that moves files. */
@@ -35,6 +42,10 @@ enum run_result {
 	RUN_REJECTED,		/* kept in rejected_message, or invalid */
 	RUN_RETRY,		/* not handled: stop, try again later */
 };
+
+/* Called for each message of a committed batch, in order: data is what
+ * the mode passed to run_batch_message. */
+typedef void run_done_fn(struct run *run, void *data, enum run_result res);
 
 /* Start the clock; settings must be in run->cfg. */
 void run_begin(struct run *run);
@@ -45,6 +56,20 @@ void run_begin(struct run *run);
  */
 enum run_result run_message(struct run *run, struct buf **input,
     bool truncated);
+
+/*
+ * One message in batch mode (takes ownership of *input): parsed now,
+ * stored in the open batch, which is committed every so many messages or
+ * bytes or the second, and by run_batch_commit.  done is called for each
+ * message once its batch is committed (so a file is moved only then).
+ * Returns RUN_RETRY when the run must stop: then nothing of the open batch
+ * was committed, and done is never called for its messages.
+ */
+enum run_result run_batch_message(struct run *run, struct buf **input,
+    bool truncated, void *data, run_done_fn *done);
+
+/* Commit the open batch; -1 when it failed (the run must stop). */
+int run_batch_commit(struct run *run, run_done_fn *done);
 
 /* Record a failure that is not one message's outcome (err's kind sets
  * the exit code). */

@@ -74,9 +74,10 @@ wait "$LOCKER" 2>/dev/null
 wait $pid
 check "server restart mid-sweep: exit 75" "$?" 75
 pg_ctl_start
-check "server restart: the rejected one before it was moved" "$(ls "$M/.Rejected/cur" | wc -l | tr -d ' ')" 1
-check "server restart: the rest left in place" "$(ls "$M/new" | wc -l | tr -d ' ')" $((total - 1))
-check "server restart: nothing partial" "$(pg_q f2 "SELECT (SELECT count(*) FROM tlsrpt.report) || '/' || (SELECT count(*) FROM tlsrpt.policy) || '/' || (SELECT count(*) FROM tlsrpt.failure_detail)")" "0/0/0"
+# The batch in flight was not committed: nothing of it is in the database,
+# and none of its files was moved, the rejected one included.
+check "server restart: nothing moved" "$(ls "$M/new" | wc -l | tr -d ' ')/$(ls "$M/.Rejected/cur" | wc -l | tr -d ' ')" "$total/0"
+check "server restart: nothing partial" "$(pg_q f2 "SELECT (SELECT count(*) FROM tlsrpt.report) || '/' || (SELECT count(*) FROM tlsrpt.policy) || '/' || (SELECT count(*) FROM tlsrpt.failure_detail) || '/' || (SELECT count(*) FROM tlsrpt.rejected_message)")" "0/0/0/0"
 run_bin -q -d dbname=f2 --maildir "$M"
 check "server back: the sweep finishes" "$RC/$(ls "$M/new" | wc -l | tr -d ' ')" "0/0"
 check "server back: each report once" "$(pg_q f2 "SELECT count(*), count(DISTINCT (organization_name, report_id)) FROM tlsrpt.report")" \
@@ -145,6 +146,35 @@ for sql in "INSERT INTO tlsrpt.schema_version VALUES (99)" "DELETE FROM tlsrpt.r
 	check_match "reader role may not: $sql" "$out" "permission denied"
 done
 check "roles: nothing was changed by them" "$(pg_q f5 "SELECT count(*) FROM tlsrpt.report")/$(pg_q f5 "SELECT count(*) FROM tlsrpt.rejected_message")" "2/1"
+
+# ---- A report the database refuses, alone or in the middle of a batch:
+# kept as rejected with the server's reason; the rest of the batch stored.
+pg_newdb f7 || exit 99
+pg_q f7 "CREATE FUNCTION tlsrpt.poison() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN IF NEW.report_id LIKE 'poison%' THEN
+    RAISE EXCEPTION 'poisoned report' USING ERRCODE = '22023'; END IF;
+    RETURN NEW; END\$\$;
+    CREATE TRIGGER poison BEFORE INSERT ON tlsrpt.report
+    FOR EACH ROW EXECUTE FUNCTION tlsrpt.poison()" >/dev/null
+sed 's/"report-id": *"[^"]*"/"report-id":"poison-1"/' "$C/domainaware__parsedmarc/rfc8460.json" >"$TMP/poison1.json"
+pipe_bin "$TMP/poison1.json" -d dbname=f7
+check "refused by the database: exit 0" "$RC" 0
+check_match "refused by the database: the server's reason" "$ERR" \
+    'rejected: database refused the report: \[22023\] poisoned report'
+rm -rf "$M" && mkdir -p "$M/new" "$M/cur" "$M/tmp"
+for i in 1 2 3 4 5 6; do
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"batch-$i\"/" \
+	    "$C/domainaware__parsedmarc/rfc8460.json" >"$M/new/$i.ok"
+done
+sed 's/"report-id": *"[^"]*"/"report-id":"poison-2"/' "$C/domainaware__parsedmarc/rfc8460.json" >"$M/new/3.poison"
+run_bin -d dbname=f7 --maildir "$M"
+check "refused in a batch: exit 0" "$RC" 0
+check "refused in a batch: the others stored whole" \
+    "$(pg_q f7 "SELECT count(DISTINCT r.id), count(d.id) FROM tlsrpt.report r JOIN tlsrpt.failure_detail d ON d.report_ref = r.id")" "6|18"
+check "refused in a batch: kept as rejected with the reason" \
+    "$(pg_q f7 "SELECT count(*) FROM tlsrpt.rejected_message WHERE reason LIKE 'database refused the report: [22023] poisoned report%'")" 2
+check "refused in a batch: files where they belong" \
+    "$(ls "$M/.Processed/cur" | wc -l | tr -d ' ')/$(ls "$M/.Rejected/cur")" "6/3.poison:2,"
 
 # ---- A slow or endless standard input is cut off by the time limit.
 pg_newdb f6 || exit 99

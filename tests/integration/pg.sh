@@ -61,11 +61,14 @@ pg_as() {
 	(cd / && runuser -u "$_u" -- "$@")
 }
 
+# PG_DURABLE=1 keeps PostgreSQL's default durability (fsync, full page
+# writes), for benchmarks.
 pg_ctl_start() {
+	_dur="-c fsync=off -c full_page_writes=off"
+	[ "${PG_DURABLE:-0}" = 1 ] && _dur=
 	if ! $PG_AS "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -w -t 60 \
 	    -l "$PG_DIR/server.log" -o "-k $PG_DIR -c listen_addresses= \
-	    -c fsync=off -c full_page_writes=off -c max_connections=60" \
-	    start >/dev/null; then
+	    $_dur -c max_connections=60" start >/dev/null; then
 		cat "$PG_DIR/server.log" >&2
 		echo "FAIL: pg_ctl start" >&2
 		exit 99

@@ -1,0 +1,98 @@
+/*
+ * fuzz_message.c - libFuzzer target for the whole message-to-report path.
+ *
+ * The input is one message (or bare report file) as an MTA would hand it
+ * over.  It goes through job_run() as a dry run (no database) with the
+ * default configuration: MIME, decompression, JSON validation and the
+ * DKIM verdict.  Every input is hostile; besides what the sanitizers
+ * catch, the target checks the contract of job_run(): a dry run ends
+ * VALID (no reason) or INVALID (with a reason), and fails only with
+ * TEMP (memory).  A valid report must also be written out as JSON.
+ */
+#include "autoconf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config.h"
+#include "fuzzutil.h"
+#include "job.h"
+#include "mime.h"
+#include "status.h"
+
+/* The normalized JSON may be larger than its input (escapes). */
+#define FUZZ_JSON_MAX_BYTES ((size_t)256 * 1024 * 1024)
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	mime_init();
+	return 0;
+}
+
+static void
+fuzz_valid(const struct job *job)
+{
+	struct buf *out = NULL;
+	struct ti_err err;
+
+	ti_err_clear(&err);
+	fuzz_check(job_reason(job)[0] == '\0', "valid with a reason");
+	fuzz_check(job_organization(job) != NULL, "valid without org");
+	fuzz_check(job_report_id(job) != NULL, "valid without report id");
+	out = fuzz_buf(NULL, 0, FUZZ_JSON_MAX_BYTES);
+	if (job_report_json(job, out, &err) != 0)
+		fuzz_check_err(&err, FUZZ_KIND(TI_KIND_TEMP) |
+		    FUZZ_KIND(TI_KIND_DATA), "job_report_json");
+	else
+		fuzz_check(out->len > 0 && out->data[0] == '{',
+		    "job_report_json: not an object");
+	fuzz_check_buf(out, "job_report_json: buffer");
+	buf_free(&out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct config cfg;
+	struct job *job = NULL;
+	struct buf *in = NULL;
+	struct ti_err err;
+	enum job_outcome got;
+	int rc;
+
+	ti_err_clear(&err);
+	memset(&cfg, 0, sizeof(cfg));
+	if (config_init(&cfg, &err) != 0)
+		fuzz_fail("config_init", err.msg);
+	job = job_new(&err);
+	if (job == NULL)
+		fuzz_fail("job_new", err.msg);
+	in = fuzz_buf(data, size, cfg.lim.message_bytes);
+	job_set_input(job, &in, false);
+	fuzz_check(in == NULL, "job_set_input kept the caller's pointer");
+
+	rc = job_run(job, NULL, &cfg, &err);
+	if (rc != 0) {
+		fuzz_check(rc == -1, "job_run: not 0 or -1");
+		fuzz_check_err(&err, FUZZ_KIND(TI_KIND_TEMP), "job_run");
+		goto out;
+	}
+	got = job_outcome(job);
+	if (got == JOB_VALID)
+		fuzz_valid(job);
+	else if (got == JOB_INVALID)
+		fuzz_check(job_reason(job)[0] != '\0', "invalid, no reason");
+	else
+		fuzz_fail("job_run: outcome of a dry run", job_reason(job));
+out:
+	job_free(&job);
+	fuzz_check(job == NULL, "job_free left the pointer");
+	config_clear(&cfg);
+	return 0;
+}
