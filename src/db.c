@@ -16,7 +16,9 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,8 @@ struct db_pending {
 struct db {
 	PGconn *conn;
 	struct buf *arr[DB_NARRAYS];	/* reused between reports */
+	bool connecting;		/* started, not yet finished */
+	unsigned connect_timeout_s;
 	bool in_batch;			/* pipeline mode, inside BEGIN */
 	bool prepared;			/* statements prepared on conn */
 	struct db_pending *q;		/* requests awaiting results, FIFO */
@@ -150,9 +154,48 @@ db_fail(struct db *db, const PGresult *res, const char *what,
 	    state != NULL ? state : "no SQLSTATE", msg);
 }
 
+/*
+ * Finish a connection started by db_open(..., false).  Every entry point
+ * that talks to the server calls this first.
+ */
+static int
+db_ready(struct db *db, struct ti_err *err)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	struct pollfd pfd;
+	char msg[TI_ERR_MSG_BYTES];
+	int n;
+
+	if (!db->connecting)
+		return 0;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED)
+			goto fail;
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)db->connect_timeout_s * 1000);
+		if (n == 0) {
+			return ti_err_set(err, TI_KIND_TEMP, "database "
+			    "unavailable: no answer in %u s",
+			    db->connect_timeout_s);
+		}
+		if (n < 0 && errno != EINTR)
+			return ti_err_set(err, TI_KIND_TEMP, "database "
+			    "unavailable: poll: %s", strerror(errno));
+		st = PQconnectPoll(db->conn);
+	}
+	db->connecting = false;
+	(void)PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	return 0;
+fail:
+	db_one_line(PQerrorMessage(db->conn), msg, sizeof(msg));
+	return ti_err_set(err, TI_KIND_TEMP, "database unavailable: %s", msg);
+}
+
 struct db *
 db_open(const char *conninfo, unsigned connect_timeout_s,
-    unsigned statement_timeout_s, struct ti_err *err)
+    unsigned statement_timeout_s, bool wait, struct ti_err *err)
 {
 	struct db *db = NULL;
 	PQconninfoOption *opts = NULL;
@@ -191,22 +234,25 @@ db_open(const char *conninfo, unsigned connect_timeout_s,
 		ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		goto fail;
 	}
-	db->conn = PQconnectdbParams(keys, values, 1);
+	db->connect_timeout_s = connect_timeout_s;
+	db->conn = PQconnectStartParams(keys, values, 1);
 	if (db->conn == NULL) {
 		ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		goto fail;
 	}
-	if (PQstatus(db->conn) != CONNECTION_OK) {
+	if (PQstatus(db->conn) == CONNECTION_BAD) {
 		db_one_line(PQerrorMessage(db->conn), msg, sizeof(msg));
 		ti_err_set(err, TI_KIND_TEMP, "database unavailable: %s", msg);
 		goto fail;
 	}
-	(void)PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	db->connecting = true;
 	for (i = 0; i < DB_NARRAYS; i++) {
 		db->arr[i] = buf_new(DB_PARAM_MAX_BYTES, err);
 		if (db->arr[i] == NULL)
 			goto fail;
 	}
+	if (wait && db_ready(db, err) != 0)
+		goto fail;
 	return db;
 fail:
 	db_close(&db);
@@ -523,6 +569,9 @@ db_store_report(struct db *db, const struct report *r,
 	char refusal[TI_ERR_MSG_BYTES];
 	int rc = -1;
 
+	memset(&pp, 0, sizeof(pp));
+	if (db_ready(db, err) != 0)
+		goto out;
 	if (db_report_params(db, r, json, meta, &pp, err) != 0)
 		goto out;
 	res = PQexecParams(db->conn, db_sql_store, pp.n, NULL, pp.values,
@@ -550,6 +599,8 @@ db_store_rejected(struct db *db, const struct ti_bytes *raw, bool truncated,
 	PGresult *res = NULL;
 	int rc = -1;
 
+	if (db_ready(db, err) != 0)
+		return -1;
 	if (db_reject_params(raw, truncated, raw_size, reason, meta, &pp,
 	    err) != 0)
 		goto out;
@@ -614,6 +665,8 @@ db_batch_begin(struct db *db, struct ti_err *err)
 {
 	if (db->in_batch)
 		return 0;
+	if (db_ready(db, err) != 0)
+		return -1;
 	if (PQenterPipelineMode(db->conn) != 1)
 		return db_send_fail(db, "entering pipeline mode", err);
 	db->in_batch = true;

@@ -40,12 +40,15 @@ enum db_outcome {
 
 /*
  * Connect.  conninfo may be NULL or "" (libpq defaults: PGHOST,
- * PGDATABASE, PGSERVICE, ~/.pgpass...).  Returns owned, or NULL with
- * TEMP (server unreachable) or CONFIG (the conninfo does not parse).
- * The conninfo never appears in err.
+ * PGDATABASE, PGSERVICE, ~/.pgpass...).  With wait false the connection
+ * is only started, so that the server forks its backend while we parse;
+ * the first call that needs the server finishes it (and reports its
+ * failure).  Returns owned, or NULL with TEMP (server unreachable) or
+ * CONFIG (the conninfo does not parse).  The conninfo never appears in
+ * err.
  */
 struct db *db_open(const char *conninfo, unsigned connect_timeout_s,
-    unsigned statement_timeout_s, struct ti_err *err);
+    unsigned statement_timeout_s, bool wait, struct ti_err *err);
 
 /* NULL-safe; closes the connection, sets *dbp to NULL. */
 void db_close(struct db **dbp);

@@ -157,7 +157,7 @@ run_message(struct run *run, struct buf **input, bool truncated)
 	job_set_input(job, input, truncated);
 	if (!run->dry_run && run->db == NULL) {
 		run->db = db_open(run->cfg.db, run->cfg.connect_timeout_seconds,
-		    run->cfg.statement_timeout_seconds, &err);
+		    run->cfg.statement_timeout_seconds, false, &err);
 		if (run->db == NULL)
 			goto fail;
 	}
@@ -311,7 +311,7 @@ run_batch_message(struct run *run, struct buf **input, bool truncated,
 	ti_err_clear(&err);
 	if (run->db == NULL) {
 		run->db = db_open(run->cfg.db, run->cfg.connect_timeout_seconds,
-		    run->cfg.statement_timeout_seconds, &err);
+		    run->cfg.statement_timeout_seconds, false, &err);
 		if (run->db == NULL) {
 			buf_free(input);
 			run->n_failed++;
