@@ -25,7 +25,6 @@
 #include "status.h"
 #include "testutil.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_VALUES 6
 
 struct dkim_case {
@@ -715,12 +714,7 @@ static void
 add_test(struct CMUnitTest *t, size_t *n, const char *name,
     CMUnitTestFunction f, const void *tcase)
 {
-	t[*n].name = name;
-	t[*n].test_func = f;
-	t[*n].setup_func = setup;
-	t[*n].teardown_func = teardown;
-	t[*n].initial_state = (void *)(uintptr_t)tcase;
-	(*n)++;
+	test_add(t, n, name, f, setup, teardown, tcase);
 }
 
 int

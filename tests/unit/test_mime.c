@@ -914,18 +914,12 @@ group_teardown(void **ts)
 	return 0;
 }
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
 add_test(struct CMUnitTest *t, size_t *n, const char *name,
     CMUnitTestFunction f, const void *tcase)
 {
-	t[*n].name = name;
-	t[*n].test_func = f;
-	t[*n].setup_func = setup;
-	t[*n].teardown_func = teardown;
-	t[*n].initial_state = (void *)(uintptr_t)tcase;
-	(*n)++;
+	test_add(t, n, name, f, setup, teardown, tcase);
 }
 
 int

@@ -87,6 +87,24 @@ test_read_data(const char *name)
 	return test_read_file(test_data_path(name));
 }
 
+#ifndef NELEM
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Append a test with its fixtures and case to a table being built. */
+static inline void
+test_add(struct CMUnitTest *t, size_t *n, const char *name,
+    CMUnitTestFunction f, CMFixtureFunction setup, CMFixtureFunction teardown,
+    const void *tcase)
+{
+	t[*n].name = name;
+	t[*n].test_func = f;
+	t[*n].setup_func = setup;
+	t[*n].teardown_func = teardown;
+	t[*n].initial_state = (void *)(uintptr_t)tcase;
+	(*n)++;
+}
+
 /* Borrowed view of a C string. */
 static inline struct ti_bytes
 test_bytes(const char *s)
