@@ -116,6 +116,9 @@ log_sanitize(const char *in, char *out, size_t size)
 	return out;
 }
 
+static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
+    TI_PRINTF(2, 0);
+
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
