@@ -34,12 +34,15 @@ echo "messages: $N, $((bytes / N)) KiB each on average"
 pg_newdb bp || exit 1
 "$B" floor "dbname=bp" 50 >/dev/null
 floor=$("$B" floor "dbname=bp" "$NP")
+pfloor=$("$B" pipe "$W"/pipe/* -- "$B" floor "dbname=bp" 1)
 pipe=$("$B" pipe "$W"/pipe/* -- "$BIN" -q -d dbname=bp)
+ms() { awk "BEGIN {printf \"%.2f\", $1 / 1000}"; }
 echo
 echo "1. pipe mode (one process per message, $NP messages):"
-echo "   median $(awk "BEGIN {printf \"%.2f\", $pipe / 1000}") ms per message;" \
-    "bare connect + SELECT 1 + disconnect: $(awk "BEGIN {printf \"%.2f\", $floor / 1000}") ms;" \
-    "ratio $(awk "BEGIN {printf \"%.2f\", $pipe / $floor}")"
+echo "   median $(ms "$pipe") ms per message"
+echo "   bare libpq connect + SELECT 1 + disconnect: $(ms "$floor") ms in one process" \
+    "(ratio $(awk "BEGIN {printf \"%.2f\", $pipe / $floor}")), $(ms "$pfloor") ms as a process of its own" \
+    "(ratio $(awk "BEGIN {printf \"%.2f\", $pipe / $pfloor}"))"
 
 # 2. Maildir sweeps, N and 10 N.
 for n in "$N" "$((N * 10))"; do
