@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 what=${1:-demo}
 
 PACKAGES="autoconf automake make gcc pkg-config libgmime-3.0-dev \
-libjansson-dev zlib1g-dev libpq-dev libcmocka-dev postgresql \
+libjansson-dev zlib1g-dev libpq-dev libcmocka-dev postgresql procmail \
 postgresql-client"
 
 need=
