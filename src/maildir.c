@@ -51,16 +51,22 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Append the names in directory fd to *list (dot files skipped). */
+/*
+ * Names are read MAILDIR_CHUNK at a time, so that memory stays flat
+ * however many messages wait; each chunk is handled (and its batch
+ * committed) before the next is read.  Files moved away meanwhile may or
+ * may not be listed again (readdir(3)); opening them then fails with
+ * ENOENT and they are skipped.
+ */
+#define MAILDIR_CHUNK 1000
+
+/* Count the names in directory fd (dot files skipped). */
 static int
-list_dir(int fd, int sub, struct entry **list, size_t *n, size_t *cap,
-    struct ti_err *err)
+count_dir(int fd, size_t *n, struct ti_err *err)
 {
 	DIR *d = NULL;
 	struct dirent *de = NULL;
-	struct entry *grown = NULL;
 	int dfd;
-	int rc = -1;
 
 	dfd = dup(fd);
 	if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
@@ -71,34 +77,58 @@ list_dir(int fd, int sub, struct entry **list, size_t *n, size_t *cap,
 	}
 	rewinddir(d);
 	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.')
+			(*n)++;
+	}
+	closedir(d);
+	if (errno != 0)
+		return ti_err_set(err, TI_KIND_IO, "cannot read directory: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* Read up to MAILDIR_CHUNK names from d into list (owned strings). */
+static int
+read_chunk(DIR *d, int sub, struct entry *list, size_t *n,
+    struct ti_err *err)
+{
+	struct dirent *de = NULL;
+
+	*n = 0;
+	while (*n < MAILDIR_CHUNK) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0)
+				return ti_err_set(err, TI_KIND_IO,
+				    "cannot read directory: %s",
+				    strerror(errno));
+			break;
+		}
 		if (de->d_name[0] == '.')
 			continue;
-		if (*n == *cap) {
-			*cap = *cap == 0 ? 256 : *cap * 2;
-			grown = realloc(*list, *cap * sizeof(**list));
-			if (grown == NULL) {
-				ti_err_set(err, TI_KIND_TEMP, "out of memory");
-				goto out;
-			}
-			*list = grown;
-		}
-		(*list)[*n].name = strdup(de->d_name);
-		if ((*list)[*n].name == NULL) {
-			ti_err_set(err, TI_KIND_TEMP, "out of memory");
-			goto out;
-		}
-		(*list)[*n].sub = sub;
+		list[*n].name = strdup(de->d_name);
+		if (list[*n].name == NULL)
+			return ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		list[*n].sub = sub;
+		list[*n].sweep = NULL;
 		(*n)++;
 	}
-	if (errno != 0) {
-		ti_err_set(err, TI_KIND_IO, "cannot read directory: %s",
-		    strerror(errno));
-		goto out;
+	if (*n > 1)
+		qsort(list, *n, sizeof(*list), entry_cmp);
+	return 0;
+}
+
+static void
+chunk_clear(struct entry *list, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		free(list[i].name);
+		list[i].name = NULL;
 	}
-	rc = 0;
-out:
-	closedir(d);
-	return rc;
+	*n = 0;
 }
 
 /* Open (creating it if needed) the cur/ of Maildir++ folder name. */
@@ -186,20 +216,74 @@ sweep_done(struct run *run, void *data, enum run_result res)
 	run_exit(run, EX_IOERR);
 }
 
+/* Handle one chunk of names.  Returns -1 when the sweep must stop. */
+static int
+sweep_chunk(struct run *run, struct entry *list, size_t n, struct sweep *sw)
+{
+	struct buf *input = NULL;
+	struct ti_err err;
+	enum run_result res;
+	bool truncated;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		log_set_source(list[i].name);
+		(void)alarm(run->cfg.lim.timeout_seconds);
+		fd = openat(sw->sub[list[i].sub], list[i].name,
+		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT) {
+			/* Taken away since we listed it (a mail reader). */
+			if (run->n_total > 0)
+				run->n_total--;
+			continue;
+		}
+		if (fd < 0) {
+			ti_err_set(&err, TI_KIND_IO, "cannot open: %s",
+			    strerror(errno));
+			run->n_failed++;
+			run_progress_clear(run);
+			log_err("%s", err.msg);
+			run_exit(run, EX_IOERR);
+			continue;
+		}
+		if (input_read_fd(fd, run->cfg.lim.message_bytes, TI_KIND_IO,
+		    &input, &truncated, &err) != 0) {
+			(void)close(fd);
+			run->n_failed++;
+			run_progress_clear(run);
+			log_err("%s", err.msg);
+			run_exit(run, ti_kind_exit(err.kind, 0));
+			continue;
+		}
+		(void)close(fd);
+		if (run->dry_run) {
+			res = run_message(run, &input, truncated);
+		} else {
+			list[i].sweep = sw;
+			res = run_batch_message(run, &input, truncated,
+			    &list[i], sweep_done);
+		}
+		if (res == RUN_RETRY)
+			return -1;
+		run_progress(run);
+	}
+	return 0;
+}
+
 void
 maildir_sweep(struct run *run, const char *dir, const char *done_folder,
     bool delete_done)
 {
 	struct entry *list = NULL;
-	struct buf *input = NULL;
 	struct ti_err err;
 	char folder[NAME_MAX + 1];
 	char label[LOG_SANITIZED_BYTES];
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, total = 0, i, k;
 	int dirfd = -1, sub[2] = { -1, -1 };
-	int done_fd = -1, rej_fd = -1, fd;
-	bool truncated;
-	enum run_result res;
+	int done_fd = -1, rej_fd = -1, dfd;
+	DIR *d = NULL;
+	bool stop = false;
 	struct sweep sw;
 
 	ti_err_clear(&err);
@@ -239,66 +323,55 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 		    "or cur/)", log_sanitize(dir, label, sizeof(label)));
 		goto fail;
 	}
-	if (list_dir(sub[0], 0, &list, &n, &cap, &err) != 0 ||
-	    list_dir(sub[1], 1, &list, &n, &cap, &err) != 0)
+	if (count_dir(sub[0], &total, &err) != 0 ||
+	    count_dir(sub[1], &total, &err) != 0)
 		goto fail;
-	if (n > 1)
-		qsort(list, n, sizeof(*list), entry_cmp);
-	run->n_total = n;
-	if (n > 0 && !run->dry_run) {
+	run->n_total = total;
+	if (total > 0 && !run->dry_run) {
 		if (!delete_done &&
 		    (done_fd = folder_open(dirfd, folder, &err)) < 0)
 			goto fail;
 		if ((rej_fd = folder_open(dirfd, ".Rejected", &err)) < 0)
 			goto fail;
 	}
+	list = calloc(MAILDIR_CHUNK, sizeof(*list));
+	if (list == NULL) {
+		ti_err_set(&err, TI_KIND_TEMP, "out of memory");
+		goto fail;
+	}
 	sw.sub[0] = sub[0];
 	sw.sub[1] = sub[1];
 	sw.done_fd = done_fd;
 	sw.rej_fd = rej_fd;
-	for (i = 0; i < n; i++) {
-		log_set_source(list[i].name);
-		(void)alarm(run->cfg.lim.timeout_seconds);
-		fd = openat(sub[list[i].sub], list[i].name,
-		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-		if (fd < 0 && errno == ENOENT) {
-			/* Taken away since we listed it (a mail reader). */
-			run->n_total--;
-			continue;
+	for (k = 0; k < 2 && !stop; k++) {
+		dfd = dup(sub[k]);
+		if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
+			if (dfd >= 0)
+				(void)close(dfd);
+			ti_err_set(&err, TI_KIND_IO,
+			    "cannot read directory: %s", strerror(errno));
+			goto fail;
 		}
-		if (fd < 0) {
-			ti_err_set(&err, TI_KIND_IO, "cannot open: %s",
-			    strerror(errno));
-			run->n_failed++;
-			run_progress_clear(run);
-			log_err("%s", err.msg);
-			run_exit(run, EX_IOERR);
-			continue;
+		rewinddir(d);
+		while (!stop) {
+			if (read_chunk(d, (int)k, list, &n, &err) != 0) {
+				chunk_clear(list, &n);
+				goto fail;
+			}
+			if (n == 0)
+				break;
+			stop = sweep_chunk(run, list, n, &sw) != 0;
+			/* The chunk's names are freed: its batch must be
+			 * committed (and its files moved) first. */
+			if (!stop && !run->dry_run &&
+			    run_batch_commit(run, sweep_done) != 0)
+				stop = true;
+			chunk_clear(list, &n);
 		}
-		if (input_read_fd(fd, run->cfg.lim.message_bytes, TI_KIND_IO,
-		    &input, &truncated, &err) != 0) {
-			(void)close(fd);
-			run->n_failed++;
-			run_progress_clear(run);
-			log_err("%s", err.msg);
-			run_exit(run, ti_kind_exit(err.kind, 0));
-			continue;
-		}
-		(void)close(fd);
-		if (run->dry_run) {
-			res = run_message(run, &input, truncated);
-		} else {
-			list[i].sweep = &sw;
-			res = run_batch_message(run, &input, truncated,
-			    &list[i], sweep_done);
-		}
-		if (res == RUN_RETRY)
-			break;
-		run_progress(run);
+		closedir(d);
+		d = NULL;
 	}
 	log_set_source(NULL);
-	if (i == n)
-		(void)run_batch_commit(run, sweep_done);
 	(void)alarm(0);
 	(void)snprintf(label, sizeof(label), "maildir %s", dir);
 	run_summary(run, label);
@@ -306,8 +379,10 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 fail:
 	run_fail(run, &err);
 out:
-	for (i = 0; i < n; i++)
-		free(list[i].name);
+	if (d != NULL)
+		closedir(d);
+	if (list != NULL)
+		chunk_clear(list, &n);
 	free(list);
 	if (done_fd >= 0)
 		(void)close(done_fd);

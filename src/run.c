@@ -79,9 +79,12 @@ run_outcome_line(struct run *run, enum job_outcome o, const char *org_raw,
 	static const char *verb[] = { "", "stored", "duplicate", "", "valid",
 	    "" };
 
-	log_sanitize(org_raw, org, sizeof(org));
-	log_sanitize(rid_raw, rid, sizeof(rid));
-	log_sanitize(why_raw, why, sizeof(why));
+	/* Sanitizing costs; skip it when the line is not written. */
+	if (log_enabled(LOG_LEVEL_WARNING)) {
+		log_sanitize(org_raw, org, sizeof(org));
+		log_sanitize(rid_raw, rid, sizeof(rid));
+		log_sanitize(why_raw, why, sizeof(why));
+	}
 	run_progress_clear(run);
 	switch (o) {
 	case JOB_STORED:

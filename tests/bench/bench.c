@@ -92,6 +92,11 @@ run_one(char **cmd, const char *input, struct rusage *ru)
 			if (fd < 0 || dup2(fd, 0) < 0)
 				_exit(127);
 			close(fd);
+			/* What the command prints is not ours to report. */
+			fd = open("/dev/null", O_WRONLY);
+			if (fd < 0 || dup2(fd, 1) < 0)
+				_exit(127);
+			close(fd);
 		}
 		execvp(cmd[0], cmd);
 		_exit(127);
