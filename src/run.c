@@ -80,6 +80,7 @@ run_outcome_line(struct run *run, enum job_outcome o, const char *org_raw,
 	    "" };
 
 	/* Sanitizing costs; skip it when the line is not written. */
+	org[0] = rid[0] = why[0] = '\0';
 	if (log_enabled(LOG_LEVEL_WARNING)) {
 		log_sanitize(org_raw, org, sizeof(org));
 		log_sanitize(rid_raw, rid, sizeof(rid));
