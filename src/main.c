@@ -321,7 +321,7 @@ main(int argc, char **argv)
 	}
 	log_set_errors_to_stderr(maildir == NULL && mbox == NULL &&
 	    optind >= argc);
-	run.progress = !use_syslog && verbosity >= 0 &&
+	run.progress = !use_syslog && verbosity == 0 &&
 	    isatty(STDERR_FILENO) && (maildir != NULL || mbox != NULL ||
 	    argc - optind > 1);
 

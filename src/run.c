@@ -80,13 +80,17 @@ run_outcome_line(struct run *run, enum job_outcome o, const char *org_raw,
 	    "" };
 
 	/* Sanitizing costs; skip it when the line is not written. */
+	enum log_level level = o == JOB_REJECTED || o == JOB_INVALID ?
+	    LOG_LEVEL_WARNING : run->progress ? LOG_LEVEL_DEBUG :
+	    LOG_LEVEL_INFO;
+
 	org[0] = rid[0] = why[0] = '\0';
-	if (log_enabled(LOG_LEVEL_WARNING)) {
+	if (log_enabled(level)) {
 		log_sanitize(org_raw, org, sizeof(org));
 		log_sanitize(rid_raw, rid, sizeof(rid));
 		log_sanitize(why_raw, why, sizeof(why));
+		run_progress_clear(run);
 	}
-	run_progress_clear(run);
 	switch (o) {
 	case JOB_STORED:
 	case JOB_DUPLICATE:
@@ -97,8 +101,15 @@ run_outcome_line(struct run *run, enum job_outcome o, const char *org_raw,
 			run->n_duplicate++;
 		else
 			run->n_valid++;
-		log_info("%s: organization=\"%s\" report-id=\"%s\" "
-		    "policies=%zu ms=%ld", verb[o], org, rid, policies, ms);
+		/* With a progress line, one line per message is for -v. */
+		if (run->progress)
+			log_debug("%s: organization=\"%s\" report-id=\"%s\" "
+			    "policies=%zu ms=%ld", verb[o], org, rid, policies,
+			    ms);
+		else
+			log_info("%s: organization=\"%s\" report-id=\"%s\" "
+			    "policies=%zu ms=%ld", verb[o], org, rid, policies,
+			    ms);
 		return RUN_HANDLED;
 	case JOB_REJECTED:
 		run->n_rejected++;
@@ -170,7 +181,6 @@ run_message(struct run *run, struct buf **input, bool truncated)
 		db_close(&run->db);
 		goto fail;
 	}
-	run_progress_clear(run);
 	res = run_outcome(run, job, ms_since(&t0));
 	if (run->print_json && res == RUN_HANDLED)
 		run_print_json(run, job);
@@ -378,6 +388,7 @@ run_progress(struct run *run)
 	if (!run->progress || now == run->progress_drawn)
 		return;
 	run->progress_drawn = now;
+	run->progress_shown = true;
 	secs = (double)run_elapsed_ms(run) / 1000.0;
 	rate = secs > 0 ? (double)run->n_done / secs : 0;
 	eta = rate > 0 && run->n_total > run->n_done ?
@@ -389,9 +400,9 @@ run_progress(struct run *run)
 void
 run_progress_clear(struct run *run)
 {
-	if (run->progress && run->progress_drawn != 0) {
+	if (run->progress_shown) {
 		(void)fputs("\r\033[K", stderr);
-		run->progress_drawn = 0;
+		run->progress_shown = false;
 	}
 }
 

@@ -27,7 +27,8 @@ struct run {
 	unsigned long n_stored, n_duplicate, n_rejected, n_valid, n_invalid;
 	unsigned long n_failed;	/* left for a later try */
 	unsigned long n_done, n_total;
-	time_t progress_drawn;
+	time_t progress_drawn;	/* when the progress line was last drawn */
+	bool progress_shown;	/* it is on the screen */
 	int exit_code;
 	/* The current batch: messages sent, not yet committed. */
 	struct run_item *items;
