@@ -521,14 +521,28 @@ rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
 /* Text. */
 
 /*
- * Refuse nesting deeper than max before the parser sees it: count
- * brackets outside strings, honouring backslash escapes inside them.
+ * The most JSON values (counted as commas and opening brackets) a report
+ * within the limits can need; more would only make the parser allocate.
+ */
+static size_t
+rp_max_values(const struct ti_limits *lim)
+{
+	return lim->failure_details * 16 + lim->policies * 64 +
+	    lim->policy_strings * 2 + 4096;
+}
+
+/*
+ * Refuse nesting deeper than max, and more values than max_values,
+ * before the parser sees it (so that memory is bounded by the document's
+ * shape, not only its size): count brackets and commas outside strings,
+ * honouring backslash escapes inside them.
  */
 static int
 rp_prescan(const unsigned char *p, size_t len, size_t max,
-    struct ti_err *err)
+    size_t max_values, struct ti_err *err)
 {
 	size_t depth = 0;
+	size_t values = 0;
 	size_t i;
 	bool in_string = false;
 
@@ -549,6 +563,12 @@ rp_prescan(const unsigned char *p, size_t len, size_t max,
 			if (++depth > max)
 				return ti_err_set(err, TI_KIND_DATA,
 				    "JSON nesting deeper than %zu", max);
+			/* FALLTHROUGH */
+		case ',':
+			if (++values > max_values)
+				return ti_err_set(err, TI_KIND_DATA,
+				    "JSON holds more than %zu values",
+				    max_values);
 			break;
 		case '}':
 		case ']':
@@ -625,7 +645,7 @@ report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
 		p++;
 		len--;
 	}
-	if (rp_prescan(p, len, lim->json_depth, err) != 0)
+	if (rp_prescan(p, len, lim->json_depth, rp_max_values(lim), err) != 0)
 		goto out;
 	root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
 	    &jerr);

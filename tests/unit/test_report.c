@@ -1606,11 +1606,73 @@ test_unterminated(void **sp)
 	    NULL);
 }
 
+/*
+ * A document of many small values is refused by the pre-scan, before
+ * the parser allocates them: at the bound it parses, one past it not.
+ */
+static void
+test_value_count(void **sp)
+{
+	struct ti_limits lim;
+	struct ti_err err;
+	struct report *r = NULL;
+	struct ti_bytes in;
+	char *doc = NULL;
+	size_t max, pad, k, i, len;
+	static const char head[] = "{\"organization-name\":\"o\","
+	    "\"report-id\":\"r\",\"date-range\":{\"start-datetime\":"
+	    "\"2024-01-01T00:00:00Z\",\"end-datetime\":"
+	    "\"2024-01-01T23:59:59Z\"},\"policies\":[],\"x-pad\":[";
+
+	(void)sp;
+	ti_limits_default(&lim);
+	lim.failure_details = 1;
+	lim.policies = 1;
+	lim.policy_strings = 1;
+	max = 16 + 64 + 2 + 4096;
+	/*
+	 * head holds 4 opening brackets and 5 commas, and pad zeros add
+	 * pad - 1 commas: 8 + pad values in all.
+	 */
+	for (k = 0; k < 2; k++) {
+		pad = max - 8 + k;
+		len = sizeof(head) + 2 * pad + 4;
+		doc = malloc(len);
+		assert_non_null(doc);
+		memcpy(doc, head, sizeof(head) - 1);
+		len = sizeof(head) - 1;
+		for (i = 0; i < pad; i++) {
+			if (i > 0)
+				doc[len++] = ',';
+			doc[len++] = '0';
+		}
+		doc[len++] = ']';
+		doc[len++] = '}';
+		in.data = (const unsigned char *)doc;
+		in.len = len;
+		ti_err_clear(&err);
+		r = report_parse(&in, &lim, &err);
+		if (k == 0) {
+			if (r == NULL)
+				fail_msg("at the bound: got error \"%s\"",
+				    err.msg);
+			report_free(&r);
+		} else {
+			assert_null(r);
+			assert_int_equal(err.kind, TI_KIND_DATA);
+			assert_string_equal(err.msg,
+			    "JSON holds more than 4178 values");
+		}
+		free(doc);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_corpus, setup, teardown),
+		cmocka_unit_test(test_value_count),
 		cmocka_unit_test_setup_teardown(test_corpus_shared, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fixtures, setup,
