@@ -2,21 +2,21 @@
  * db.c - stage 5: PostgreSQL through libpq.
  *
  * Everything sent is a parameter of constant SQL text; nothing from a
- * message is ever spliced into a statement.  A report goes in as one
- * statement (data-modifying CTEs), so it is stored whole or not at all
- * without an explicit transaction, in a single round trip; the unique
- * key on (organization_name, report_id) with ON CONFLICT DO NOTHING
- * makes a second delivery, concurrent or not, a no-op that we report as
- * a duplicate.  Errors are classified by SQLSTATE: connection and server
- * trouble is TEMP (the MTA retries), values the server refuses are DATA
- * (the message is kept as rejected), a missing or different schema is
- * CONFIG.
+ * message is ever spliced into a statement.  A report goes in as one call
+ * of tlsrpt.ingest_report() (sql/schema.sql), so it is stored whole or not
+ * at all, in a single round trip; the unique key on (organization_name,
+ * report_id) with ON CONFLICT DO NOTHING makes a second delivery,
+ * concurrent or not, a no-op that we report as a duplicate.  Policies and
+ * failure details travel as array parameters, each element quoted.
+ * Errors are classified by SQLSTATE: connection and server trouble is
+ * TEMP (the MTA retries), values the server refuses are DATA (the message
+ * is kept as rejected), a missing schema or privilege is CONFIG.
  */
 #include "autoconf.h"
 
 #include <arpa/inet.h>
-#include <inttypes.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
