@@ -563,12 +563,10 @@ rp_prescan(const unsigned char *p, size_t len, size_t max,
 			if (++depth > max)
 				return ti_err_set(err, TI_KIND_DATA,
 				    "JSON nesting deeper than %zu", max);
-			/* FALLTHROUGH */
+			values++;
+			break;
 		case ',':
-			if (++values > max_values)
-				return ti_err_set(err, TI_KIND_DATA,
-				    "JSON holds more than %zu values",
-				    max_values);
+			values++;
 			break;
 		case '}':
 		case ']':
@@ -578,6 +576,9 @@ rp_prescan(const unsigned char *p, size_t len, size_t max,
 		default:
 			break;
 		}
+		if (values > max_values)
+			return ti_err_set(err, TI_KIND_DATA,
+			    "JSON holds more than %zu values", max_values);
 	}
 	return 0;
 }
