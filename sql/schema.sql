@@ -127,6 +127,8 @@ CREATE INDEX IF NOT EXISTS rejected_message_received_at_idx
     ON tlsrpt.rejected_message (received_at);
 
 -- Store one report with its policies and failure details, all or nothing.
+-- p_report is the report's JSON text as received: its SHA-256 is taken
+-- here, and it is stored as jsonb.
 -- Called by tlsrpt-ingest with every value as a parameter; array
 -- parameters carry the policies and failure details.  A report already
 -- stored (same organization_name and report_id) writes nothing.  Values
@@ -144,7 +146,7 @@ CREATE OR REPLACE FUNCTION tlsrpt.ingest_report(
 	p_message_subject text, p_tls_report_domain text,
 	p_tls_report_submitter text, p_dkim_result text, p_dkim_domain text,
 	p_dkim_authserv_id text, p_submitter_match boolean,
-	p_report_sha256 bytea, p_report jsonb,
+	p_report text,
 	p_pol_index int[], p_pol_type text[], p_pol_domain text[],
 	p_pol_has_string bool[], p_pol_has_mx bool[], p_pol_ok int8[],
 	p_pol_fail int8[], p_str_policy int[], p_str_value text[],
@@ -168,7 +170,8 @@ BEGIN
 	    p_end, p_source, p_message_id, p_message_from, p_message_date,
 	    p_message_subject, p_tls_report_domain, p_tls_report_submitter,
 	    p_dkim_result, p_dkim_domain, p_dkim_authserv_id,
-	    p_submitter_match, p_report_sha256, p_report)
+	    p_submitter_match, sha256(convert_to(p_report, 'UTF8')),
+	    p_report::jsonb)
 	ON CONFLICT ON CONSTRAINT report_org_report_id_key DO NOTHING
 	RETURNING id INTO report;
 	policies := 0;

@@ -25,7 +25,6 @@
 
 #include "date.h"
 #include "db.h"
-#include "digest.h"
 #include "log.h"
 
 /* Array parameters can be large (a report of 100k failure details). */
@@ -34,7 +33,7 @@
 enum db_param {
 	P_ORG, P_RID, P_CONTACT, P_START, P_END, P_SOURCE, P_MSGID, P_FROM,
 	P_MDATE, P_SUBJECT, P_RDOMAIN, P_SUBMITTER, P_DKIM, P_DKIMD,
-	P_DKIMAS, P_SUBMATCH, P_SHA, P_JSON,
+	P_DKIMAS, P_SUBMATCH, P_JSON,
 	/* policies */
 	P_P_IDX, P_P_TYPE, P_P_DOMAIN, P_P_HASPS, P_P_HASMX, P_P_OK, P_P_FAIL,
 	P_PS_IDX, P_PS_VAL, P_MX_IDX, P_MX_VAL,
@@ -52,8 +51,7 @@ static const char db_sql_store[] =
     "SELECT report, policies, details, refused_state, refused_message"
     " FROM tlsrpt.ingest_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
     " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,"
-    " $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-    " $39)";
+    " $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)";
 
 #define DB_STMT_STORE "tlsrpt_ingest_report"
 #define DB_STMT_REJECT "tlsrpt_ingest_rejected"
@@ -63,8 +61,8 @@ static const char db_sql_reject[] =
     " message_from, message_subject, message_date, tls_report_domain,"
     " tls_report_submitter, dkim_result, dkim_domain, headers, raw_sha256,"
     " raw_size, raw_truncated, raw)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " $12, $13, $14, $15)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, sha256($14),"
+    " $12, $13, $14)"
     " ON CONFLICT (raw_sha256) DO NOTHING RETURNING id";
 
 /* A request sent in a batch whose result has not been read yet. */
@@ -203,9 +201,11 @@ db_open(const char *conninfo, unsigned connect_timeout_s,
 	char timeout[32];
 	char options[64];
 	char msg[TI_ERR_MSG_BYTES];
+	/* Ours before dbname may be overridden by the conninfo; the encoding
+	 * after it may not: every string we send is UTF-8. */
 	const char *keys[] = { "connect_timeout", "options",
-	    "fallback_application_name", "dbname", NULL };
-	const char *values[5] = { NULL };
+	    "fallback_application_name", "dbname", "client_encoding", NULL };
+	const char *values[6] = { NULL };
 	size_t i;
 
 	if (conninfo != NULL && conninfo[0] != '\0') {
@@ -229,6 +229,7 @@ db_open(const char *conninfo, unsigned connect_timeout_s,
 	values[1] = options;
 	values[2] = "tlsrpt-ingest";
 	values[3] = conninfo != NULL ? conninfo : "";
+	values[4] = "UTF8";
 	db = calloc(1, sizeof(*db));
 	if (db == NULL) {
 		ti_err_set(err, TI_KIND_TEMP, "out of memory");
@@ -432,7 +433,6 @@ struct db_params {
 	char start[DATE_ISO_BYTES];
 	char end[DATE_ISO_BYTES];
 	char mdate[DATE_ISO_BYTES];
-	char sha[DIGEST_SHA256_HEX_BYTES + 2];
 	char size[32];
 };
 
@@ -441,7 +441,7 @@ db_report_params(struct db *db, const struct report *r,
     const struct ti_bytes *json, const struct db_meta *meta,
     struct db_params *pp, struct ti_err *err)
 {
-	size_t i;
+	size_t i, skip;
 
 	memset(pp, 0, sizeof(*pp));
 	if (db_build_arrays(db, r, err) != 0)
@@ -449,15 +449,16 @@ db_report_params(struct db *db, const struct report *r,
 	/* Text parameters end at a NUL: the JSON must not hold one. */
 	if (memchr(json->data, '\0', json->len) != NULL)
 		return ti_err_set(err, TI_KIND_DATA, "report holds a NUL byte");
+	/* jsonb takes no byte order mark; the parser skipped it too. */
+	skip = json->len >= 3 && memcmp(json->data, "\xef\xbb\xbf", 3) == 0 ?
+	    3 : 0;
 	pp->text = buf_new(json->len, err);
-	if (pp->text == NULL ||
-	    buf_append(pp->text, json->data, json->len, err) != 0)
+	if (pp->text == NULL || buf_append(pp->text, json->data + skip,
+	    json->len - skip, err) != 0)
 		return -1;
 	if (date_format_iso(r->start_usec, pp->start, sizeof(pp->start)) ||
 	    date_format_iso(r->end_usec, pp->end, sizeof(pp->end)))
 		return ti_err_set(err, TI_KIND_DATA, "date-range out of range");
-	memcpy(pp->sha, "\\x", 2);
-	digest_sha256_hex(json->data, json->len, pp->sha + 2);
 	pp->values[P_ORG] = r->organization_name;
 	pp->values[P_RID] = r->report_id;
 	pp->values[P_CONTACT] = r->contact_info;
@@ -477,7 +478,6 @@ db_report_params(struct db *db, const struct report *r,
 	pp->values[P_DKIMAS] = meta->dkim_authserv_id;
 	pp->values[P_SUBMATCH] = meta->submitter_match < 0 ? NULL :
 	    meta->submitter_match ? "t" : "f";
-	pp->values[P_SHA] = pp->sha;
 	pp->values[P_JSON] = (const char *)pp->text->data;
 	for (i = P_FIRST_ARRAY; i < P_COUNT; i++)
 		pp->values[i] = (const char *)DB_ARR(db, i)->data;
@@ -496,8 +496,6 @@ db_reject_params(const struct ti_bytes *raw, bool truncated, size_t raw_size,
 	if (raw->len > (size_t)INT32_MAX)
 		return ti_err_set(err, TI_KIND_DATA,
 		    "message too large to keep");
-	memcpy(pp->sha, "\\x", 2);
-	digest_sha256_hex(raw->data, raw->len, pp->sha + 2);
 	if (ti_snprintf(pp->size, sizeof(pp->size), "%zu", raw_size) != 0)
 		return ti_err_set(err, TI_KIND_INTERNAL, "size text too long");
 	pp->values[0] = meta->source;
@@ -513,14 +511,13 @@ db_reject_params(const struct ti_bytes *raw, bool truncated, size_t raw_size,
 	pp->values[8] = meta->dkim_result;
 	pp->values[9] = meta->dkim_domain;
 	pp->values[10] = meta->headers;
-	pp->values[11] = pp->sha;
-	pp->values[12] = pp->size;
-	pp->values[13] = truncated ? "t" : "f";
-	pp->values[14] = raw->data != NULL ? (const char *)raw->data :
+	pp->values[11] = pp->size;
+	pp->values[12] = truncated ? "t" : "f";
+	pp->values[13] = raw->data != NULL ? (const char *)raw->data :
 	    (const char *)empty;
-	pp->lengths[14] = (int)raw->len;
-	pp->formats[14] = 1;	/* binary: the bytes as they are */
-	pp->n = 15;
+	pp->lengths[13] = (int)raw->len;
+	pp->formats[13] = 1;	/* binary: the bytes as they are */
+	pp->n = 14;
 	return 0;
 }
 
@@ -674,7 +671,7 @@ db_batch_begin(struct db *db, struct ti_err *err)
 		if (PQsendPrepare(db->conn, DB_STMT_STORE, db_sql_store,
 		    P_COUNT, NULL) != 1 ||
 		    db_queue_push(db, REQ_OTHER, NULL, err) != 0 ||
-		    PQsendPrepare(db->conn, DB_STMT_REJECT, db_sql_reject, 15,
+		    PQsendPrepare(db->conn, DB_STMT_REJECT, db_sql_reject, 14,
 		    NULL) != 1 ||
 		    db_queue_push(db, REQ_OTHER, NULL, err) != 0)
 			return db_send_fail(db, "preparing statements", err);

@@ -130,6 +130,14 @@ check "rfc: sha256 of the report bytes" "$(pg_q rfc "SELECT encode(report_sha256
     "$(sha256sum <"$C/domainaware__parsedmarc/rfc8460.json" | cut -d' ' -f1)"
 check "rfc: the whole report as jsonb" "$(pg_q rfc "SELECT report->'policies'->0->'summary'->>'total-failure-session-count' FROM tlsrpt.report")" 303
 
+# ---- A byte order mark and CRLF before the report.
+pg_newdb bom || exit 99
+run_bin -d dbname=bom "$TI_TEST_DATA/json-bom-crlf.json"
+check "bom: exit 0" "$RC" 0
+check "bom: stored" "$(pg_q bom "SELECT count(*) FROM tlsrpt.report")/$(pg_q bom "SELECT count(*) FROM tlsrpt.rejected_message")" "1/0"
+check "bom: the hash is of the text after the mark" "$(pg_q bom "SELECT encode(report_sha256, 'hex') FROM tlsrpt.report")" \
+    "$(tail -c +4 "$TI_TEST_DATA/json-bom-crlf.json" | sha256sum | cut -d' ' -f1)"
+
 # ---- Draft-era names (failure-error-code), leading space in the file.
 pg_newdb draft || exit 99
 run_bin -d dbname=draft "$C/danmarg__tlsrpt_processor/sample.json"
