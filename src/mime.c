@@ -38,7 +38,8 @@
 /* A part of a generic type that may hold the report. */
 struct mime_cand {
 	GMimePart *part;		/* borrowed from the message tree */
-	GMimeMessage *msg;		/* innermost message holding it */
+	GMimeMessage *msg;		/* innermost message holding it, or
+				 * NULL for the top level */
 };
 
 struct mime_walk {
@@ -48,6 +49,41 @@ struct mime_walk {
 	GMimeMessage *exact_msg;
 	struct mime_cand *cands;	/* generic-type parts, tree order */
 	size_t ncands;
+};
+
+/* Where a field's value lies in the message: after the colon, folding
+ * kept, without the line end that closes it. */
+struct mime_span {
+	const char *p;			/* NULL: no such field */
+	size_t n;
+};
+
+/* The top-level fields read without GMime; the first of each counts. */
+enum {
+	MIME_TOP_FROM,
+	MIME_TOP_SUBJECT,
+	MIME_TOP_DATE,
+	MIME_TOP_MESSAGE_ID,
+	MIME_TOP_REPORT_DOMAIN,
+	MIME_TOP_REPORT_SUBMITTER,
+	MIME_TOP_NFIELDS
+};
+
+static const char *const mime_top_names[MIME_TOP_NFIELDS] = {
+	"From",
+	"Subject",
+	"Date",
+	"Message-ID",
+	"TLS-Report-Domain",
+	"TLS-Report-Submitter",
+};
+
+struct mime_top {
+	struct mime_span field[MIME_TOP_NFIELDS];
+	struct mime_span *authres;	/* every Authentication-Results */
+	size_t n_authres;
+	size_t cap_authres;
+	GByteArray *gmime;		/* what GMime is given to parse */
 };
 
 /* A growing string of sanitized UTF-8 with a hard cap on its length. */
@@ -88,6 +124,10 @@ static enum {
 	MIME_STATE_DOWN,
 } mime_state;
 
+/* One parser serves every message; between two it holds an empty stream. */
+static GMimeParser *mime_parser;
+static GMimeStream *mime_empty;
+
 static int mime_str_append(struct mime_str *s, const char *p, size_t n,
     struct ti_err *err) TI_MUST_CHECK;
 static int mime_dup(char **dst, const char *src, bool empty_is_null,
@@ -103,6 +143,9 @@ mime_init(void)
 	if (mime_state != MIME_STATE_NEW)
 		return;
 	g_mime_init();
+	mime_empty = g_mime_stream_mem_new();
+	mime_parser = g_mime_parser_new_with_stream(mime_empty);
+	g_mime_parser_set_format(mime_parser, GMIME_FORMAT_MESSAGE);
 	mime_state = MIME_STATE_UP;
 }
 
@@ -111,6 +154,8 @@ mime_shutdown(void)
 {
 	if (mime_state != MIME_STATE_UP)
 		return;
+	g_clear_object(&mime_parser);
+	g_clear_object(&mime_empty);
 	g_mime_shutdown();
 	mime_state = MIME_STATE_DOWN;
 }
@@ -321,82 +366,6 @@ mime_dup(char **dst, const char *src, bool empty_is_null, struct ti_err *err)
 	return 0;
 }
 
-/* Append "Name:raw-value\n" for one header, keeping its folding. */
-static int
-mime_headers_add(struct mime_str *s, GMimeHeader *h, struct ti_err *err)
-{
-	const char *name = g_mime_header_get_raw_name(h);
-	const char *value = g_mime_header_get_raw_value(h);
-	size_t n;
-
-	if (name == NULL)
-		return 0;
-	if (value == NULL)
-		value = "";
-	n = strlen(value);
-	while (n > 0 && (value[n - 1] == '\n' || value[n - 1] == '\r'))
-		n--;
-	if (mime_str_append(s, name, strlen(name), err) != 0 ||
-	    mime_str_append(s, ":", 1, err) != 0 ||
-	    mime_str_append(s, value, n, err) != 0 ||
-	    mime_str_append(s, "\n", 1, err) != 0)
-		return -1;
-	return 0;
-}
-
-/*
- * The top-level header block as text.  GMime keeps the Content-* headers
- * with the body part, so the two lists are merged back into their order
- * in the message by offset.
- */
-static int
-mime_headers_text(GMimeMessage *msg, char **out, struct ti_err *err)
-{
-	struct mime_str s = { NULL, 0, 0, MIME_HEADERS_BYTES, false };
-	GMimeHeaderList *a = NULL;
-	GMimeHeaderList *b = NULL;
-	GMimeObject *body = NULL;
-	GMimeHeader *ha = NULL;
-	GMimeHeader *hb = NULL;
-	int na;
-	int nb = 0;
-	int i = 0;
-	int j = 0;
-	int rc = -1;
-
-	a = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-	na = a != NULL ? g_mime_header_list_get_count(a) : 0;
-	body = g_mime_message_get_mime_part(msg);
-	if (body != NULL) {
-		b = g_mime_object_get_header_list(body);
-		nb = b != NULL ? g_mime_header_list_get_count(b) : 0;
-	}
-	while (i < na || j < nb) {
-		ha = i < na ? g_mime_header_list_get_header_at(a, i) : NULL;
-		hb = j < nb ? g_mime_header_list_get_header_at(b, j) : NULL;
-		if (i < na && (j >= nb || hb == NULL || (ha != NULL &&
-		    g_mime_header_get_offset(ha) <=
-		    g_mime_header_get_offset(hb)))) {
-			i++;
-			hb = NULL;
-		} else {
-			j++;
-			ha = NULL;
-		}
-		if (ha != NULL && mime_headers_add(&s, ha, err) != 0)
-			goto out;
-		if (hb != NULL && mime_headers_add(&s, hb, err) != 0)
-			goto out;
-	}
-	if (mime_str_append(&s, "", 0, err) != 0)
-		goto out;
-	*out = mime_str_take(&s);
-	rc = 0;
-out:
-	free(s.data);
-	return rc;
-}
-
 /*
  * When GMime cannot make a message of the input at all, keep what looks
  * like its header block (up to the first empty line) for the record.
@@ -432,78 +401,258 @@ mime_headers_raw(const struct ti_bytes *msg, char **out, struct ti_err *err)
 	return 0;
 }
 
-/* Every Authentication-Results value of the top-level block, in order. */
-static int
-mime_authres(GMimeMessage *msg, struct mime_info *info, struct ti_err *err)
+/* A byte of a header field name (RFC 5322 ftext). */
+static bool
+mime_ftext(unsigned char c)
 {
-	GMimeHeaderList *list = NULL;
-	GMimeHeader *h = NULL;
-	const char *name = NULL;
-	size_t count = 0;
-	int n;
-	int i;
+	return c >= 33 && c <= 126 && c != ':';
+}
 
-	list = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-	n = list != NULL ? g_mime_header_list_get_count(list) : 0;
-	for (i = 0; i < n; i++) {
-		h = g_mime_header_list_get_header_at(list, i);
-		name = h != NULL ? g_mime_header_get_name(h) : NULL;
-		if (name != NULL &&
-		    g_ascii_strcasecmp(name, "Authentication-Results") == 0)
-			count++;
+static bool
+mime_name_is(const char *name, size_t n, const char *want)
+{
+	return strlen(want) == n && g_ascii_strncasecmp(name, want, n) == 0;
+}
+
+/* A field GMime needs to build the body: Content-* and MIME-Version. */
+static bool
+mime_name_is_mime(const char *name, size_t n)
+{
+	return (n > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0) ||
+	    mime_name_is(name, n, "MIME-Version");
+}
+
+static int
+mime_top_add_authres(struct mime_top *top, const char *p, size_t n,
+    struct ti_err *err)
+{
+	struct mime_span *grown = NULL;
+	size_t cap;
+
+	if (top->n_authres == top->cap_authres) {
+		cap = top->cap_authres == 0 ? 4 : top->cap_authres * 2;
+		grown = realloc(top->authres, cap * sizeof(*grown));
+		if (grown == NULL)
+			return ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		top->authres = grown;
+		top->cap_authres = cap;
 	}
-	if (count == 0)
+	top->authres[top->n_authres].p = p;
+	top->authres[top->n_authres].n = n;
+	top->n_authres++;
+	return 0;
+}
+
+/* Note a field we read ourselves: the first of each kind, every A-R. */
+static int
+mime_top_note(struct mime_top *top, const char *name, size_t name_len,
+    const char *value, size_t value_len, struct ti_err *err)
+{
+	size_t i;
+
+	if (mime_name_is(name, name_len, "Authentication-Results"))
+		return mime_top_add_authres(top, value, value_len, err);
+	for (i = 0; i < MIME_TOP_NFIELDS; i++) {
+		if (top->field[i].p == NULL &&
+		    mime_name_is(name, name_len, mime_top_names[i])) {
+			top->field[i].p = value;
+			top->field[i].n = value_len;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Read the top-level header block ourselves, and give GMime only what
+ * it needs to build the body: the Content-* and MIME-Version fields,
+ * then everything from the end of the block on.  Every other field
+ * (Received, DKIM-Signature, To...) would become objects GMime builds,
+ * decodes and frees for nothing.  The block ends at the first empty
+ * line; a line that is neither a field nor a continuation also ends
+ * our reading, and GMime gets it and what follows as they are.
+ */
+static int
+mime_scan_top(const struct ti_bytes *msg, struct mime_top *top,
+    struct ti_err *err)
+{
+	const char *p = (const char *)msg->data;
+	size_t n = msg->len;
+	size_t pos = 0;
+	size_t q, name_end, value, end, next;
+	const char *nl = NULL;
+
+	top->gmime = g_byte_array_sized_new((guint)(n + 1));
+	while (pos < n) {
+		if (p[pos] == '\n' || (p[pos] == '\r' && pos + 1 < n &&
+		    p[pos + 1] == '\n'))
+			break;
+		for (q = pos; q < n && mime_ftext((unsigned char)p[q]); q++)
+			continue;
+		name_end = q;
+		while (q < n && (p[q] == ' ' || p[q] == '\t'))
+			q++;
+		if (name_end == pos || q >= n || p[q] != ':')
+			break;
+		value = q + 1;
+		/* The field runs on over continuation lines. */
+		for (end = value;; end = next) {
+			nl = memchr(p + end, '\n', n - end);
+			if (nl == NULL) {
+				end = next = n;
+				break;
+			}
+			next = (size_t)(nl - p) + 1;
+			end = (size_t)(nl - p);
+			if (next >= n || (p[next] != ' ' && p[next] != '\t'))
+				break;
+		}
+		if (end > value && p[end - 1] == '\r')
+			end--;
+		if (mime_name_is_mime(p + pos, name_end - pos))
+			g_byte_array_append(top->gmime,
+			    (const guint8 *)p + pos, (guint)(next - pos));
+		else if (mime_top_note(top, p + pos, name_end - pos,
+		    p + value, end - value, err) != 0)
+			return -1;
+		pos = next;
+	}
+	g_byte_array_append(top->gmime, (const guint8 *)p + pos,
+	    (guint)(n - pos));
+	return 0;
+}
+
+static void
+mime_top_clear(struct mime_top *top)
+{
+	free(top->authres);
+	if (top->gmime != NULL)
+		g_byte_array_unref(top->gmime);
+	memset(top, 0, sizeof(*top));
+}
+
+/* s without its leading and trailing blanks, in place. */
+static char *
+mime_trim(char *s)
+{
+	size_t i = 0;
+	size_t n;
+
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	n = strlen(s + i);
+	while (n > 0 && (s[i + n - 1] == ' ' || s[i + n - 1] == '\t'))
+		n--;
+	memmove(s, s + i, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* Printable ASCII and tabs only, no "=?": unfolding and decoding would
+ * give it back unchanged but trimmed. */
+static bool
+mime_plain_value(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((*s < 0x20 && *s != '\t') || *s >= 0x7f)
+			return false;
+		if (s[0] == '=' && s[1] == '?')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A field's value as GMime would give it: unfolded, RFC 2047 words
+ * decoded (g_free).  Only the first MIME_HEADERS_BYTES are read; what
+ * is kept is cut far shorter anyway.
+ */
+static char *
+mime_span_decode(const struct mime_span *v)
+{
+	char *raw = NULL;
+	char *unfolded = NULL;
+	char *text = NULL;
+
+	if (v->p == NULL)
+		return NULL;
+	raw = g_strndup(v->p, v->n < MIME_HEADERS_BYTES ? v->n :
+	    MIME_HEADERS_BYTES);
+	/* One line of ASCII without encoded words: only trimmed. */
+	if (mime_plain_value(raw))
+		return mime_trim(raw);
+	unfolded = g_mime_utils_header_unfold(raw);
+	text = g_mime_utils_header_decode_text(NULL, unfolded);
+	g_free(unfolded);
+	g_free(raw);
+	return text;
+}
+
+/* *dst = the sanitized, decoded value of a field, or NULL. */
+static int
+mime_dup_span(char **dst, const struct mime_span *v, bool empty_is_null,
+    struct ti_err *err)
+{
+	char *text = mime_span_decode(v);
+	int rc;
+
+	rc = mime_dup(dst, text, empty_is_null, err);
+	g_free(text);
+	return rc;
+}
+
+/* What the top-level message says about itself. */
+static int
+mime_fill_info(const struct mime_top *top, struct mime_info *info,
+    struct ti_err *err)
+{
+	GDateTime *date = NULL;
+	char *text = NULL;
+	char *id = NULL;
+	size_t i;
+	int rc;
+
+	if (mime_dup_span(&info->from, &top->field[MIME_TOP_FROM], false,
+	    err) != 0 ||
+	    mime_dup_span(&info->subject, &top->field[MIME_TOP_SUBJECT], false,
+	    err) != 0 ||
+	    mime_dup_span(&info->date, &top->field[MIME_TOP_DATE], false,
+	    err) != 0 ||
+	    mime_dup_span(&info->report_domain,
+	    &top->field[MIME_TOP_REPORT_DOMAIN], true, err) != 0 ||
+	    mime_dup_span(&info->report_submitter,
+	    &top->field[MIME_TOP_REPORT_SUBMITTER], true, err) != 0)
+		return -1;
+	text = mime_span_decode(&top->field[MIME_TOP_MESSAGE_ID]);
+	id = text != NULL ? g_mime_utils_decode_message_id(text) : NULL;
+	rc = mime_dup(&info->message_id, id, false, err);
+	g_free(id);
+	g_free(text);
+	if (rc != 0)
+		return -1;
+	text = mime_span_decode(&top->field[MIME_TOP_DATE]);
+	date = text != NULL ? g_mime_utils_header_decode_date(text) : NULL;
+	g_free(text);
+	if (date != NULL) {
+		/* GDateTime covers years 1 to 9999, well inside int64. */
+		info->date_usec = (int64_t)g_date_time_to_unix(date) *
+		    INT64_C(1000000) + g_date_time_get_microsecond(date);
+		info->has_date_usec = true;
+		g_date_time_unref(date);
+	}
+	if (top->n_authres == 0)
 		return 0;
-	info->authres = calloc(count, sizeof(*info->authres));
+	info->authres = calloc(top->n_authres, sizeof(*info->authres));
 	if (info->authres == NULL)
 		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
-	for (i = 0; i < n && info->n_authres < count; i++) {
-		h = g_mime_header_list_get_header_at(list, i);
-		name = h != NULL ? g_mime_header_get_name(h) : NULL;
-		if (name == NULL ||
-		    g_ascii_strcasecmp(name, "Authentication-Results") != 0)
-			continue;
-		if (mime_dup(&info->authres[info->n_authres],
-		    g_mime_header_get_value(h), false, err) != 0)
+	for (i = 0; i < top->n_authres; i++) {
+		if (mime_dup_span(&info->authres[info->n_authres],
+		    &top->authres[i], false, err) != 0)
 			return -1;
 		if (info->authres[info->n_authres] != NULL)
 			info->n_authres++;
 	}
 	return 0;
-}
-
-/* What the top-level message says about itself. */
-static int
-mime_fill_info(GMimeMessage *msg, struct mime_info *info, struct ti_err *err)
-{
-	GMimeObject *obj = GMIME_OBJECT(msg);
-	GDateTime *date = NULL;
-
-	if (mime_dup(&info->message_id, g_mime_message_get_message_id(msg),
-	    false, err) != 0 ||
-	    mime_dup(&info->from, g_mime_object_get_header(obj, "From"),
-	    false, err) != 0 ||
-	    mime_dup(&info->subject, g_mime_message_get_subject(msg), false,
-	    err) != 0 ||
-	    mime_dup(&info->date, g_mime_object_get_header(obj, "Date"),
-	    false, err) != 0 ||
-	    mime_dup(&info->report_domain,
-	    g_mime_object_get_header(obj, "TLS-Report-Domain"), true,
-	    err) != 0 ||
-	    mime_dup(&info->report_submitter,
-	    g_mime_object_get_header(obj, "TLS-Report-Submitter"), true,
-	    err) != 0)
-		return -1;
-	/* Borrowed; GDateTime covers years 1 to 9999, well inside int64. */
-	date = g_mime_message_get_date(msg);
-	if (date != NULL) {
-		info->date_usec = (int64_t)g_date_time_to_unix(date) *
-		    INT64_C(1000000) + g_date_time_get_microsecond(date);
-		info->has_date_usec = true;
-	}
-	if (mime_authres(msg, info, err) != 0)
-		return -1;
-	return mime_headers_text(msg, &info->headers, err);
 }
 
 static bool
@@ -681,42 +830,59 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, GMimeMessage *msg,
 	return 0;
 }
 
-/* The part's bytes with the transfer encoding removed, at most max. */
+/*
+ * The part's bytes with the transfer encoding removed, at most max.  The
+ * encoded bytes are read in chunks and decoded straight into the buffer.
+ */
 static int
 mime_decode(GMimePart *part, size_t max, struct buf **out,
     struct ti_err *err)
 {
 	GMimeDataWrapper *content = NULL;
-	GMimeStream *mem = NULL;
-	GByteArray *bytes = NULL;
+	GMimeStream *raw = NULL;
+	GMimeEncoding enc;
 	struct buf *b = NULL;
+	char chunk[4096];
+	ssize_t got;
+	size_t room;
 	int rc = -1;
 
 	*out = NULL;
-	content = g_mime_part_get_content(part);	/* borrowed */
-	mem = g_mime_stream_mem_new();
-	if (content != NULL &&
-	    g_mime_data_wrapper_write_to_stream(content, mem) < 0) {
-		ti_err_set(err, TI_KIND_DATA, "cannot decode the report part");
-		goto out;
-	}
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	if (bytes != NULL && bytes->len > max) {
-		ti_err_set(err, TI_KIND_DATA,
-		    "report part larger than %zu bytes", max);
-		goto out;
-	}
 	b = buf_new(max, err);
 	if (b == NULL)
-		goto out;
-	if (bytes != NULL && buf_append(b, bytes->data, bytes->len, err) != 0)
-		goto out;
+		return -1;
+	content = g_mime_part_get_content(part);	/* borrowed */
+	raw = content != NULL ? g_mime_data_wrapper_get_stream(content) :
+	    NULL;
+	if (raw != NULL) {
+		g_mime_encoding_init_decode(&enc,
+		    g_mime_data_wrapper_get_encoding(content));
+		if (g_mime_stream_reset(raw) != 0)
+			goto bad;
+		while ((got = g_mime_stream_read(raw, chunk,
+		    sizeof(chunk))) > 0) {
+			room = g_mime_encoding_outlen(&enc, (size_t)got);
+			if (buf_reserve(b, room, err) != 0) {
+				if (err->kind == TI_KIND_DATA)
+					ti_err_set(err, TI_KIND_DATA, "report "
+					    "part larger than %zu bytes", max);
+				goto out;
+			}
+			b->len += g_mime_encoding_step(&enc, chunk,
+			    (size_t)got, (char *)b->data + b->len);
+			b->data[b->len] = '\0';
+		}
+		if (got < 0)
+			goto bad;
+	}
 	*out = b;
 	b = NULL;
 	rc = 0;
+	goto out;
+bad:
+	ti_err_set(err, TI_KIND_DATA, "cannot decode the report part");
 out:
 	buf_free(&b);
-	g_clear_object(&mem);
 	return rc;
 }
 
@@ -795,16 +961,16 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
     struct mime_info *info, struct buf **part_r, struct ti_err *err)
 {
 	struct mime_walk w;
+	struct mime_top top;
 	GMimeStream *stream = NULL;
-	GMimeParser *parser = NULL;
-	GMimeMessage *message = NULL;
-	GMimeMessage *holder = NULL;
 	GMimeObject *body = NULL;
+	GMimeMessage *holder = NULL;
 	GMimePart *chosen = NULL;
 	struct buf *part = NULL;
 	int rc = -1;
 
 	memset(&w, 0, sizeof(w));
+	memset(&top, 0, sizeof(top));
 	memset(info, 0, sizeof(*info));
 	*part_r = NULL;
 	if (msg == NULL || (msg->data == NULL && msg->len > 0) ||
@@ -816,23 +982,22 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	if (mime_state != MIME_STATE_UP)
 		return ti_err_set(err, TI_KIND_INTERNAL,
 		    "mime_extract after mime_shutdown");
-	/* GLib aborts when memory runs out, so these never return NULL. */
-	stream = g_mime_stream_mem_new_with_buffer(msg->len > 0 ?
-	    (const char *)msg->data : "", msg->len);
-	parser = g_mime_parser_new_with_stream(stream);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	message = g_mime_parser_construct_message(parser, NULL);
-	if (message == NULL) {
-		if (mime_headers_raw(msg, &info->headers, err) != 0)
-			goto out;
+	if (mime_headers_raw(msg, &info->headers, err) != 0 ||
+	    mime_scan_top(msg, &top, err) != 0 ||
+	    mime_fill_info(&top, info, err) != 0)
+		goto out;
+	/* GLib aborts when memory runs out, so these never return NULL.
+	 * The stream owns the array from here on. */
+	stream = g_mime_stream_mem_new_with_byte_array(top.gmime);
+	top.gmime = NULL;
+	g_mime_parser_init_with_stream(mime_parser, stream);
+	body = g_mime_parser_construct_part(mime_parser, NULL);
+	if (body == NULL) {
 		ti_err_set(err, TI_KIND_DATA,
 		    "message has no parsable MIME structure");
 		goto out;
 	}
-	if (mime_fill_info(message, info, err) != 0)
-		goto out;
-	body = g_mime_message_get_mime_part(message);	/* borrowed */
-	if (body != NULL && mime_walk_object(&w, body, message, 0, err) != 0)
+	if (mime_walk_object(&w, body, NULL, 0, err) != 0)
 		goto out;
 	if (mime_choose(&w, &chosen, &holder, &part, err) != 0)
 		goto out;
@@ -853,11 +1018,11 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	 * TLS-Report-Submitter take each from the innermost message holding
 	 * the report.  All other fields stay those of the outer message.
 	 */
-	if (holder != message && info->report_domain == NULL &&
+	if (holder != NULL && info->report_domain == NULL &&
 	    mime_dup(&info->report_domain, g_mime_object_get_header(
 	    GMIME_OBJECT(holder), "TLS-Report-Domain"), true, err) != 0)
 		goto out;
-	if (holder != message && info->report_submitter == NULL &&
+	if (holder != NULL && info->report_submitter == NULL &&
 	    mime_dup(&info->report_submitter, g_mime_object_get_header(
 	    GMIME_OBJECT(holder), "TLS-Report-Submitter"), true, err) != 0)
 		goto out;
@@ -867,8 +1032,11 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 out:
 	buf_free(&part);
 	free(w.cands);
-	g_clear_object(&message);
-	g_clear_object(&parser);
+	g_clear_object(&body);
+	/* The parser lets go of the message's bytes until the next one. */
+	if (stream != NULL)
+		g_mime_parser_init_with_stream(mime_parser, mime_empty);
 	g_clear_object(&stream);
+	mime_top_clear(&top);
 	return rc;
 }
