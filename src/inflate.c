@@ -107,13 +107,57 @@ inflate_name(enum inflate_kind kind)
  * fill the input exactly.  ZIP: one raw deflate stream; *used_r says how
  * many input bytes it took (the caller checks that against the header).
  */
+/*
+ * One z_stream per kind, set up on first use and reset for each report:
+ * setting one up allocates and clears its 32 KiB window, which costs
+ * more than inflating a typical report.
+ */
+static z_stream inflate_zs[2];
+static bool inflate_zs_live[2];
+
+/* The stream for kind, reset and ready; -1 with TEMP or INTERNAL. */
+static int
+inflate_zs_get(enum inflate_kind kind, z_stream **zs_r, struct ti_err *err)
+{
+	size_t i = kind == KIND_GZIP ? 0 : 1;
+	z_stream *zs = &inflate_zs[i];
+	int zrc;
+
+	*zs_r = NULL;
+	if (inflate_zs_live[i]) {
+		zrc = inflateReset(zs);
+	} else {
+		memset(zs, 0, sizeof(*zs));
+		zrc = inflateInit2(zs, kind == KIND_GZIP ? 15 + 16 : -15);
+		inflate_zs_live[i] = zrc == Z_OK;
+	}
+	if (zrc == Z_MEM_ERROR)
+		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
+	if (zrc != Z_OK)
+		return ti_err_set(err, TI_KIND_INTERNAL, "inflateInit2: %s",
+		    zs->msg != NULL ? zs->msg : "failed");
+	*zs_r = zs;
+	return 0;
+}
+
+void
+inflate_shutdown(void)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (inflate_zs_live[i])
+			(void)inflateEnd(&inflate_zs[i]);
+		inflate_zs_live[i] = false;
+	}
+}
+
 static int
 inflate_stream(const unsigned char *p, size_t len, enum inflate_kind kind,
     struct buf *out, size_t *used_r, struct ti_err *err)
 {
 	unsigned char chunk[INFLATE_CHUNK_BYTES];
-	z_stream zs;
-	bool live = false;
+	z_stream *zs = NULL;
 	size_t fed = 0;
 	size_t produced;
 	size_t off;
@@ -121,37 +165,27 @@ inflate_stream(const unsigned char *p, size_t len, enum inflate_kind kind,
 	int zrc;
 	int rc = -1;
 
-	memset(&zs, 0, sizeof(zs));
-	zrc = inflateInit2(&zs, kind == KIND_GZIP ? 15 + 16 : -15);
-	if (zrc == Z_MEM_ERROR) {
-		ti_err_set(err, TI_KIND_TEMP, "out of memory");
-		goto out;
-	}
-	if (zrc != Z_OK) {
-		ti_err_set(err, TI_KIND_INTERNAL, "inflateInit2: %s",
-		    zs.msg != NULL ? zs.msg : "failed");
-		goto out;
-	}
-	live = true;
+	if (inflate_zs_get(kind, &zs, err) != 0)
+		return -1;
 	for (;;) {
-		if (zs.avail_in == 0 && fed < len) {
+		if (zs->avail_in == 0 && fed < len) {
 			feed = len - fed;
 			if (feed > INFLATE_FEED_BYTES)
 				feed = INFLATE_FEED_BYTES;
-			zs.next_in = p + fed;
-			zs.avail_in = (uInt)feed;
+			zs->next_in = p + fed;
+			zs->avail_in = (uInt)feed;
 			fed += feed;
 		}
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
-		zrc = inflate(&zs, Z_NO_FLUSH);
-		produced = sizeof(chunk) - zs.avail_out;
+		zs->next_out = chunk;
+		zs->avail_out = sizeof(chunk);
+		zrc = inflate(zs, Z_NO_FLUSH);
+		produced = sizeof(chunk) - zs->avail_out;
 		if (produced > 0 && inflate_put(out, chunk, produced, err) != 0)
 			goto out;
 		if (zrc == Z_OK)
 			continue;
 		if (zrc == Z_STREAM_END) {
-			off = (size_t)(zs.next_in - p);
+			off = (size_t)(zs->next_in - p);
 			if (kind == KIND_ZIP) {
 				*used_r = off;
 				break;
@@ -171,7 +205,7 @@ inflate_stream(const unsigned char *p, size_t len, enum inflate_kind kind,
 				goto out;
 			}
 			/* Another member: carry on with the same input. */
-			zrc = inflateReset(&zs);
+			zrc = inflateReset(zs);
 			if (zrc != Z_OK) {
 				ti_err_set(err, TI_KIND_INTERNAL,
 				    "inflateReset failed");
@@ -179,7 +213,7 @@ inflate_stream(const unsigned char *p, size_t len, enum inflate_kind kind,
 			}
 			continue;
 		}
-		if (zrc == Z_BUF_ERROR && zs.avail_in == 0 && fed == len) {
+		if (zrc == Z_BUF_ERROR && zs->avail_in == 0 && fed == len) {
 			ti_err_set(err, TI_KIND_DATA, "truncated %s",
 			    inflate_name(kind));
 			goto out;
@@ -188,7 +222,7 @@ inflate_stream(const unsigned char *p, size_t len, enum inflate_kind kind,
 			ti_err_set(err, TI_KIND_DATA, "corrupt %s: %s",
 			    inflate_name(kind), zrc == Z_NEED_DICT ?
 			    "needs a preset dictionary" :
-			    zs.msg != NULL ? zs.msg : "invalid data");
+			    zs->msg != NULL ? zs->msg : "invalid data");
 			goto out;
 		}
 		if (zrc == Z_MEM_ERROR) {
@@ -200,8 +234,9 @@ inflate_stream(const unsigned char *p, size_t len, enum inflate_kind kind,
 	}
 	rc = 0;
 out:
-	if (live)
-		(void)inflateEnd(&zs);
+	/* Nothing of this report stays pointed to. */
+	zs->next_in = NULL;
+	zs->avail_in = 0;
 	return rc;
 }
 

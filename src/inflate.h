@@ -31,4 +31,8 @@ int inflate_report(const struct ti_bytes *in, size_t max_out,
     struct buf **out_r, enum inflate_format *format_r, struct ti_err *err)
     TI_MUST_CHECK;
 
+/* Release the decompression state kept from one report to the next.
+ * Harmless to call twice; inflate_report() still works after it. */
+void inflate_shutdown(void);
+
 #endif

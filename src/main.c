@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "inflate.h"
 #include "input.h"
 #include "job.h"
 #include "log.h"
@@ -336,6 +337,7 @@ main(int argc, char **argv)
 	else
 		run_stdin(&run);
 	mime_shutdown();
+	inflate_shutdown();
 	code = run.exit_code;
 	run_end(&run);
 	return code;
