@@ -36,11 +36,15 @@ GRANT INSERT ON tlsrpt.report, tlsrpt.policy, tlsrpt.failure_detail,
 -- RETURNING and ON CONFLICT read these columns, and nothing else.
 GRANT SELECT (id, organization_name, report_id) ON tlsrpt.report
     TO tlsrpt_ingest;
-GRANT SELECT (id, policy_index) ON tlsrpt.policy TO tlsrpt_ingest;
+GRANT SELECT (id, policy_index, report_ref) ON tlsrpt.policy
+    TO tlsrpt_ingest;
+GRANT SELECT (report_ref) ON tlsrpt.failure_detail TO tlsrpt_ingest;
 GRANT SELECT (id, raw_sha256) ON tlsrpt.rejected_message TO tlsrpt_ingest;
 
-REVOKE ALL ON FUNCTION tlsrpt.ingest_report FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tlsrpt.ingest_report TO tlsrpt_ingest;
+REVOKE ALL ON FUNCTION tlsrpt.store_report, tlsrpt.ingest_report,
+    tlsrpt.ingest_reports FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tlsrpt.store_report, tlsrpt.ingest_report,
+    tlsrpt.ingest_reports TO tlsrpt_ingest;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;

@@ -77,8 +77,10 @@ CREATE INDEX IF NOT EXISTS policy_domain_idx
 -- One row per failure-details[] entry.
 CREATE TABLE IF NOT EXISTS tlsrpt.failure_detail (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	report_ref bigint NOT NULL
-	    REFERENCES tlsrpt.report (id) ON DELETE CASCADE,
+	-- the report of policy_ref, repeated for simple joins; written only
+	-- by the functions below, from the policy row itself, so it needs
+	-- no foreign key of its own (policy_ref's cascades cover deletes)
+	report_ref bigint NOT NULL,
 	policy_ref bigint NOT NULL
 	    REFERENCES tlsrpt.policy (id) ON DELETE CASCADE,
 	detail_index integer NOT NULL,
@@ -99,6 +101,10 @@ CREATE INDEX IF NOT EXISTS failure_detail_policy_ref_idx
     ON tlsrpt.failure_detail (policy_ref);
 CREATE INDEX IF NOT EXISTS failure_detail_report_ref_idx
     ON tlsrpt.failure_detail (report_ref);
+-- Version 1 checked report_ref against tlsrpt.report for every detail: a
+-- quarter of the server's work in a sweep went to such checks.
+ALTER TABLE tlsrpt.failure_detail
+    DROP CONSTRAINT IF EXISTS failure_detail_report_ref_fkey;
 
 -- Messages that could not be ingested: the reason and the raw bytes, so
 -- that nothing is lost and they can be replayed after a fix.
@@ -126,15 +132,105 @@ CREATE TABLE IF NOT EXISTS tlsrpt.rejected_message (
 CREATE INDEX IF NOT EXISTS rejected_message_received_at_idx
     ON tlsrpt.rejected_message (received_at);
 
--- Store one report with its policies and failure details, all or nothing.
--- p_report is the report's JSON text as received: its SHA-256 is taken
--- here, and it is stored as jsonb.
--- Called by tlsrpt-ingest with every value as a parameter; array
--- parameters carry the policies and failure details.  A report already
--- stored (same organization_name and report_id) writes nothing.  Values
--- the database refuses (SQLSTATE classes 22 and 23) do not abort the
--- caller's transaction: the function returns the refusal instead, so one
--- bad report never poisons a batch.
+-- Store one report with its policies and failure details, all or nothing,
+-- in one statement.  p_report is the report's JSON text as received: its
+-- SHA-256 is taken here, and it is stored as jsonb.  The policies and
+-- failure details travel as arrays, one element each: a policy by its
+-- index in the report, a policy string, an mx-host or a failure detail by
+-- the index of its policy.  A report already stored (same
+-- organization_name and report_id) writes nothing.  Values the database
+-- refuses raise their error (SQLSTATE classes 22 and 23), which ends the
+-- caller's transaction: tlsrpt-ingest calls it in a transaction of its
+-- own, and then keeps the message aside with the error as the reason.
+--
+-- Returns one row: report (the new report's id, or NULL for a duplicate),
+-- policies and details (rows written).
+--
+-- Plain SQL with its body parsed here, once (so every name in it is
+-- resolved now, whatever the caller's search_path): called on a new
+-- connection, as tlsrpt-ingest does for each message in pipe mode, it
+-- costs the server no more than sending the statement itself, and well
+-- under what a PL/pgSQL function costs on its first call on a
+-- connection.  Needs PostgreSQL 14 or later.
+CREATE OR REPLACE FUNCTION tlsrpt.store_report(
+	p_organization_name text, p_report_id text, p_contact_info text,
+	p_start timestamptz, p_end timestamptz, p_source text,
+	p_message_id text, p_message_from text, p_message_date timestamptz,
+	p_message_subject text, p_tls_report_domain text,
+	p_tls_report_submitter text, p_dkim_result text, p_dkim_domain text,
+	p_dkim_authserv_id text, p_submitter_match boolean,
+	p_report text,
+	p_pol_index int[], p_pol_type text[], p_pol_domain text[],
+	p_pol_has_string bool[], p_pol_has_mx bool[], p_pol_ok int8[],
+	p_pol_fail int8[], p_str_policy int[], p_str_value text[],
+	p_mx_policy int[], p_mx_value text[],
+	p_det_policy int[], p_det_index int[], p_det_result_type text[],
+	p_det_sending_ip inet[], p_det_mx_hostname text[],
+	p_det_mx_helo text[], p_det_receiving_ip inet[], p_det_count int8[],
+	p_det_info text[], p_det_code text[],
+	OUT report bigint, OUT policies bigint, OUT details bigint)
+LANGUAGE sql
+BEGIN ATOMIC
+	WITH r AS (
+		INSERT INTO tlsrpt.report (organization_name, report_id,
+		    contact_info, start_datetime, end_datetime, source,
+		    message_id, message_from, message_date, message_subject,
+		    tls_report_domain, tls_report_submitter, dkim_result,
+		    dkim_domain, dkim_authserv_id, submitter_match,
+		    report_sha256, report)
+		VALUES (p_organization_name, p_report_id, p_contact_info,
+		    p_start, p_end, p_source, p_message_id, p_message_from,
+		    p_message_date, p_message_subject, p_tls_report_domain,
+		    p_tls_report_submitter, p_dkim_result, p_dkim_domain,
+		    p_dkim_authserv_id, p_submitter_match,
+		    sha256(convert_to(p_report, 'UTF8')), p_report::jsonb)
+		ON CONFLICT ON CONSTRAINT report_org_report_id_key DO NOTHING
+		RETURNING id
+	), p AS (
+		INSERT INTO tlsrpt.policy (report_ref, policy_index,
+		    policy_type, policy_domain, policy_string, mx_host,
+		    total_successful_session_count,
+		    total_failure_session_count)
+		SELECT r.id, u.i, u.t, u.d,
+		    CASE WHEN u.has_ps THEN coalesce(ps.a, '{}') END,
+		    CASE WHEN u.has_mx THEN coalesce(mx.a, '{}') END,
+		    u.ok, u.fail
+		FROM r, unnest(p_pol_index, p_pol_type, p_pol_domain,
+		    p_pol_has_string, p_pol_has_mx, p_pol_ok, p_pol_fail)
+		    AS u(i, t, d, has_ps, has_mx, ok, fail)
+		LEFT JOIN (SELECT x.pi, array_agg(x.v ORDER BY x.o) AS a
+		    FROM unnest(p_str_policy, p_str_value)
+		    WITH ORDINALITY AS x(pi, v, o) GROUP BY x.pi) ps
+		    ON ps.pi = u.i
+		LEFT JOIN (SELECT x.pi, array_agg(x.v ORDER BY x.o) AS a
+		    FROM unnest(p_mx_policy, p_mx_value)
+		    WITH ORDINALITY AS x(pi, v, o) GROUP BY x.pi) mx
+		    ON mx.pi = u.i
+		RETURNING id, policy_index, report_ref
+	), d AS (
+		INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,
+		    detail_index, result_type, sending_mta_ip,
+		    receiving_mx_hostname, receiving_mx_helo, receiving_ip,
+		    failed_session_count, additional_information,
+		    failure_reason_code)
+		SELECT p.report_ref, p.id, u.di, u.rt, u.sip, u.mxh, u.helo,
+		    u.rip, u.n, u.info, u.code
+		FROM unnest(p_det_policy, p_det_index, p_det_result_type,
+		    p_det_sending_ip, p_det_mx_hostname, p_det_mx_helo,
+		    p_det_receiving_ip, p_det_count, p_det_info, p_det_code)
+		    AS u(pi, di, rt, sip, mxh, helo, rip, n, info, code)
+		JOIN p ON p.policy_index = u.pi
+		RETURNING 1
+	)
+	SELECT (SELECT id FROM r), (SELECT count(*) FROM p),
+	    (SELECT count(*) FROM d);
+END;
+
+-- tlsrpt.store_report() that does not abort the caller's transaction
+-- when the database refuses a value (SQLSTATE classes 22 and 23): it
+-- returns the refusal instead, so one bad report never poisons a batch.
+-- Kept for tlsrpt-ingest before schema version 2, which sent each report
+-- of a batch through here.
 --
 -- Returns one row: report (the new report's id, or NULL for a duplicate
 -- or a refusal), policies and details (rows written), and refused_state
@@ -161,63 +257,19 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-	INSERT INTO tlsrpt.report (organization_name, report_id, contact_info,
-	    start_datetime, end_datetime, source, message_id, message_from,
-	    message_date, message_subject, tls_report_domain,
-	    tls_report_submitter, dkim_result, dkim_domain, dkim_authserv_id,
-	    submitter_match, report_sha256, report)
-	VALUES (p_organization_name, p_report_id, p_contact_info, p_start,
-	    p_end, p_source, p_message_id, p_message_from, p_message_date,
-	    p_message_subject, p_tls_report_domain, p_tls_report_submitter,
-	    p_dkim_result, p_dkim_domain, p_dkim_authserv_id,
-	    p_submitter_match, sha256(convert_to(p_report, 'UTF8')),
-	    p_report::jsonb)
-	ON CONFLICT ON CONSTRAINT report_org_report_id_key DO NOTHING
-	RETURNING id INTO report;
-	policies := 0;
-	details := 0;
-	IF report IS NULL THEN
-		RETURN;
-	END IF;
-
-	WITH p AS (
-		INSERT INTO tlsrpt.policy (report_ref, policy_index,
-		    policy_type, policy_domain, policy_string, mx_host,
-		    total_successful_session_count,
-		    total_failure_session_count)
-		SELECT report, u.i, u.t, u.d,
-		    CASE WHEN u.has_ps THEN coalesce(ps.a, '{}') END,
-		    CASE WHEN u.has_mx THEN coalesce(mx.a, '{}') END,
-		    u.ok, u.fail
-		FROM unnest(p_pol_index, p_pol_type, p_pol_domain,
-		    p_pol_has_string, p_pol_has_mx, p_pol_ok, p_pol_fail)
-		    AS u(i, t, d, has_ps, has_mx, ok, fail)
-		LEFT JOIN (SELECT x.pi, array_agg(x.v ORDER BY x.o) AS a
-		    FROM unnest(p_str_policy, p_str_value)
-		    WITH ORDINALITY AS x(pi, v, o) GROUP BY x.pi) ps
-		    ON ps.pi = u.i
-		LEFT JOIN (SELECT x.pi, array_agg(x.v ORDER BY x.o) AS a
-		    FROM unnest(p_mx_policy, p_mx_value)
-		    WITH ORDINALITY AS x(pi, v, o) GROUP BY x.pi) mx
-		    ON mx.pi = u.i
-		RETURNING id, policy_index
-	), d AS (
-		INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,
-		    detail_index, result_type, sending_mta_ip,
-		    receiving_mx_hostname, receiving_mx_helo, receiving_ip,
-		    failed_session_count, additional_information,
-		    failure_reason_code)
-		SELECT report, p.id, u.di, u.rt, u.sip, u.mxh, u.helo, u.rip,
-		    u.n, u.info, u.code
-		FROM unnest(p_det_policy, p_det_index, p_det_result_type,
-		    p_det_sending_ip, p_det_mx_hostname, p_det_mx_helo,
-		    p_det_receiving_ip, p_det_count, p_det_info, p_det_code)
-		    AS u(pi, di, rt, sip, mxh, helo, rip, n, info, code)
-		JOIN p ON p.policy_index = u.pi
-		RETURNING 1
-	)
-	SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM d)
-	    INTO policies, details;
+	SELECT s.report, s.policies, s.details
+	    INTO report, policies, details
+	    FROM tlsrpt.store_report(p_organization_name, p_report_id,
+		p_contact_info, p_start, p_end, p_source, p_message_id,
+		p_message_from, p_message_date, p_message_subject,
+		p_tls_report_domain, p_tls_report_submitter, p_dkim_result,
+		p_dkim_domain, p_dkim_authserv_id, p_submitter_match, p_report,
+		p_pol_index, p_pol_type, p_pol_domain, p_pol_has_string,
+		p_pol_has_mx, p_pol_ok, p_pol_fail, p_str_policy, p_str_value,
+		p_mx_policy, p_mx_value, p_det_policy, p_det_index,
+		p_det_result_type, p_det_sending_ip, p_det_mx_hostname,
+		p_det_mx_helo, p_det_receiving_ip, p_det_count, p_det_info,
+		p_det_code) s;
 EXCEPTION
 	WHEN data_exception OR integrity_constraint_violation THEN
 		report := NULL;
@@ -228,7 +280,209 @@ EXCEPTION
 END
 $fn$;
 
-INSERT INTO tlsrpt.schema_version (version) VALUES (1)
+-- Store a group of reports (a batch sends up to a few dozen at a time) in
+-- one statement: per report, the server then spends about half of what a
+-- call for each report costs it (statement start-up, a subtransaction,
+-- the function's own overhead).
+--
+-- The arguments are those of tlsrpt.store_report(), each an array: the
+-- report-level ones with one element per report, the policy, policy
+-- string, mx-host and failure detail ones with those of all the reports
+-- one after the other.  Then come the ordinals: p_ord gives each report
+-- its own (distinct, in the order the reports arrived), and p_pol_report,
+-- p_str_report, p_mx_report and p_det_report give, for each element of
+-- the arrays they are named after, the ordinal of its report.
+--
+-- Reports are inserted in ordinal order.  A report already stored, or
+-- one that comes again in the same group (same organization_name and
+-- report_id), writes nothing: of several in one group the first is
+-- stored.  A value the database refuses (SQLSTATE classes 22 and 23)
+-- anywhere in the group rolls back the group alone (one subtransaction
+-- per group, not per report); the reports are then stored one by one, in
+-- order, each in a subtransaction of its own, so that only the bad one is
+-- refused, and the caller's transaction goes on either way.
+--
+-- Returns one row per report: ord, report (the new report's id, or NULL
+-- for a duplicate or a refusal), policies and details (rows written), and
+-- refused_state and refused_message (NULL unless refused).
+CREATE OR REPLACE FUNCTION tlsrpt.ingest_reports(
+	p_organization_name text[], p_report_id text[],
+	p_contact_info text[], p_start timestamptz[], p_end timestamptz[],
+	p_source text[], p_message_id text[], p_message_from text[],
+	p_message_date timestamptz[], p_message_subject text[],
+	p_tls_report_domain text[], p_tls_report_submitter text[],
+	p_dkim_result text[], p_dkim_domain text[],
+	p_dkim_authserv_id text[], p_submitter_match boolean[],
+	p_report text[],
+	p_pol_index int[], p_pol_type text[], p_pol_domain text[],
+	p_pol_has_string bool[], p_pol_has_mx bool[], p_pol_ok int8[],
+	p_pol_fail int8[], p_str_policy int[], p_str_value text[],
+	p_mx_policy int[], p_mx_value text[],
+	p_det_policy int[], p_det_index int[], p_det_result_type text[],
+	p_det_sending_ip inet[], p_det_mx_hostname text[],
+	p_det_mx_helo text[], p_det_receiving_ip inet[], p_det_count int8[],
+	p_det_info text[], p_det_code text[],
+	p_ord int[], p_pol_report int[], p_str_report int[],
+	p_mx_report int[], p_det_report int[])
+RETURNS TABLE (ord int, report bigint, policies bigint, details bigint,
+    refused_state text, refused_message text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- The planner cannot know how many rows the joins of written reports and
+-- policies give, guesses one, and would then compare every failure
+-- detail with every policy: fine for a few, minutes for a report of
+-- 10,000 policies once its plan is reused.  Hash joins take any size.
+SET enable_nestloop = off
+AS $fn$
+DECLARE
+	-- What to store: NULL for the whole group, else one ordinal.
+	v_try int[] := ARRAY[NULL]::int[];
+	v_only int;
+	v_i int := 0;
+	v_ord int[];
+	v_id bigint[];
+	v_np bigint[];
+	v_nd bigint[];
+	v_state text;
+	v_msg text;
+BEGIN
+	WHILE v_i < cardinality(v_try) LOOP
+		v_i := v_i + 1;
+		v_only := v_try[v_i];
+		BEGIN
+			-- The answer is collected into arrays, and returned
+			-- only once the statement, its triggers and checks
+			-- included, has finished: a refusal never leaves rows
+			-- behind.
+			WITH u AS (
+				SELECT * FROM unnest(p_ord, p_organization_name,
+				    p_report_id, p_contact_info, p_start, p_end,
+				    p_source, p_message_id, p_message_from,
+				    p_message_date, p_message_subject,
+				    p_tls_report_domain, p_tls_report_submitter,
+				    p_dkim_result, p_dkim_domain,
+				    p_dkim_authserv_id, p_submitter_match,
+				    p_report)
+				    AS u(ord, org, rid, contact, t0, t1, src,
+				    mid, mfrom, mdate, subj, rdom, rsub, dkim,
+				    dkimd, dkimas, smatch, rep)
+				WHERE v_only IS NULL OR u.ord = v_only
+			), f AS (
+				-- The first of each (organization_name,
+				-- report_id) in the group.
+				SELECT DISTINCT ON (u.org, u.rid) * FROM u
+				ORDER BY u.org, u.rid, u.ord
+			), r AS (
+				INSERT INTO tlsrpt.report (organization_name,
+				    report_id, contact_info, start_datetime,
+				    end_datetime, source, message_id,
+				    message_from, message_date, message_subject,
+				    tls_report_domain, tls_report_submitter,
+				    dkim_result, dkim_domain, dkim_authserv_id,
+				    submitter_match, report_sha256, report)
+				SELECT f.org, f.rid, f.contact, f.t0, f.t1,
+				    f.src, f.mid, f.mfrom, f.mdate, f.subj,
+				    f.rdom, f.rsub, f.dkim, f.dkimd, f.dkimas,
+				    f.smatch,
+				    sha256(convert_to(f.rep, 'UTF8')),
+				    f.rep::jsonb
+				FROM f ORDER BY f.ord
+				ON CONFLICT ON CONSTRAINT
+				    report_org_report_id_key DO NOTHING
+				RETURNING id, organization_name, report_id
+			), m AS (
+				-- Ordinal to id, for the reports written.
+				SELECT f.ord, r.id FROM r
+				JOIN f ON f.org = r.organization_name
+				    AND f.rid = r.report_id
+			), p AS (
+				INSERT INTO tlsrpt.policy (report_ref,
+				    policy_index, policy_type, policy_domain,
+				    policy_string, mx_host,
+				    total_successful_session_count,
+				    total_failure_session_count)
+				SELECT m.id, x.i, x.t, x.d,
+				    CASE WHEN x.has_ps THEN
+					coalesce(ps.a, '{}') END,
+				    CASE WHEN x.has_mx THEN
+					coalesce(mx.a, '{}') END,
+				    x.ok, x.fail
+				FROM unnest(p_pol_report, p_pol_index,
+				    p_pol_type, p_pol_domain, p_pol_has_string,
+				    p_pol_has_mx, p_pol_ok, p_pol_fail)
+				    AS x(ro, i, t, d, has_ps, has_mx, ok, fail)
+				JOIN m ON m.ord = x.ro
+				LEFT JOIN (SELECT s.ro, s.pi,
+				    array_agg(s.v ORDER BY s.o) AS a
+				    FROM unnest(p_str_report, p_str_policy,
+				    p_str_value) WITH ORDINALITY
+				    AS s(ro, pi, v, o) GROUP BY s.ro, s.pi) ps
+				    ON ps.ro = x.ro AND ps.pi = x.i
+				LEFT JOIN (SELECT s.ro, s.pi,
+				    array_agg(s.v ORDER BY s.o) AS a
+				    FROM unnest(p_mx_report, p_mx_policy,
+				    p_mx_value) WITH ORDINALITY
+				    AS s(ro, pi, v, o) GROUP BY s.ro, s.pi) mx
+				    ON mx.ro = x.ro AND mx.pi = x.i
+				ORDER BY x.ro, x.i
+				RETURNING id, report_ref, policy_index
+			), d AS (
+				INSERT INTO tlsrpt.failure_detail (report_ref,
+				    policy_ref, detail_index, result_type,
+				    sending_mta_ip, receiving_mx_hostname,
+				    receiving_mx_helo, receiving_ip,
+				    failed_session_count,
+				    additional_information, failure_reason_code)
+				SELECT p.report_ref, p.id, y.di, y.rt, y.sip,
+				    y.mxh, y.helo, y.rip, y.n, y.info, y.code
+				FROM unnest(p_det_report, p_det_policy,
+				    p_det_index, p_det_result_type,
+				    p_det_sending_ip, p_det_mx_hostname,
+				    p_det_mx_helo, p_det_receiving_ip,
+				    p_det_count, p_det_info, p_det_code)
+				    WITH ORDINALITY AS y(ro, pi, di, rt, sip,
+				    mxh, helo, rip, n, info, code, o)
+				JOIN m ON m.ord = y.ro
+				JOIN p ON p.report_ref = m.id
+				    AND p.policy_index = y.pi
+				ORDER BY y.o
+				RETURNING report_ref
+			)
+			SELECT array_agg(u.ord ORDER BY u.ord),
+			    array_agg(m.id ORDER BY u.ord),
+			    array_agg(coalesce(pc.n, 0) ORDER BY u.ord),
+			    array_agg(coalesce(dc.n, 0) ORDER BY u.ord)
+			INTO v_ord, v_id, v_np, v_nd
+			FROM u
+			LEFT JOIN m ON m.ord = u.ord
+			LEFT JOIN (SELECT p.report_ref, count(*) AS n FROM p
+			    GROUP BY p.report_ref) pc ON pc.report_ref = m.id
+			LEFT JOIN (SELECT d.report_ref, count(*) AS n FROM d
+			    GROUP BY d.report_ref) dc ON dc.report_ref = m.id;
+		EXCEPTION
+			WHEN data_exception OR
+			    integrity_constraint_violation THEN
+				IF v_only IS NULL THEN
+					-- Refused as a group: now one by one.
+					v_try := v_try || p_ord;
+				ELSE
+					GET STACKED DIAGNOSTICS
+					    v_state = RETURNED_SQLSTATE,
+					    v_msg = MESSAGE_TEXT;
+					RETURN QUERY SELECT v_only,
+					    NULL::bigint, 0::bigint,
+					    0::bigint, v_state, v_msg;
+				END IF;
+				CONTINUE;
+		END;
+		RETURN QUERY SELECT a.o, a.id, a.np, a.nd, NULL::text,
+		    NULL::text
+		    FROM unnest(v_ord, v_id, v_np, v_nd) AS a(o, id, np, nd);
+	END LOOP;
+END
+$fn$;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (1), (2)
     ON CONFLICT (version) DO NOTHING;
 
 COMMIT;

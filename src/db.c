@@ -3,11 +3,13 @@
  *
  * Everything sent is a parameter of constant SQL text; nothing from a
  * message is ever spliced into a statement.  A report goes in as one call
- * of tlsrpt.ingest_report() (sql/schema.sql), so it is stored whole or not
+ * of tlsrpt.store_report() (sql/schema.sql), so it is stored whole or not
  * at all, in a single round trip; the unique key on (organization_name,
  * report_id) with ON CONFLICT DO NOTHING makes a second delivery,
  * concurrent or not, a no-op that we report as a duplicate.  Policies and
  * failure details travel as array parameters, each element quoted.
+ * Batches send reports in groups, many to a call of
+ * tlsrpt.ingest_reports(), every parameter an array.
  * Errors are classified by SQLSTATE: connection and server trouble is
  * TEMP (the MTA retries), values the server refuses are DATA (the message
  * is kept as rejected), a missing schema or privilege is CONFIG.
@@ -15,6 +17,7 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -30,6 +33,23 @@
 /* Array parameters can be large (a report of 100k failure details). */
 #define DB_PARAM_MAX_BYTES ((size_t)1 << 30)
 
+/*
+ * A group goes out once it holds this many reports or parameter bytes:
+ * enough that the server's cost of a statement is spread thin, few
+ * enough that the next group is being parsed while this one is stored.
+ */
+#define DB_GROUP_REPORTS 64
+/* With no group at the server (a batch begins), one goes out at this
+ * size: the server starts while the rest of its window is parsed. */
+#define DB_GROUP_EARLY 8
+#define DB_GROUP_BYTES ((size_t)2 << 20)
+/* A group buffer grown past this by a large report is given back. */
+#define DB_GROUP_KEEP_BYTES ((size_t)4 << 20)
+
+/*
+ * The parameters of tlsrpt.store_report(), in its order; those of
+ * tlsrpt.ingest_reports() are the same as arrays, then the ordinals.
+ */
 enum db_param {
 	P_ORG, P_RID, P_CONTACT, P_START, P_END, P_SOURCE, P_MSGID, P_FROM,
 	P_MDATE, P_SUBJECT, P_RDOMAIN, P_SUBMITTER, P_DKIM, P_DKIMD,
@@ -40,20 +60,30 @@ enum db_param {
 	/* failure details */
 	P_D_PIDX, P_D_IDX, P_D_TYPE, P_D_SIP, P_D_MXH, P_D_HELO, P_D_RIP,
 	P_D_COUNT, P_D_INFO, P_D_CODE,
-	P_COUNT
+	P_COUNT,
+	/* groups only: the ordinal of each report, and of the report of
+	 * each policy, policy string, mx-host and failure detail */
+	P_ORD = P_COUNT, P_P_ORD, P_PS_ORD, P_MX_ORD, P_D_ORD,
+	P_GROUP_COUNT
 };
 
-/* The first array parameter: those from here on live in db->arr[]. */
+/* The first array parameter of a single report. */
 #define P_FIRST_ARRAY P_P_IDX
-#define DB_NARRAYS (P_COUNT - P_FIRST_ARRAY)
 
 static const char db_sql_store[] =
-    "SELECT report, policies, details, refused_state, refused_message"
-    " FROM tlsrpt.ingest_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+    "SELECT report, policies, details"
+    " FROM tlsrpt.store_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
     " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,"
     " $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)";
 
-#define DB_STMT_STORE "tlsrpt_ingest_report"
+static const char db_sql_group[] =
+    "SELECT ord, report, policies, details, refused_state, refused_message"
+    " FROM tlsrpt.ingest_reports($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+    " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,"
+    " $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
+    " $39, $40, $41, $42, $43)";
+
+#define DB_STMT_GROUP "tlsrpt_ingest_reports"
 #define DB_STMT_REJECT "tlsrpt_ingest_rejected"
 
 static const char db_sql_reject[] =
@@ -65,21 +95,38 @@ static const char db_sql_reject[] =
     " $12, $13, $14)"
     " ON CONFLICT (raw_sha256) DO NOTHING RETURNING id";
 
-/* A request sent in a batch whose result has not been read yet. */
+/*
+ * A message sent in a batch whose result has not been read yet.  The
+ * reports of a group share one request: its first entry says how many
+ * entries its result answers.
+ */
 struct db_pending {
-	enum { REQ_OTHER, REQ_STORE, REQ_REJECT } kind;
+	enum { REQ_OTHER, REQ_REJECT, REQ_GROUP } kind;
+	unsigned group;		/* REQ_GROUP, on the first: reports in it */
 	void *tag;
+	size_t n_policies;	/* REQ_GROUP: rows a stored report writes */
+	size_t n_details;
+};
+
+/* The reports gathered for the next call of tlsrpt.ingest_reports(). */
+struct db_group {
+	struct buf *arr[P_GROUP_COUNT];	/* every parameter, an array */
+	struct db_pending member[DB_GROUP_REPORTS];
+	size_t n;
 };
 
 struct db {
 	PGconn *conn;
-	struct buf *arr[DB_NARRAYS];	/* reused between reports */
+	struct buf *arr[P_COUNT];	/* a report's arrays (from
+					 * P_FIRST_ARRAY on), reused */
+	struct db_group group;
 	bool connecting;		/* started, not yet finished */
 	unsigned connect_timeout_s;
 	bool in_batch;			/* pipeline mode, inside BEGIN */
 	bool prepared;			/* statements prepared on conn */
-	struct db_pending *q;		/* requests awaiting results, FIFO */
+	struct db_pending *q;		/* messages awaiting results, FIFO */
 	size_t q_head, q_len, q_cap;
+	size_t groups_out;		/* groups sent, results not read */
 	size_t unflushed;		/* requests sent since the last flush */
 };
 
@@ -247,9 +294,14 @@ db_open(const char *conninfo, unsigned connect_timeout_s,
 		goto fail;
 	}
 	db->connecting = true;
-	for (i = 0; i < DB_NARRAYS; i++) {
+	for (i = P_FIRST_ARRAY; i < P_COUNT; i++) {
 		db->arr[i] = buf_new(DB_PARAM_MAX_BYTES, err);
 		if (db->arr[i] == NULL)
+			goto fail;
+	}
+	for (i = 0; i < P_GROUP_COUNT; i++) {
+		db->group.arr[i] = buf_new(DB_PARAM_MAX_BYTES, err);
+		if (db->group.arr[i] == NULL)
 			goto fail;
 	}
 	if (wait && db_ready(db, err) != 0)
@@ -271,8 +323,10 @@ db_close(struct db **dbp)
 	db = *dbp;
 	if (db->conn != NULL)
 		PQfinish(db->conn);
-	for (i = 0; i < DB_NARRAYS; i++)
+	for (i = 0; i < P_COUNT; i++)
 		buf_free(&db->arr[i]);
+	for (i = 0; i < P_GROUP_COUNT; i++)
+		buf_free(&db->group.arr[i]);
 	free(db->q);
 	free(db);
 	*dbp = NULL;
@@ -291,19 +345,17 @@ arr_sep(struct buf *b, struct ti_err *err)
 	return buf_append(b, ",", 1, err);
 }
 
+/* n bytes of text, which must hold no NUL (text parameters end at one). */
 static int
-arr_text(struct buf *b, const char *s, struct ti_err *err)
+arr_textn(struct buf *b, const char *s, size_t n, struct ti_err *err)
 {
 	const char *p = NULL;
 	const char *run = NULL;
+	const char *end = s + n;
 
-	if (arr_sep(b, err) != 0)
+	if (arr_sep(b, err) != 0 || buf_append(b, "\"", 1, err) != 0)
 		return -1;
-	if (s == NULL)
-		return buf_append(b, "NULL", 4, err);
-	if (buf_append(b, "\"", 1, err) != 0)
-		return -1;
-	for (run = p = s; *p != '\0'; p++) {
+	for (run = p = s; p < end; p++) {
 		if (*p != '"' && *p != '\\')
 			continue;
 		if (buf_append(b, run, (size_t)(p - run), err) != 0 ||
@@ -314,6 +366,17 @@ arr_text(struct buf *b, const char *s, struct ti_err *err)
 	if (buf_append(b, run, (size_t)(p - run), err) != 0)
 		return -1;
 	return buf_append(b, "\"", 1, err);
+}
+
+static int
+arr_text(struct buf *b, const char *s, struct ti_err *err)
+{
+	if (s == NULL) {
+		if (arr_sep(b, err) != 0)
+			return -1;
+		return buf_append(b, "NULL", 4, err);
+	}
+	return arr_textn(b, s, strlen(s), err);
 }
 
 static int
@@ -357,105 +420,104 @@ arr_close(struct buf *b, struct ti_err *err)
 	return buf_append(b, "}", 1, err);
 }
 
-#define DB_ARR(db, p) ((db)->arr[(p) - P_FIRST_ARRAY])
-
+/*
+ * Append the policies and failure details of r to the arrays arr[P_P_IDX]
+ * to arr[P_D_CODE]; with ord > 0 (a group), also the report's ordinal to
+ * arr[P_P_ORD] to arr[P_D_ORD].  The arrays are left open.
+ */
 static int
-db_build_arrays(struct db *db, const struct report *r, struct ti_err *err)
+db_add_policies(struct buf *const *arr, const struct report *r, int64_t ord,
+    struct ti_err *err)
 {
 	const struct report_policy *pol = NULL;
 	const struct report_detail *d = NULL;
 	size_t i, j;
 
-	for (i = 0; i < DB_NARRAYS; i++)
-		db->arr[i]->len = 0;
 	for (i = 0; i < r->n_policies; i++) {
 		pol = &r->policies[i];
-		if (arr_int(DB_ARR(db, P_P_IDX), (int64_t)i, err) ||
-		    arr_text(DB_ARR(db, P_P_TYPE), pol->policy_type, err) ||
-		    arr_text(DB_ARR(db, P_P_DOMAIN), pol->policy_domain, err) ||
-		    arr_bool(DB_ARR(db, P_P_HASPS), pol->has_policy_string,
+		if ((ord > 0 && arr_int(arr[P_P_ORD], ord, err)) ||
+		    arr_int(arr[P_P_IDX], (int64_t)i, err) ||
+		    arr_text(arr[P_P_TYPE], pol->policy_type, err) ||
+		    arr_text(arr[P_P_DOMAIN], pol->policy_domain, err) ||
+		    arr_bool(arr[P_P_HASPS], pol->has_policy_string, err) ||
+		    arr_bool(arr[P_P_HASMX], pol->has_mx_host, err) ||
+		    arr_int(arr[P_P_OK], pol->total_successful_session_count,
 		    err) ||
-		    arr_bool(DB_ARR(db, P_P_HASMX), pol->has_mx_host, err) ||
-		    arr_int(DB_ARR(db, P_P_OK),
-		    pol->total_successful_session_count, err) ||
-		    arr_int(DB_ARR(db, P_P_FAIL),
-		    pol->total_failure_session_count, err))
+		    arr_int(arr[P_P_FAIL], pol->total_failure_session_count,
+		    err))
 			return -1;
 		for (j = 0; j < pol->n_policy_string; j++) {
-			if (arr_int(DB_ARR(db, P_PS_IDX), (int64_t)i, err) ||
-			    arr_text(DB_ARR(db, P_PS_VAL),
-			    pol->policy_string[j], err))
+			if ((ord > 0 && arr_int(arr[P_PS_ORD], ord, err)) ||
+			    arr_int(arr[P_PS_IDX], (int64_t)i, err) ||
+			    arr_text(arr[P_PS_VAL], pol->policy_string[j],
+			    err))
 				return -1;
 		}
 		for (j = 0; j < pol->n_mx_host; j++) {
-			if (arr_int(DB_ARR(db, P_MX_IDX), (int64_t)i, err) ||
-			    arr_text(DB_ARR(db, P_MX_VAL), pol->mx_host[j],
-			    err))
+			if ((ord > 0 && arr_int(arr[P_MX_ORD], ord, err)) ||
+			    arr_int(arr[P_MX_IDX], (int64_t)i, err) ||
+			    arr_text(arr[P_MX_VAL], pol->mx_host[j], err))
 				return -1;
 		}
 		for (j = 0; j < pol->n_details; j++) {
 			d = &pol->details[j];
-			if (arr_int(DB_ARR(db, P_D_PIDX), (int64_t)i, err) ||
-			    arr_int(DB_ARR(db, P_D_IDX), (int64_t)j, err) ||
-			    arr_text(DB_ARR(db, P_D_TYPE), d->result_type,
+			if ((ord > 0 && arr_int(arr[P_D_ORD], ord, err)) ||
+			    arr_int(arr[P_D_PIDX], (int64_t)i, err) ||
+			    arr_int(arr[P_D_IDX], (int64_t)j, err) ||
+			    arr_text(arr[P_D_TYPE], d->result_type, err) ||
+			    arr_inet(arr[P_D_SIP], d->sending_mta_ip, err) ||
+			    arr_text(arr[P_D_MXH], d->receiving_mx_hostname,
 			    err) ||
-			    arr_inet(DB_ARR(db, P_D_SIP), d->sending_mta_ip,
+			    arr_text(arr[P_D_HELO], d->receiving_mx_helo,
 			    err) ||
-			    arr_text(DB_ARR(db, P_D_MXH),
-			    d->receiving_mx_hostname, err) ||
-			    arr_text(DB_ARR(db, P_D_HELO), d->receiving_mx_helo,
+			    arr_inet(arr[P_D_RIP], d->receiving_ip, err) ||
+			    arr_int(arr[P_D_COUNT], d->failed_session_count,
 			    err) ||
-			    arr_inet(DB_ARR(db, P_D_RIP), d->receiving_ip,
+			    arr_text(arr[P_D_INFO], d->additional_information,
 			    err) ||
-			    arr_int(DB_ARR(db, P_D_COUNT),
-			    d->failed_session_count, err) ||
-			    arr_text(DB_ARR(db, P_D_INFO),
-			    d->additional_information, err) ||
-			    arr_text(DB_ARR(db, P_D_CODE),
-			    d->failure_reason_code, err))
+			    arr_text(arr[P_D_CODE], d->failure_reason_code,
+			    err))
 				return -1;
 		}
-	}
-	for (i = 0; i < DB_NARRAYS; i++) {
-		if (arr_close(db->arr[i], err) != 0)
-			return -1;
 	}
 	return 0;
 }
 
 /* The parameters of one request, with the storage they point into. */
 struct db_params {
-	const char *values[P_COUNT];
-	int lengths[P_COUNT];
-	int formats[P_COUNT];
+	const char *values[P_GROUP_COUNT];
+	int lengths[P_GROUP_COUNT];
+	int formats[P_GROUP_COUNT];
 	int n;
 	struct buf *text;	/* the report JSON, NUL-terminated */
+	const char *json;	/* the report JSON as it is sent */
+	size_t json_len;
 	char start[DATE_ISO_BYTES];
 	char end[DATE_ISO_BYTES];
 	char mdate[DATE_ISO_BYTES];
 	char size[32];
 };
 
+/*
+ * The values of a report's own columns, P_ORG to P_JSON (P_JSON is left
+ * to the caller: pp->json and pp->json_len).  Every check that can refuse
+ * the report is made here, before anything is added to a group.
+ */
 static int
-db_report_params(struct db *db, const struct report *r,
-    const struct ti_bytes *json, const struct db_meta *meta,
-    struct db_params *pp, struct ti_err *err)
+db_report_values(const struct report *r, const struct ti_bytes *json,
+    const struct db_meta *meta, struct db_params *pp, struct ti_err *err)
 {
-	size_t i, skip;
+	size_t skip;
 
 	memset(pp, 0, sizeof(*pp));
-	if (db_build_arrays(db, r, err) != 0)
-		return ti_err_prefix(err, "report too large to store");
 	/* Text parameters end at a NUL: the JSON must not hold one. */
 	if (memchr(json->data, '\0', json->len) != NULL)
 		return ti_err_set(err, TI_KIND_DATA, "report holds a NUL byte");
 	/* jsonb takes no byte order mark; the parser skipped it too. */
 	skip = json->len >= 3 && memcmp(json->data, "\xef\xbb\xbf", 3) == 0 ?
 	    3 : 0;
-	pp->text = buf_new(json->len, err);
-	if (pp->text == NULL || buf_append(pp->text, json->data + skip,
-	    json->len - skip, err) != 0)
-		return -1;
+	pp->json = (const char *)json->data + skip;
+	pp->json_len = json->len - skip;
 	if (date_format_iso(r->start_usec, pp->start, sizeof(pp->start)) ||
 	    date_format_iso(r->end_usec, pp->end, sizeof(pp->end)))
 		return ti_err_set(err, TI_KIND_DATA, "date-range out of range");
@@ -478,9 +540,33 @@ db_report_params(struct db *db, const struct report *r,
 	pp->values[P_DKIMAS] = meta->dkim_authserv_id;
 	pp->values[P_SUBMATCH] = meta->submitter_match < 0 ? NULL :
 	    meta->submitter_match ? "t" : "f";
-	pp->values[P_JSON] = (const char *)pp->text->data;
+	return 0;
+}
+
+/* The parameters of tlsrpt.store_report() for one report. */
+static int
+db_report_params(struct db *db, const struct report *r,
+    const struct ti_bytes *json, const struct db_meta *meta,
+    struct db_params *pp, struct ti_err *err)
+{
+	size_t i;
+
+	if (db_report_values(r, json, meta, pp, err) != 0)
+		return -1;
 	for (i = P_FIRST_ARRAY; i < P_COUNT; i++)
-		pp->values[i] = (const char *)DB_ARR(db, i)->data;
+		db->arr[i]->len = 0;
+	if (db_add_policies(db->arr, r, 0, err) != 0)
+		return ti_err_prefix(err, "report too large to store");
+	for (i = P_FIRST_ARRAY; i < P_COUNT; i++) {
+		if (arr_close(db->arr[i], err) != 0)
+			return ti_err_prefix(err, "report too large to store");
+		pp->values[i] = (const char *)db->arr[i]->data;
+	}
+	pp->text = buf_new(pp->json_len, err);
+	if (pp->text == NULL || buf_append(pp->text, pp->json, pp->json_len,
+	    err) != 0)
+		return -1;
+	pp->values[P_JSON] = (const char *)pp->text->data;
 	pp->n = P_COUNT;
 	return 0;
 }
@@ -521,34 +607,53 @@ db_reject_params(const struct ti_bytes *raw, bool truncated, size_t raw_size,
 	return 0;
 }
 
-/* Read the row of a store request. */
+/*
+ * The server refused a value of the report (SQLSTATE class 22 or 23): the
+ * reason line kept with the message.
+ */
+static void
+db_refusal(char *out, size_t size, const char *state, const char *msg)
+{
+	char line[TI_ERR_MSG_BYTES];
+
+	/* Cut to fit, like every reason line. */
+	(void)snprintf(line, sizeof(line),
+	    "database refused the report: [%s] %s", state,
+	    msg != NULL ? msg : "");
+	db_one_line(line, out, size);
+}
+
+static bool
+db_refused(const PGresult *res, char *out, size_t size)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (state == NULL || (strncmp(state, "22", 2) != 0 &&
+	    strncmp(state, "23", 2) != 0))
+		return false;
+	db_refusal(out, size, state,
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	return true;
+}
+
+/*
+ * What became of a report, from its columns report, policies, details
+ * (from col on) in row: a duplicate writes nothing, a stored report all
+ * of its policies and failure details.
+ */
 static int
-db_store_result(struct db *db, const PGresult *res, size_t n_policies,
-    size_t n_details, enum db_outcome *outcome_r, char *refusal,
-    size_t refusal_size, struct ti_err *err)
+db_row_outcome(const PGresult *res, int row, int col, size_t n_policies,
+    size_t n_details, enum db_outcome *outcome_r, struct ti_err *err)
 {
 	long long np, nd;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return db_fail(db, res, "storing report", err);
-	if (PQntuples(res) != 1 || PQnfields(res) != 5)
-		return ti_err_set(err, TI_KIND_INTERNAL,
-		    "unexpected result shape");
-	if (!PQgetisnull(res, 0, 3)) {
-		*outcome_r = DB_REFUSED;
-		(void)snprintf(refusal, refusal_size,
-		    "database refused the report: [%s] %s",
-		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
-		return 0;
-	}
-	if (PQgetisnull(res, 0, 0)) {
+	if (PQgetisnull(res, row, col)) {
 		*outcome_r = DB_DUPLICATE;
 		return 0;
 	}
-	np = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	nd = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	if (n_policies != (size_t)-1 && (np != (long long)n_policies ||
-	    nd != (long long)n_details))
+	np = strtoll(PQgetvalue(res, row, col + 1), NULL, 10);
+	nd = strtoll(PQgetvalue(res, row, col + 2), NULL, 10);
+	if (np != (long long)n_policies || nd != (long long)n_details)
 		return ti_err_set(err, TI_KIND_INTERNAL, "stored %lld "
 		    "policies and %lld failure details, expected %zu and %zu",
 		    np, nd, n_policies, n_details);
@@ -556,6 +661,11 @@ db_store_result(struct db *db, const PGresult *res, size_t n_policies,
 	return 0;
 }
 
+/*
+ * One report on its own, in a transaction of its own: the cheapest form
+ * for a new connection.  A refusal by the server rolls it back whole and
+ * comes back as DATA with the server's reason.
+ */
 int
 db_store_report(struct db *db, const struct report *r,
     const struct ti_bytes *json, const struct db_meta *meta,
@@ -573,13 +683,20 @@ db_store_report(struct db *db, const struct report *r,
 		goto out;
 	res = PQexecParams(db->conn, db_sql_store, pp.n, NULL, pp.values,
 	    NULL, NULL, 0);
-	if (db_store_result(db, res, r->n_policies, r->n_details_total,
-	    outcome_r, refusal, sizeof(refusal), err) != 0)
-		goto out;
-	if (*outcome_r == DB_REFUSED) {
-		ti_err_set(err, TI_KIND_DATA, "%s", refusal);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (db_refused(res, refusal, sizeof(refusal)))
+			ti_err_set(err, TI_KIND_DATA, "%s", refusal);
+		else
+			db_fail(db, res, "storing report", err);
 		goto out;
 	}
+	if (PQntuples(res) != 1 || PQnfields(res) != 3) {
+		ti_err_set(err, TI_KIND_INTERNAL, "unexpected result shape");
+		goto out;
+	}
+	if (db_row_outcome(res, 0, 0, r->n_policies, r->n_details_total,
+	    outcome_r, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	PQclear(res);
@@ -618,19 +735,23 @@ out:
  * Batches.  In libpq's pipeline mode requests go out without waiting for
  * the previous one's answer, inside one transaction, so parsing the next
  * message overlaps with the server storing this one, and one COMMIT (one
- * WAL flush) covers many reports.  A report the server refuses does not
- * abort the transaction: tlsrpt.ingest_report() catches it and answers
- * with the refusal.  Any other error ends the batch: nothing of it is
- * committed and the caller closes the connection.
+ * WAL flush) covers many reports.  Reports go in groups: one call of
+ * tlsrpt.ingest_reports() stores up to DB_GROUP_REPORTS of them in a few
+ * statements, where a call per report would cost the server a statement
+ * start-up, a subtransaction and its function's overhead each time.  A
+ * report the server refuses aborts neither the group nor the transaction:
+ * the function then stores the group's reports one by one and answers
+ * with the refusal for that one.  Any other error ends the batch: nothing
+ * of it is committed and the caller closes the connection.
  */
 static int
-db_queue_push(struct db *db, int kind, void *tag, struct ti_err *err)
+db_queue_push(struct db *db, const struct db_pending *p, struct ti_err *err)
 {
 	struct db_pending *grown = NULL;
 	size_t i, cap;
 
 	if (db->q_len == db->q_cap) {
-		cap = db->q_cap == 0 ? 64 : db->q_cap * 2;
+		cap = db->q_cap == 0 ? 256 : db->q_cap * 2;
 		grown = malloc(cap * sizeof(*grown));
 		if (grown == NULL)
 			return ti_err_set(err, TI_KIND_TEMP, "out of memory");
@@ -641,11 +762,22 @@ db_queue_push(struct db *db, int kind, void *tag, struct ti_err *err)
 		db->q_cap = cap;
 		db->q_head = 0;
 	}
-	db->q[(db->q_head + db->q_len) % db->q_cap].kind = kind;
-	db->q[(db->q_head + db->q_len) % db->q_cap].tag = tag;
+	db->q[(db->q_head + db->q_len) % db->q_cap] = *p;
 	db->q_len++;
-	db->unflushed++;
 	return 0;
+}
+
+/* A request was sent: remember what its result answers. */
+static int
+db_queue_sent(struct db *db, int kind, void *tag, struct ti_err *err)
+{
+	struct db_pending p;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = kind;
+	p.tag = tag;
+	db->unflushed++;
+	return db_queue_push(db, &p, err);
 }
 
 static int
@@ -668,18 +800,119 @@ db_batch_begin(struct db *db, struct ti_err *err)
 		return db_send_fail(db, "entering pipeline mode", err);
 	db->in_batch = true;
 	if (!db->prepared) {
-		if (PQsendPrepare(db->conn, DB_STMT_STORE, db_sql_store,
-		    P_COUNT, NULL) != 1 ||
-		    db_queue_push(db, REQ_OTHER, NULL, err) != 0 ||
+		if (PQsendPrepare(db->conn, DB_STMT_GROUP, db_sql_group,
+		    P_GROUP_COUNT, NULL) != 1 ||
+		    db_queue_sent(db, REQ_OTHER, NULL, err) != 0 ||
 		    PQsendPrepare(db->conn, DB_STMT_REJECT, db_sql_reject, 14,
 		    NULL) != 1 ||
-		    db_queue_push(db, REQ_OTHER, NULL, err) != 0)
+		    db_queue_sent(db, REQ_OTHER, NULL, err) != 0)
 			return db_send_fail(db, "preparing statements", err);
 		db->prepared = true;
 	}
 	if (PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL,
-	    0) != 1 || db_queue_push(db, REQ_OTHER, NULL, err) != 0)
+	    0) != 1 || db_queue_sent(db, REQ_OTHER, NULL, err) != 0)
 		return db_send_fail(db, "starting a transaction", err);
+	return 0;
+}
+
+/* Bytes of parameters the open group holds. */
+static size_t
+db_group_bytes(const struct db_group *g)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < P_GROUP_COUNT; i++)
+		n += g->arr[i]->len;
+	return n;
+}
+
+/*
+ * Add a report to the open group, as the next ordinal.  On failure the
+ * group is left as it was: every array is cut back to its length before.
+ */
+static int
+db_group_add(struct db *db, const struct report *r,
+    const struct ti_bytes *json, const struct db_meta *meta, void *tag,
+    struct ti_err *err)
+{
+	struct db_group *g = &db->group;
+	struct db_pending *m = NULL;
+	struct db_params pp;
+	size_t len[P_GROUP_COUNT];
+	int64_t ord = (int64_t)g->n + 1;
+	size_t i;
+
+	assert(g->n < DB_GROUP_REPORTS);
+	if (db_report_values(r, json, meta, &pp, err) != 0)
+		return -1;
+	for (i = 0; i < P_GROUP_COUNT; i++)
+		len[i] = g->arr[i]->len;
+	for (i = P_ORG; i < P_JSON; i++) {
+		if (arr_text(g->arr[i], pp.values[i], err) != 0)
+			goto undo;
+	}
+	if (arr_textn(g->arr[P_JSON], pp.json, pp.json_len, err) != 0 ||
+	    arr_int(g->arr[P_ORD], ord, err) != 0 ||
+	    db_add_policies(g->arr, r, ord, err) != 0)
+		goto undo;
+	m = &g->member[g->n++];
+	memset(m, 0, sizeof(*m));
+	m->kind = REQ_GROUP;
+	m->tag = tag;
+	m->n_policies = r->n_policies;
+	m->n_details = r->n_details_total;
+	return 0;
+undo:
+	for (i = 0; i < P_GROUP_COUNT; i++) {
+		g->arr[i]->len = len[i];
+		if (g->arr[i]->data != NULL)
+			g->arr[i]->data[len[i]] = '\0';
+	}
+	return ti_err_prefix(err, "report too large to store");
+}
+
+/* Send the open group, if any, and start an empty one. */
+static int
+db_group_send(struct db *db, struct ti_err *err)
+{
+	struct db_group *g = &db->group;
+	const char *values[P_GROUP_COUNT];
+	size_t i;
+
+	if (g->n == 0)
+		return 0;
+	for (i = 0; i < P_GROUP_COUNT; i++) {
+		if (arr_close(g->arr[i], err) != 0)
+			return ti_err_prefix(err, "report too large to store");
+		values[i] = (const char *)g->arr[i]->data;
+	}
+	/*
+	 * Out at once, the server to store it while we parse the next, and
+	 * to send its result as soon as it has it: left in the server's
+	 * buffer, it would wait for the next group to be stored too, and we
+	 * with it.
+	 */
+	if (PQsendQueryPrepared(db->conn, DB_STMT_GROUP, P_GROUP_COUNT,
+	    values, NULL, NULL, 0) != 1 || PQsendFlushRequest(db->conn) != 1 ||
+	    PQflush(db->conn) != 0)
+		return db_send_fail(db, "sending reports", err);
+	db->unflushed = 0;
+	db->groups_out++;
+	g->member[0].group = (unsigned)g->n;
+	for (i = 0; i < g->n; i++) {
+		if (db_queue_push(db, &g->member[i], err) != 0)
+			return -1;
+	}
+	g->n = 0;
+	for (i = 0; i < P_GROUP_COUNT; i++) {
+		g->arr[i]->len = 0;
+		/* One large report must not keep its memory for the run. */
+		if (g->arr[i]->cap > DB_GROUP_KEEP_BYTES) {
+			free(g->arr[i]->data);
+			g->arr[i]->data = NULL;
+			g->arr[i]->cap = 0;
+		}
+	}
 	return 0;
 }
 
@@ -688,20 +921,13 @@ db_batch_report(struct db *db, const struct report *r,
     const struct ti_bytes *json, const struct db_meta *meta, void *tag,
     struct ti_err *err)
 {
-	struct db_params pp;
-	int rc = -1;
-
-	if (db_report_params(db, r, json, meta, &pp, err) != 0)
-		goto out;
-	if (PQsendQueryPrepared(db->conn, DB_STMT_STORE, pp.n, pp.values,
-	    NULL, NULL, 0) != 1) {
-		db_send_fail(db, "sending a report", err);
-		goto out;
-	}
-	rc = db_queue_push(db, REQ_STORE, tag, err);
-out:
-	buf_free(&pp.text);
-	return rc;
+	if (db_group_add(db, r, json, meta, tag, err) != 0)
+		return -1;
+	if (db->group.n == DB_GROUP_REPORTS ||
+	    (db->groups_out == 0 && db->group.n >= DB_GROUP_EARLY) ||
+	    db_group_bytes(&db->group) >= DB_GROUP_BYTES)
+		return db_group_send(db, err);
+	return 0;
 }
 
 int
@@ -717,13 +943,68 @@ db_batch_rejected(struct db *db, const struct ti_bytes *raw, bool truncated,
 	if (PQsendQueryPrepared(db->conn, DB_STMT_REJECT, pp.n, pp.values,
 	    pp.lengths, pp.formats, 0) != 1)
 		return db_send_fail(db, "sending a rejected message", err);
-	return db_queue_push(db, REQ_REJECT, tag, err);
+	return db_queue_sent(db, REQ_REJECT, tag, err);
 }
 
 size_t
 db_batch_pending(const struct db *db)
 {
-	return db->q_len;
+	return db->q_len + db->group.n;
+}
+
+/* Take the oldest n entries off the queue. */
+static void
+db_queue_pop(struct db *db, struct db_pending *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = db->q[(db->q_head + i) % db->q_cap];
+	db->q_head = (db->q_head + n) % db->q_cap;
+	db->q_len -= n;
+}
+
+/*
+ * The rows of a group's result, one per report, to fn.  member[] was
+ * taken off the queue first: fn may queue more.
+ */
+static int
+db_group_result(struct db *db, const PGresult *res,
+    const struct db_pending *member, size_t n, db_result_fn *fn, void *arg,
+    struct ti_err *err)
+{
+	bool seen[DB_GROUP_REPORTS];
+	enum db_outcome outcome;
+	char refusal[TI_ERR_MSG_BYTES];
+	long ord;
+	int row;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return db_fail(db, res, "storing reports", err);
+	if (PQnfields(res) != 6 || PQntuples(res) != (int)n)
+		return ti_err_set(err, TI_KIND_INTERNAL,
+		    "unexpected result shape");
+	memset(seen, 0, sizeof(seen));
+	for (row = 0; row < (int)n; row++) {
+		refusal[0] = '\0';
+		ord = PQgetisnull(res, row, 0) ? 0 :
+		    strtol(PQgetvalue(res, row, 0), NULL, 10);
+		if (ord < 1 || ord > (long)n || seen[ord - 1])
+			return ti_err_set(err, TI_KIND_INTERNAL,
+			    "unexpected report ordinal in a result");
+		seen[ord - 1] = true;
+		if (!PQgetisnull(res, row, 4)) {
+			outcome = DB_REFUSED;
+			db_refusal(refusal, sizeof(refusal),
+			    PQgetvalue(res, row, 4), PQgetvalue(res, row, 5));
+		} else if (db_row_outcome(res, row, 1,
+		    member[ord - 1].n_policies, member[ord - 1].n_details,
+		    &outcome, err) != 0)
+			return -1;
+		if (fn(arg, member[ord - 1].tag, outcome, refusal, err) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Read the result of the oldest request and hand it to fn. */
@@ -731,16 +1012,17 @@ static int
 db_batch_read_one(struct db *db, db_result_fn *fn, void *arg,
     struct ti_err *err)
 {
-	struct db_pending p = db->q[db->q_head];
+	struct db_pending member[DB_GROUP_REPORTS];
 	PGresult *res = NULL;
 	PGresult *extra = NULL;
 	enum db_outcome outcome = DB_STORED;
-	char refusal[TI_ERR_MSG_BYTES];
+	size_t n = 1;
 	int rc = -1;
 
-	refusal[0] = '\0';
-	db->q_head = (db->q_head + 1) % db->q_cap;
-	db->q_len--;
+	if (db->q[db->q_head].kind == REQ_GROUP)
+		n = db->q[db->q_head].group;
+	assert(n >= 1 && n <= DB_GROUP_REPORTS && n <= db->q_len);
+	db_queue_pop(db, member, n);
 	res = PQgetResult(db->conn);
 	if (res == NULL) {
 		db_send_fail(db, "reading a result", err);
@@ -749,7 +1031,7 @@ db_batch_read_one(struct db *db, db_result_fn *fn, void *arg,
 	/* Each request's results end with a NULL. */
 	while ((extra = PQgetResult(db->conn)) != NULL)
 		PQclear(extra);
-	switch (p.kind) {
+	switch (member[0].kind) {
 	case REQ_OTHER:
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			db_fail(db, res, "batch", err);
@@ -757,11 +1039,10 @@ db_batch_read_one(struct db *db, db_result_fn *fn, void *arg,
 		}
 		rc = 0;
 		goto out;
-	case REQ_STORE:
-		if (db_store_result(db, res, (size_t)-1, 0, &outcome, refusal,
-		    sizeof(refusal), err) != 0)
-			goto out;
-		break;
+	case REQ_GROUP:
+		db->groups_out--;
+		rc = db_group_result(db, res, member, n, fn, arg, err);
+		goto out;
 	case REQ_REJECT:
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			db_fail(db, res, "keeping rejected message", err);
@@ -772,7 +1053,7 @@ db_batch_read_one(struct db *db, db_result_fn *fn, void *arg,
 	}
 	PQclear(res);
 	res = NULL;
-	if (fn(arg, p.tag, outcome, refusal, err) != 0)
+	if (fn(arg, member[0].tag, outcome, "", err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -784,7 +1065,10 @@ int
 db_batch_collect(struct db *db, size_t keep, db_result_fn *fn, void *arg,
     struct ti_err *err)
 {
-	while (db->q_len > keep) {
+	while (db->q_len + db->group.n > keep) {
+		/* The oldest message waits in the open group: send it. */
+		if (db->q_len == 0 && db_group_send(db, err) != 0)
+			return -1;
 		/* Ask the server to send what it has, then push ours out
 		 * (fn may have queued more since). */
 		if (db->unflushed > 0) {
@@ -809,7 +1093,7 @@ db_batch_commit(struct db *db, db_result_fn *fn, void *arg,
 	if (!db->in_batch)
 		return 0;
 	/* Refusals queue rejected messages: collect until none is left. */
-	while (db->q_len > 0) {
+	while (db_batch_pending(db) > 0) {
 		if (db_batch_collect(db, 0, fn, arg, err) != 0)
 			goto out;
 	}

@@ -55,10 +55,11 @@ void db_close(struct db **dbp);
 
 /*
  * Store a report with its policies and failure details, all or nothing,
- * in one statement.  json is the report text (stored as jsonb).  An
- * already stored (organization_name, report_id) gives DB_DUPLICATE and
- * writes nothing.  Errors: TEMP (connection, server trouble), DATA (the
- * server refuses these values), CONFIG (schema missing or different).
+ * in one statement and a transaction of its own.  json is the report text
+ * (stored as jsonb).  An already stored (organization_name, report_id)
+ * gives DB_DUPLICATE and writes nothing.  Errors: TEMP (connection, server
+ * trouble), DATA (the server refuses these values; err says why, for the
+ * rejected message), CONFIG (schema missing or different).
  */
 int db_store_report(struct db *db, const struct report *r,
     const struct ti_bytes *json, const struct db_meta *meta,
@@ -75,10 +76,11 @@ int db_store_rejected(struct db *db, const struct ti_bytes *raw,
 
 /*
  * Batches: many messages in one transaction, sent without waiting for
- * each answer (libpq pipeline mode).  Results arrive through fn, in the
- * order the requests were sent: tag is the caller's, refusal is the reason
- * line when outcome is DB_REFUSED (the report was not stored, the batch
- * goes on; the caller may then queue the message as rejected).  fn
+ * each answer (libpq pipeline mode), reports in groups of several to a
+ * request.  Results arrive through fn, once for each message queued, in
+ * the order the requests were sent: tag is the caller's, refusal is the
+ * reason line when outcome is DB_REFUSED (the report was not stored, the
+ * batch goes on; the caller may then queue the message as rejected).  fn
  * returns 0, or -1 with err to end the batch.  Any error (TEMP, CONFIG,
  * INTERNAL) ends the batch: nothing of it is committed, and the caller
  * closes the connection.
@@ -89,7 +91,12 @@ typedef int db_result_fn(void *arg, void *tag, enum db_outcome outcome,
 /* Enter pipeline mode and open a transaction (no-op when open). */
 int db_batch_begin(struct db *db, struct ti_err *err) TI_MUST_CHECK;
 
-/* Queue a report; its result comes through fn later. */
+/*
+ * Queue a report: it joins the open group, which is sent once full, once
+ * a result of it is waited for, or at the commit; its result comes
+ * through fn later.  DATA: values no column can take (nothing queued; the
+ * batch goes on).
+ */
 int db_batch_report(struct db *db, const struct report *r,
     const struct ti_bytes *json, const struct db_meta *meta, void *tag,
     struct ti_err *err) TI_MUST_CHECK;
@@ -100,10 +107,10 @@ int db_batch_rejected(struct db *db, const struct ti_bytes *raw,
     const struct db_meta *meta, void *tag, struct ti_err *err)
     TI_MUST_CHECK;
 
-/* Requests sent whose results have not been read. */
+/* Messages queued whose results have not been read, sent or not. */
 size_t db_batch_pending(const struct db *db);
 
-/* Read results until at most keep requests are outstanding. */
+/* Read results until at most keep messages are outstanding. */
 int db_batch_collect(struct db *db, size_t keep, db_result_fn *fn,
     void *arg, struct ti_err *err) TI_MUST_CHECK;
 

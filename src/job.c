@@ -266,6 +266,7 @@ job_run(struct job *job, struct db *db, const struct config *cfg,
 int
 job_queue(struct job *job, struct db *db, void *tag, struct ti_err *err)
 {
+	struct ti_err perr;
 	struct ti_bytes json;
 	struct ti_bytes raw;
 	struct db_meta meta;
@@ -273,7 +274,16 @@ job_queue(struct job *job, struct db *db, void *tag, struct ti_err *err)
 	job_meta(job, &meta);
 	if (job->usable) {
 		json = buf_bytes(job->json);
-		return db_batch_report(db, job->report, &json, &meta, tag, err);
+		ti_err_clear(&perr);
+		if (db_batch_report(db, job->report, &json, &meta, tag,
+		    &perr) == 0)
+			return 0;
+		if (perr.kind != TI_KIND_DATA) {
+			*err = perr;
+			return -1;
+		}
+		/* Values no column can take: kept aside, as in job_run. */
+		return job_queue_refused(job, db, perr.msg, tag, err);
 	}
 	raw = buf_bytes(job->input);
 	return db_batch_rejected(db, &raw, job->truncated, raw.len,

@@ -56,7 +56,8 @@ int job_prepare(struct job *job, const struct config *cfg,
 bool job_usable(const struct job *job);
 
 /* After job_prepare: queue the report, or the rejected message, in the
- * database's current batch, with tag for its result. */
+ * database's current batch, with tag for its result.  A report with
+ * values no column can take goes as a rejected message. */
 int job_queue(struct job *job, struct db *db, void *tag,
     struct ti_err *err) TI_MUST_CHECK;
 

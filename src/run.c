@@ -203,7 +203,11 @@ fail:
 #define RUN_BATCH_MESSAGES 1000
 #define RUN_BATCH_BYTES ((size_t)64 << 20)
 #define RUN_BATCH_MS 2000
-/* Requests in flight: their answers must fit in the socket's buffers. */
+/*
+ * Messages queued whose answers have not been read: the jobs held in
+ * memory.  Two groups of reports (db.c): the server stores one while the
+ * next is parsed.
+ */
 #define RUN_WINDOW 128
 
 struct run_item {

@@ -73,12 +73,24 @@ rows() {
 	    ORDER BY 1, 2, 7" | sha256sum | cut -d' ' -f1
 }
 
-# ---- The reference: every message as a FILE argument.
+# ---- The reference: every message on its own, one process each, as a
+# mail system delivers them (one report per statement, no batch).
 pg_newdb ref || exit 99
-run_bin -q -d dbname=ref "$TMP"/msgs/*.eml
-check "files: exit 0" "$RC" 0
+rcs=
+for m in "$TMP"/msgs/*.eml; do
+	"$BIN" -q -d dbname=ref <"$m" >/dev/null 2>&1
+	rcs="$rcs$?"
+done
+check "one by one: all exit 0" "$(echo "$rcs" | tr -d 0)" ""
 REF=$(rows ref)
 NREP=$(pg_q ref "SELECT count(*) FROM tlsrpt.report")
+check "one by one: rejected kept" "$(pg_q ref "SELECT count(*) FROM tlsrpt.rejected_message")" "$N_REJECTED"
+
+# ---- Every message as a FILE argument: a batch.
+pg_newdb files || exit 99
+run_bin -q -d dbname=files "$TMP"/msgs/*.eml
+check "files: exit 0" "$RC" 0
+check "files: the same rows as one by one" "$(rows files)" "$REF"
 
 # ---- A Maildir sweep.
 pg_newdb md || exit 99
@@ -160,6 +172,37 @@ check "done-folder: a path is refused" "$RC" 64
 run_bin -q -d dbname=del --maildir "$TMP/nonexistent"
 check "not a Maildir: exit 74" "$RC" 74
 
+# ---- The same report more than once in a sweep, in the same group of
+# reports and in a later one: the first copy is stored, whole and once,
+# the others are duplicates, and no policy or failure detail of theirs is
+# attached to it.
+pg_newdb tw || exit 99
+T=$TMP/Twice
+mkdir -p "$T/new" "$T/cur" "$T/tmp"
+RFC=$C/domainaware__parsedmarc/rfc8460.json
+sed 's/"report-id": *"[^"]*"/"report-id":"twice"/' "$RFC" >"$T/new/001.a"
+sed -e 's/"report-id": *"[^"]*"/"report-id":"twice"/' -e 's/5326/1/' "$RFC" >"$T/new/002.b"
+for i in $(seq 3 80); do
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"fill-$i\"/" "$RFC" >"$T/new/$(printf '%03d' "$i").f"
+done
+sed -e 's/"report-id": *"[^"]*"/"report-id":"twice"/' -e 's/"policy-type": *"sts"/"policy-type":"tlsa"/' "$RFC" >"$T/new/081.c"
+run_bin -d dbname=tw --maildir "$T"
+check "twice: exit 0" "$RC" 0
+check_match "twice: summary" "$ERR" "stored 79, duplicates 2, rejected 0, left for retry 0"
+check "twice: the first copy stored" "$(pg_q tw "SELECT count(*), string_agg(encode(report_sha256, 'hex'), ',') FROM tlsrpt.report WHERE report_id = 'twice'")" \
+    "1|$(sha256sum <"$T/.Processed/cur/001.a:2," | cut -d' ' -f1)"
+check "twice: its policy and failure details, once" "$(pg_q tw "SELECT p.policy_type, p.total_successful_session_count, count(d.id)
+    FROM tlsrpt.report r JOIN tlsrpt.policy p ON p.report_ref = r.id
+    LEFT JOIN tlsrpt.failure_detail d ON d.policy_ref = p.id AND d.report_ref = r.id
+    WHERE r.report_id = 'twice' GROUP BY p.id")" "sts|5326|3"
+check "twice: every report whole" "$(pg_q tw "SELECT count(DISTINCT r.id), count(DISTINCT p.id), count(d.id) FROM tlsrpt.report r
+    JOIN tlsrpt.policy p ON p.report_ref = r.id JOIN tlsrpt.failure_detail d ON d.policy_ref = p.id AND d.report_ref = r.id")" "79|79|237"
+check "twice: stored in the order of the messages" "$(pg_q tw "SELECT string_agg(report_id, ',' ORDER BY id) FROM (SELECT id, report_id FROM tlsrpt.report ORDER BY id LIMIT 3) x")" \
+    "twice,fill-3,fill-4"
+# A group the server refuses is rolled back, which leaves a gap in the ids.
+check "twice: stored as groups, none refused" "$(pg_q tw "SELECT max(id) - count(*) FROM tlsrpt.policy")" 0
+check "twice: all moved" "$(count "$T/new")/$(count "$T/.Processed/cur")" "0/81"
+
 # ---- More messages than one chunk of names (1000) and one batch: 2500
 # reports, each with its own report-id.
 pg_newdb many || exit 99
@@ -176,6 +219,36 @@ check "2500 messages: all stored, all moved" \
     "$(pg_q many "SELECT count(DISTINCT report_id) FROM tlsrpt.report")/$(count "$B/new")/$(count "$B/.Processed/cur")" \
     "2500/0/2500"
 check_match "2500 messages: summary" "$ERR" "stored 2500, duplicates 0, rejected 0, left for retry 0"
+
+# ---- A report of 10,000 policies and 90,000 failure details at the end of
+# a sweep, when the server has long reused its plan for groups of small
+# reports: stored in seconds, not stopped by the statement time limit.
+pg_newdb huge || exit 99
+H=$TMP/Huge
+mkdir -p "$H/new" "$H/cur" "$H/tmp"
+for f in $(ls "$B/.Processed/cur" | head -400); do
+	cp "$B/.Processed/cur/$f" "$H/new/${f%%:*}"
+done
+awk 'BEGIN {
+	printf "{\"organization-name\":\"Huge\",\"report-id\":\"huge\","
+	printf "\"date-range\":{\"start-datetime\":\"2024-01-01T00:00:00Z\","
+	printf "\"end-datetime\":\"2024-01-01T23:59:59Z\"},\"policies\":["
+	for (i = 0; i < 10000; i++) {
+		printf "%s{\"policy\":{\"policy-type\":\"sts\",", i ? "," : ""
+		printf "\"policy-domain\":\"d%d.example\"},\"summary\":", i
+		printf "{\"total-successful-session-count\":1,"
+		printf "\"total-failure-session-count\":9},\"failure-details\":["
+		for (j = 0; j < 9; j++)
+			printf "%s{\"result-type\":\"certificate-expired\",\"failed-session-count\":1}", j ? "," : ""
+		printf "]}"
+	}
+	printf "]}\n"
+}' >"$H/new/zzzz.huge"
+run_bin -q -d dbname=huge -o statement_timeout=20 --maildir "$H"
+check "huge report after many groups: exit 0" "$RC" 0
+check "huge report after many groups: stored whole" \
+    "$(pg_q huge "SELECT count(*) FROM tlsrpt.report")/$(pg_q huge "SELECT count(*) FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref WHERE r.report_id = 'huge'")/$(pg_q huge "SELECT count(*) FROM tlsrpt.failure_detail d JOIN tlsrpt.report r ON r.id = d.report_ref WHERE r.report_id = 'huge'")" \
+    "401/10000/90000"
 
 # ---- The same corpus as an mbox (mboxrd).
 for m in "$TMP"/msgs/*.eml; do

@@ -129,6 +129,15 @@ pipe_bin "$C/YnkDK__tls_reporting/truncated.gz" -d "dbname=f5 user=ingester"
 check "ingest role: keeps rejected messages" "$RC/$(pg_q f5 "SELECT count(*) FROM tlsrpt.rejected_message")" "0/1"
 run_bin -d "dbname=f5 user=ingester" "$C/domainaware__parsedmarc/rfc8460.json"
 check "ingest role: stores failure details" "$RC/$(pg_q f5 "SELECT count(*) FROM tlsrpt.failure_detail")" "0/3"
+# A batch stores through tlsrpt.ingest_reports(), which needs more.
+for i in 1 2; do
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"role-$i\"/" \
+	    "$C/domainaware__parsedmarc/rfc8460.json" >"$TMP/role$i.json"
+done
+run_bin -d "dbname=f5 user=ingester" "$TMP/role1.json" "$TMP/role2.json" "$C/domainaware__parsedmarc/rfc8460.json"
+check "ingest role: a batch, exit 0" "$RC" 0
+check_match "ingest role: a batch" "$ERR" "3 files: stored 2, duplicates 1, rejected 0"
+check "ingest role: a batch, whole" "$(pg_q f5 "SELECT count(*) FROM tlsrpt.failure_detail")" 9
 pg_q f5 "REVOKE tlsrpt_ingest FROM ingester" >/dev/null
 pipe_bin "$C/mjl-__mox/microsoft.eml" -d "dbname=f5 user=ingester"
 check_match "no role granted: exit 75, says what to grant" "$RC $ERR" "^75 .*permission denied \\(grant the role tlsrpt_ingest"
@@ -140,12 +149,12 @@ for sql in "DELETE FROM tlsrpt.report" "UPDATE tlsrpt.policy SET policy_type = '
 	out=$("$PG_BINDIR/psql" -X -At -d f5 -U ingester -c "$sql" 2>&1)
 	check_match "ingest role may not: $sql" "$out" "permission denied|must be owner"
 done
-check "reader role: reads" "$("$PG_BINDIR/psql" -X -At -d f5 -U dashboard -c "SELECT count(*) FROM tlsrpt.report" 2>&1)" 2
+check "reader role: reads" "$("$PG_BINDIR/psql" -X -At -d f5 -U dashboard -c "SELECT count(*) FROM tlsrpt.report" 2>&1)" 4
 for sql in "INSERT INTO tlsrpt.schema_version VALUES (99)" "DELETE FROM tlsrpt.report"; do
 	out=$("$PG_BINDIR/psql" -X -At -d f5 -U dashboard -c "$sql" 2>&1)
 	check_match "reader role may not: $sql" "$out" "permission denied"
 done
-check "roles: nothing was changed by them" "$(pg_q f5 "SELECT count(*) FROM tlsrpt.report")/$(pg_q f5 "SELECT count(*) FROM tlsrpt.rejected_message")" "2/1"
+check "roles: nothing was changed by them" "$(pg_q f5 "SELECT count(*) FROM tlsrpt.report")/$(pg_q f5 "SELECT count(*) FROM tlsrpt.rejected_message")" "4/1"
 
 # ---- A report the database refuses, alone or in the middle of a batch:
 # kept as rejected with the server's reason; the rest of the batch stored.
@@ -167,8 +176,17 @@ for i in 1 2 3 4 5 6; do
 	    "$C/domainaware__parsedmarc/rfc8460.json" >"$M/new/$i.ok"
 done
 sed 's/"report-id": *"[^"]*"/"report-id":"poison-2"/' "$C/domainaware__parsedmarc/rfc8460.json" >"$M/new/3.poison"
+# Count the calls: the seven reports must go to the server as one group.
+pg_q f7 "ALTER DATABASE f7 SET track_functions = 'pl'" >/dev/null
 run_bin -d dbname=f7 --maildir "$M"
 check "refused in a batch: exit 0" "$RC" 0
+wait_for f7 "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'ingest_reports'" 1
+check "refused in a batch: one group, one call" \
+    "$(pg_q f7 "SELECT funcname || '=' || calls FROM pg_stat_user_functions WHERE funcname LIKE 'ingest_report%' ORDER BY 1")" \
+    "ingest_reports=1"
+check "refused in a batch: the others stored in order" \
+    "$(pg_q f7 "SELECT string_agg(report_id, ',' ORDER BY id) FROM tlsrpt.report WHERE report_id LIKE 'batch-%'")" \
+    "batch-1,batch-2,batch-3,batch-4,batch-5,batch-6"
 check "refused in a batch: the others stored whole" \
     "$(pg_q f7 "SELECT count(DISTINCT r.id), count(d.id) FROM tlsrpt.report r JOIN tlsrpt.failure_detail d ON d.report_ref = r.id")" "6|18"
 check "refused in a batch: kept as rejected with the reason" \

@@ -287,7 +287,45 @@ check_match "version" "$OUT" '^tlsrpt-ingest [0-9]+\.[0-9]+'
 # ---- The schema loads twice.
 "$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d g -f "$top_srcdir/sql/schema.sql" >/dev/null 2>&1
 check "schema: loading again works" "$?" 0
-check "schema: version recorded once" "$(pg_q g "SELECT string_agg(version::text, ',') FROM tlsrpt.schema_version")" 1
+check "schema: versions recorded once" "$(pg_q g "SELECT string_agg(version::text, ',' ORDER BY version) FROM tlsrpt.schema_version")" 1,2
 check "schema: data survives a reload" "$(pg_q g "SELECT count(*) FROM tlsrpt.report")" 1
+
+# ---- Upgrade from version 1, which had tlsrpt.ingest_report() alone:
+# loading the schema adds the rest, and a tlsrpt-ingest of version 1 still
+# stores through tlsrpt.ingest_report(), refusals included.
+pg_newdb up || exit 99
+pg_q up "DROP FUNCTION tlsrpt.ingest_reports; DROP FUNCTION tlsrpt.store_report;
+    ALTER TABLE tlsrpt.failure_detail ADD CONSTRAINT failure_detail_report_ref_fkey
+	FOREIGN KEY (report_ref) REFERENCES tlsrpt.report (id) ON DELETE CASCADE;
+    DELETE FROM tlsrpt.schema_version WHERE version > 1" >/dev/null
+"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d up -f "$top_srcdir/sql/schema.sql" >/dev/null 2>&1
+check "upgrade: loads" "$?" 0
+check "upgrade: version 2 recorded" "$(pg_q up "SELECT string_agg(version::text, ',' ORDER BY version) FROM tlsrpt.schema_version")" 1,2
+check "upgrade: functions" "$(pg_q up "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE pronamespace = 'tlsrpt'::regnamespace")" \
+    ingest_report,ingest_reports,store_report
+check "upgrade: failure details keep one foreign key" "$(pg_q up "SELECT string_agg(conname, ',') FROM pg_constraint
+    WHERE conrelid = 'tlsrpt.failure_detail'::regclass AND contype = 'f'")" failure_detail_policy_ref_fkey
+v1_call() {
+	pg_q up "SELECT coalesce(report::text, 'NULL'), policies, details,
+	    coalesce(refused_state, 'NULL') FROM tlsrpt.ingest_report('org', 'v1',
+	    NULL, '2024-01-01Z', '2024-01-02Z', 'mail', NULL, NULL, NULL, NULL,
+	    NULL, NULL, NULL, NULL, NULL, NULL, '$1', '{0,1}', '{sts,tlsa}',
+	    '{a.example,b.example}', '{t,f}', '{t,f}', '{1,2}', '{0,3}', '{0,0}',
+	    '{\"version: STSv1\",\"mode: testing\"}', '{0}', '{mx.a.example}',
+	    '{1,1,1}', '{0,1,2}', '{x,y,z}', '{192.0.2.1,NULL,NULL}',
+	    '{NULL,NULL,NULL}', '{NULL,NULL,NULL}', '{NULL,NULL,NULL}',
+	    '{1,1,1}', '{NULL,NULL,NULL}', '{NULL,NULL,NULL}')"
+}
+check "upgrade: a version 1 client stores" "$(v1_call '{}' | sed 's/^[0-9][0-9]*|/ID|/')" "ID|2|3|NULL"
+check "upgrade: the rows" "$(pg_q up "SELECT p.policy_index, p.policy_type, p.policy_string, coalesce(p.mx_host::text, 'NULL'), count(d.id)
+    FROM tlsrpt.policy p LEFT JOIN tlsrpt.failure_detail d ON d.policy_ref = p.id GROUP BY p.id ORDER BY 1")" \
+    '0|sts|{"version: STSv1","mode: testing"}|{mx.a.example}|0
+1|tlsa||NULL|3'
+check "upgrade: a version 1 client sees duplicates" "$(v1_call '{}')" "NULL|0|0|NULL"
+pg_q up "DELETE FROM tlsrpt.report" >/dev/null
+check "upgrade: deleting reports cascades to policies and details" \
+    "$(pg_q up "SELECT (SELECT count(*) FROM tlsrpt.policy) + (SELECT count(*) FROM tlsrpt.failure_detail)")" 0
+check "upgrade: a version 1 client sees refusals" "$(v1_call '{')" "NULL|0|0|22P02"
+check "upgrade: a refusal writes nothing" "$(pg_q up "SELECT count(*) FROM tlsrpt.report")" 0
 
 finish
