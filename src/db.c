@@ -382,13 +382,20 @@ arr_text(struct buf *b, const char *s, struct ti_err *err)
 static int
 arr_int(struct buf *b, int64_t v, struct ti_err *err)
 {
-	char num[32];
-	int n;
+	char num[24];
+	char *p = num + sizeof(num);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
+	/* By hand: snprintf took a tenth of building a batch's arrays. */
 	if (arr_sep(b, err) != 0)
 		return -1;
-	n = snprintf(num, sizeof(num), "%" PRId64, v);
-	return buf_append(b, num, (size_t)n, err);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return buf_append(b, p, (size_t)(num + sizeof(num) - p), err);
 }
 
 static int

@@ -48,6 +48,12 @@ log_set_source(const char *source)
 	log_source = source;
 }
 
+const char *
+log_get_source(void)
+{
+	return log_source;
+}
+
 int
 log_enabled(enum log_level level)
 {

@@ -275,11 +275,13 @@ void
 maildir_sweep(struct run *run, const char *dir, const char *done_folder,
     bool delete_done)
 {
-	struct entry *list = NULL;
+	struct entry *lists[2] = { NULL, NULL };
+	size_t nl[2] = { 0, 0 };
+	int cur = 0;
 	struct ti_err err;
 	char folder[NAME_MAX + 1];
 	char label[LOG_SANITIZED_BYTES];
-	size_t n = 0, total = 0, i, k;
+	size_t total = 0, i, k;
 	int dirfd = -1, sub[2] = { -1, -1 };
 	int done_fd = -1, rej_fd = -1, dfd;
 	DIR *d = NULL;
@@ -334,8 +336,9 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 		if ((rej_fd = folder_open(dirfd, ".Rejected", &err)) < 0)
 			goto fail;
 	}
-	list = calloc(MAILDIR_CHUNK, sizeof(*list));
-	if (list == NULL) {
+	lists[0] = calloc(MAILDIR_CHUNK, sizeof(*lists[0]));
+	lists[1] = calloc(MAILDIR_CHUNK, sizeof(*lists[1]));
+	if (lists[0] == NULL || lists[1] == NULL) {
 		ti_err_set(&err, TI_KIND_TEMP, "out of memory");
 		goto fail;
 	}
@@ -354,23 +357,28 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 		}
 		rewinddir(d);
 		while (!stop) {
-			if (read_chunk(d, (int)k, list, &n, &err) != 0) {
-				chunk_clear(list, &n);
+			if (read_chunk(d, (int)k, lists[cur], &nl[cur],
+			    &err) != 0)
 				goto fail;
-			}
-			if (n == 0)
+			if (nl[cur] == 0)
 				break;
-			stop = sweep_chunk(run, list, n, &sw) != 0;
-			/* The chunk's names are freed: its batch must be
-			 * committed (and its files moved) first. */
+			stop = sweep_chunk(run, lists[cur], nl[cur], &sw) != 0;
+			/*
+			 * Commit; the files are moved while the next chunk
+			 * is sent.  Then no message of the chunk before is
+			 * waiting to be moved, and its names can go.
+			 */
 			if (!stop && !run->dry_run &&
-			    run_batch_commit(run, sweep_done) != 0)
+			    run_batch_commit_later(run, sweep_done) != 0)
 				stop = true;
-			chunk_clear(list, &n);
+			cur ^= 1;
+			chunk_clear(lists[cur], &nl[cur]);
 		}
 		closedir(d);
 		d = NULL;
 	}
+	if (!stop && !run->dry_run)
+		(void)run_batch_commit(run, sweep_done);
 	log_set_source(NULL);
 	(void)alarm(0);
 	(void)snprintf(label, sizeof(label), "maildir %s", dir);
@@ -381,9 +389,13 @@ fail:
 out:
 	if (d != NULL)
 		closedir(d);
-	if (list != NULL)
-		chunk_clear(list, &n);
-	free(list);
+	/* Messages committed are moved before their names go. */
+	run_batch_finish(run);
+	for (i = 0; i < 2; i++) {
+		if (lists[i] != NULL)
+			chunk_clear(lists[i], &nl[i]);
+		free(lists[i]);
+	}
 	if (done_fd >= 0)
 		(void)close(done_fd);
 	if (rej_fd >= 0)

@@ -198,9 +198,13 @@ fail:
  * Batches.  A message is parsed, then sent; its answer is read later
  * (parsing overlaps the server's work); the batch commits every
  * RUN_BATCH_MESSAGES messages, RUN_BATCH_BYTES of input or RUN_BATCH_MS,
- * and only then are its messages counted, logged and handed to done.
+ * and only then are its messages counted, logged and handed to done:
+ * a few with each message sent after the commit, so that the caller's
+ * work on them (moving files) overlaps the server's on the next ones.
+ * A Maildir sweep commits at the end of each chunk of 1000 names, so the
+ * count here stays above that.
  */
-#define RUN_BATCH_MESSAGES 1000
+#define RUN_BATCH_MESSAGES 1024
 #define RUN_BATCH_BYTES ((size_t)64 << 20)
 #define RUN_BATCH_MS 2000
 /*
@@ -219,6 +223,7 @@ struct run_item {
 	long ms;
 	struct timespec t0;
 	void *data;
+	char *source;		/* what its log lines are about */
 };
 
 static void
@@ -228,6 +233,7 @@ item_clear(struct run_item *it)
 	free(it->org);
 	free(it->rid);
 	free(it->reason);
+	free(it->source);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -277,21 +283,57 @@ run_batch_drop(struct run *run)
 	run->batch_bytes = 0;
 }
 
+static void run_finish_later(struct run *run, size_t max);
+
 static void
 run_batch_fail(struct run *run, const struct ti_err *err)
 {
+	/* What was committed before is done whatever happens now. */
+	run_finish_later(run, SIZE_MAX);
 	run_fail(run, err);
 	run->n_failed += run->n_items;
 	run_batch_drop(run);
 	db_close(&run->db);
 }
 
-int
-run_batch_commit(struct run *run, run_done_fn *done)
+/* The line and done() of one committed message. */
+static void
+run_finish_item(struct run *run, struct run_item *it, run_done_fn *done)
 {
-	struct ti_err err;
-	size_t i;
+	const char *source = log_get_source();
+	enum run_result res;
 
+	/* The line names the message's own source, not the current one. */
+	log_set_source(it->source);
+	res = run_outcome_line(run, it->outcome, it->org, it->rid, it->reason,
+	    it->policies, it->ms);
+	log_set_source(source);
+	run->n_done++;
+	if (done != NULL)
+		done(run, it->data, res);
+	item_clear(it);
+}
+
+/* Finish at most max of the messages committed earlier. */
+static void
+run_finish_later(struct run *run, size_t max)
+{
+	while (max-- > 0 && run->fin_next < run->n_fin)
+		run_finish_item(run, &run->fin[run->fin_next++], run->fin_done);
+	if (run->fin_next == run->n_fin) {
+		run->n_fin = 0;
+		run->fin_next = 0;
+	}
+}
+
+static int
+run_batch_commit_mode(struct run *run, run_done_fn *done, bool later)
+{
+	struct run_item *t = NULL;
+	struct ti_err err;
+	size_t i, cap;
+
+	run_finish_later(run, SIZE_MAX);
 	if (run->db == NULL || run->n_items == 0)
 		return 0;
 	ti_err_clear(&err);
@@ -299,20 +341,43 @@ run_batch_commit(struct run *run, run_done_fn *done)
 		run_batch_fail(run, &err);
 		return -1;
 	}
-	for (i = 0; i < run->n_items; i++) {
-		struct run_item *it = &run->items[i];
-		enum run_result res;
-
-		res = run_outcome_line(run, it->outcome, it->org, it->rid,
-		    it->reason, it->policies, it->ms);
-		run->n_done++;
-		if (done != NULL)
-			done(run, it->data, res);
-		item_clear(it);
+	if (!later) {
+		for (i = 0; i < run->n_items; i++)
+			run_finish_item(run, &run->items[i], done);
+	} else {
+		/* The committed items become the ones to finish; the two
+		 * arrays trade places. */
+		t = run->fin;
+		cap = run->cap_fin;
+		run->fin = run->items;
+		run->cap_fin = run->cap_items;
+		run->n_fin = run->n_items;
+		run->fin_next = 0;
+		run->fin_done = done;
+		run->items = t;
+		run->cap_items = cap;
 	}
 	run->n_items = 0;
 	run->batch_bytes = 0;
 	return 0;
+}
+
+int
+run_batch_commit(struct run *run, run_done_fn *done)
+{
+	return run_batch_commit_mode(run, done, false);
+}
+
+int
+run_batch_commit_later(struct run *run, run_done_fn *done)
+{
+	return run_batch_commit_mode(run, done, true);
+}
+
+void
+run_batch_finish(struct run *run)
+{
+	run_finish_later(run, SIZE_MAX);
 }
 
 enum run_result
@@ -354,6 +419,12 @@ run_batch_message(struct run *run, struct buf **input, bool truncated,
 	memset(it, 0, sizeof(*it));
 	it->data = data;
 	(void)clock_gettime(CLOCK_MONOTONIC, &it->t0);
+	if (log_get_source() != NULL &&
+	    (it->source = strdup(log_get_source())) == NULL) {
+		buf_free(input);
+		ti_err_set(&err, TI_KIND_TEMP, "out of memory");
+		goto fail;
+	}
 	job = job_new(&err);
 	if (job == NULL) {
 		buf_free(input);
@@ -368,16 +439,21 @@ run_batch_message(struct run *run, struct buf **input, bool truncated,
 	    db_batch_collect(run->db, RUN_WINDOW, run_answer, run, &err) != 0)
 		goto fail;
 	run->batch_bytes += bytes;
+	/* Two finished for each one sent: a batch is through long before
+	 * the next commits. */
+	run_finish_later(run, 2);
 	if (run->n_items >= RUN_BATCH_MESSAGES ||
 	    run->batch_bytes >= RUN_BATCH_BYTES ||
 	    ms_since(&run->batch_t0) >= RUN_BATCH_MS)
-		return run_batch_commit(run, done) == 0 ? RUN_HANDLED :
-		    RUN_RETRY;
+		return run_batch_commit_later(run, done) == 0 ?
+		    RUN_HANDLED : RUN_RETRY;
 	return RUN_HANDLED;
 fail:
 	run->n_failed++;
-	if (run->n_items > 0 && it != NULL && it->job == NULL)
+	if (run->n_items > 0 && it != NULL && it->job == NULL) {
+		item_clear(it);
 		run->n_items--;
+	}
 	run_batch_fail(run, &err);
 	return RUN_RETRY;
 }
@@ -432,9 +508,12 @@ run_summary(struct run *run, const char *what)
 void
 run_end(struct run *run)
 {
+	run_finish_later(run, SIZE_MAX);
 	run_batch_drop(run);
 	free(run->items);
 	run->items = NULL;
+	free(run->fin);
+	run->fin = NULL;
 	db_close(&run->db);
 	config_clear(&run->cfg);
 }

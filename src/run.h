@@ -16,6 +16,19 @@
 
 struct run_item;
 
+struct run;
+
+/* What became of one message, for the caller that moves files. */
+enum run_result {
+	RUN_HANDLED,		/* stored, duplicate, valid (dry run) */
+	RUN_REJECTED,		/* kept in rejected_message, or invalid */
+	RUN_RETRY,		/* not handled: stop, try again later */
+};
+
+/* Called for each message of a committed batch, in order: data is what
+ * the mode passed to run_batch_message. */
+typedef void run_done_fn(struct run *run, void *data, enum run_result res);
+
 struct run {
 	struct config cfg;
 	bool dry_run;
@@ -35,18 +48,13 @@ struct run {
 	size_t n_items, cap_items;
 	size_t batch_bytes;
 	struct timespec batch_t0;
+	/* Committed messages whose line and done() are still to come
+	 * (run_batch_commit_later). */
+	struct run_item *fin;
+	size_t n_fin, fin_next, cap_fin;
+	run_done_fn *fin_done;
 };
 
-/* What became of one message, for the caller that moves files. */
-enum run_result {
-	RUN_HANDLED,		/* stored, duplicate, valid (dry run) */
-	RUN_REJECTED,		/* kept in rejected_message, or invalid */
-	RUN_RETRY,		/* not handled: stop, try again later */
-};
-
-/* Called for each message of a committed batch, in order: data is what
- * the mode passed to run_batch_message. */
-typedef void run_done_fn(struct run *run, void *data, enum run_result res);
 
 /* Start the clock; settings must be in run->cfg. */
 void run_begin(struct run *run);
@@ -69,8 +77,21 @@ enum run_result run_message(struct run *run, struct buf **input,
 enum run_result run_batch_message(struct run *run, struct buf **input,
     bool truncated, void *data, run_done_fn *done);
 
-/* Commit the open batch; -1 when it failed (the run must stop). */
+/* Commit the open batch; -1 when it failed (the run must stop).  Every
+ * message of it, and of any earlier batch, is through done on return. */
 int run_batch_commit(struct run *run, run_done_fn *done);
+
+/*
+ * Commit the open batch, but leave its messages' lines and done() calls
+ * to the next messages of the run: each run_batch_message finishes a few,
+ * so that moving files overlaps the server storing the next ones.  The
+ * data of these messages must stay valid until the next commit, which
+ * finishes them all first (as do a failure and run_end).
+ */
+int run_batch_commit_later(struct run *run, run_done_fn *done);
+
+/* Finish every message committed so far (no commit). */
+void run_batch_finish(struct run *run);
 
 /* Record a failure that is not one message's outcome (err's kind sets
  * the exit code). */

@@ -109,6 +109,14 @@ check "sweep: names from cur/ keep their flags" "$(ls "$M/.Processed/cur" | grep
 check_match "sweep: summary line" "$ERR" \
     "maildir .*: stored $NREP, duplicates $((N - N_REJECTED - NREP)), rejected $N_REJECTED, left for retry 0, [0-9]+ ms"
 check "sweep: the same rows as file by file" "$(rows md)" "$REF"
+# Lines are written after the commit, yet each names its own message.
+bad=0
+for src in $(printf '%s\n' "$ERR" | sed -n 's/.*source=\([^:]*\): rejected: .*/\1/p'); do
+	[ -e "$M/.Rejected/cur/$src" ] || [ -e "$M/.Rejected/cur/$src:2," ] || bad=$((bad + 1))
+done
+check "sweep: a rejected line names its message" \
+    "$(printf '%s\n' "$ERR" | sed -n 's/.*source=\([^:]*\): rejected: .*/\1/p' | sort -u | wc -l | tr -d ' ') $bad" \
+    "$N_REJECTED 0"
 check "sweep: rejected kept" "$(pg_q md "SELECT count(*) FROM tlsrpt.rejected_message")" "$N_REJECTED"
 
 run_bin -d dbname=md --maildir "$M"
