@@ -367,8 +367,9 @@ mime_dup(char **dst, const char *src, bool empty_is_null, struct ti_err *err)
 }
 
 /*
- * When GMime cannot make a message of the input at all, keep what looks
- * like its header block (up to the first empty line) for the record.
+ * The top-level header block as written, up to the first empty line,
+ * for the record kept with a rejected message: read from the bytes, not
+ * from a parse, so that it is there even when nothing else could be read.
  */
 static int
 mime_headers_raw(const struct ti_bytes *msg, char **out, struct ti_err *err)
