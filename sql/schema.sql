@@ -9,6 +9,14 @@
 -- Growth: report rows are keyed by an identity column and carry their
 -- date range, so the three report tables can later be partitioned by
 -- month of start_datetime (the unique key then gains start_datetime).
+--
+-- References: policy.report_ref, failure_detail.policy_ref and
+-- failure_detail.report_ref name rows written in the same statement by
+-- the functions below, the only writers, so they carry no foreign keys
+-- (checking them was a third of the server's work in a sweep, and a
+-- month's partitions of the three tables are dropped together anyway).
+-- Deleting reports or policies still deletes what hangs off them, one
+-- statement per table (see report_deleted below), and so does TRUNCATE.
 
 BEGIN;
 SELECT pg_advisory_xact_lock(8460);
@@ -58,8 +66,7 @@ CREATE INDEX IF NOT EXISTS report_received_at_idx
 -- One row per policies[] entry.
 CREATE TABLE IF NOT EXISTS tlsrpt.policy (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	report_ref bigint NOT NULL
-	    REFERENCES tlsrpt.report (id) ON DELETE CASCADE,
+	report_ref bigint NOT NULL,
 	policy_index integer NOT NULL,
 	policy_type text NOT NULL,
 	policy_domain text NOT NULL,
@@ -77,12 +84,9 @@ CREATE INDEX IF NOT EXISTS policy_domain_idx
 -- One row per failure-details[] entry.
 CREATE TABLE IF NOT EXISTS tlsrpt.failure_detail (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	-- the report of policy_ref, repeated for simple joins; written only
-	-- by the functions below, from the policy row itself, so it needs
-	-- no foreign key of its own (policy_ref's cascades cover deletes)
+	-- the report of policy_ref, repeated for simple joins
 	report_ref bigint NOT NULL,
-	policy_ref bigint NOT NULL
-	    REFERENCES tlsrpt.policy (id) ON DELETE CASCADE,
+	policy_ref bigint NOT NULL,
 	detail_index integer NOT NULL,
 	result_type text NOT NULL,
 	-- NULL when absent or not an address (as sent in report.report)
@@ -101,13 +105,81 @@ CREATE INDEX IF NOT EXISTS failure_detail_policy_ref_idx
     ON tlsrpt.failure_detail (policy_ref);
 CREATE INDEX IF NOT EXISTS failure_detail_report_ref_idx
     ON tlsrpt.failure_detail (report_ref);
--- Version 1 checked report_ref against tlsrpt.report for every detail: a
--- quarter of the server's work in a sweep went to such checks.
--- (Not there on a new database: no notice about it.)
+-- Versions 1 and 2 had foreign keys (see References above).  (Not there
+-- on a new database: no notice about it.)
 SET LOCAL client_min_messages = warning;
 ALTER TABLE tlsrpt.failure_detail
-    DROP CONSTRAINT IF EXISTS failure_detail_report_ref_fkey;
+    DROP CONSTRAINT IF EXISTS failure_detail_report_ref_fkey,
+    DROP CONSTRAINT IF EXISTS failure_detail_policy_ref_fkey;
+ALTER TABLE tlsrpt.policy
+    DROP CONSTRAINT IF EXISTS policy_report_ref_fkey;
 RESET client_min_messages;
+
+-- What ON DELETE CASCADE did, a statement at a time: deleting reports
+-- deletes their policies, deleting policies deletes their failure
+-- details.  TRUNCATE empties the tables below the one truncated.
+CREATE OR REPLACE FUNCTION tlsrpt.report_deleted() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	DELETE FROM tlsrpt.policy p USING gone WHERE p.report_ref = gone.id;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tlsrpt.policy_deleted() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	DELETE FROM tlsrpt.failure_detail d USING gone
+	    WHERE d.policy_ref = gone.id;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tlsrpt.truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	-- Truncating policy truncates failure_detail in its turn.
+	IF TG_TABLE_NAME = 'report' THEN
+		TRUNCATE tlsrpt.policy;
+	ELSE
+		TRUNCATE tlsrpt.failure_detail;
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE TRIGGER report_deleted AFTER DELETE ON tlsrpt.report
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.report_deleted();
+CREATE OR REPLACE TRIGGER policy_deleted AFTER DELETE ON tlsrpt.policy
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.policy_deleted();
+CREATE OR REPLACE TRIGGER report_truncated AFTER TRUNCATE ON tlsrpt.report
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
+CREATE OR REPLACE TRIGGER policy_truncated AFTER TRUNCATE ON tlsrpt.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
+
+-- A report's JSON is compressed with lz4 where the server was built with
+-- it: several times faster than the default pglz, to write and to read.
+DO $$
+BEGIN
+	IF (SELECT attcompression FROM pg_attribute
+	    WHERE attrelid = 'tlsrpt.report'::regclass
+	    AND attname = 'report') IS DISTINCT FROM 'l' THEN
+		ALTER TABLE tlsrpt.report ALTER COLUMN report
+		    SET COMPRESSION lz4;
+	END IF;
+EXCEPTION
+	WHEN feature_not_supported THEN
+		NULL;
+END
+$$;
 
 -- Messages that could not be ingested: the reason and the raw bytes, so
 -- that nothing is lost and they can be replayed after a fix.
@@ -485,7 +557,7 @@ BEGIN
 END
 $fn$;
 
-INSERT INTO tlsrpt.schema_version (version) VALUES (1), (2)
+INSERT INTO tlsrpt.schema_version (version) VALUES (1), (2), (3)
     ON CONFLICT (version) DO NOTHING;
 
 COMMIT;

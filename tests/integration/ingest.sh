@@ -287,7 +287,7 @@ check_match "version" "$OUT" '^tlsrpt-ingest [0-9]+\.[0-9]+'
 # ---- The schema loads twice.
 "$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d g -f "$top_srcdir/sql/schema.sql" >/dev/null 2>&1
 check "schema: loading again works" "$?" 0
-check "schema: versions recorded once" "$(pg_q g "SELECT string_agg(version::text, ',' ORDER BY version) FROM tlsrpt.schema_version")" 1,2
+check "schema: versions recorded once" "$(pg_q g "SELECT string_agg(version::text, ',' ORDER BY version) FROM tlsrpt.schema_version")" 1,2,3
 check "schema: data survives a reload" "$(pg_q g "SELECT count(*) FROM tlsrpt.report")" 1
 
 # ---- Upgrade from version 1, which had tlsrpt.ingest_report() alone:
@@ -295,19 +295,29 @@ check "schema: data survives a reload" "$(pg_q g "SELECT count(*) FROM tlsrpt.re
 # stores through tlsrpt.ingest_report(), refusals included.
 pg_newdb up || exit 99
 pg_q up "DROP FUNCTION tlsrpt.ingest_reports; DROP FUNCTION tlsrpt.store_report;
+    DROP TRIGGER report_deleted ON tlsrpt.report; DROP TRIGGER policy_deleted ON tlsrpt.policy;
+    DROP TRIGGER report_truncated ON tlsrpt.report; DROP TRIGGER policy_truncated ON tlsrpt.policy;
+    DROP FUNCTION tlsrpt.report_deleted, tlsrpt.policy_deleted, tlsrpt.truncated;
+    ALTER TABLE tlsrpt.report ALTER COLUMN report SET COMPRESSION pglz;
+    ALTER TABLE tlsrpt.policy ADD CONSTRAINT policy_report_ref_fkey
+	FOREIGN KEY (report_ref) REFERENCES tlsrpt.report (id) ON DELETE CASCADE;
+    ALTER TABLE tlsrpt.failure_detail ADD CONSTRAINT failure_detail_policy_ref_fkey
+	FOREIGN KEY (policy_ref) REFERENCES tlsrpt.policy (id) ON DELETE CASCADE;
     ALTER TABLE tlsrpt.failure_detail ADD CONSTRAINT failure_detail_report_ref_fkey
 	FOREIGN KEY (report_ref) REFERENCES tlsrpt.report (id) ON DELETE CASCADE;
     DELETE FROM tlsrpt.schema_version WHERE version > 1" >/dev/null
 "$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d up -f "$top_srcdir/sql/schema.sql" >/dev/null 2>&1
 check "upgrade: loads" "$?" 0
-check "upgrade: version 2 recorded" "$(pg_q up "SELECT string_agg(version::text, ',' ORDER BY version) FROM tlsrpt.schema_version")" 1,2
+check "upgrade: versions 2 and 3 recorded" "$(pg_q up "SELECT string_agg(version::text, ',' ORDER BY version) FROM tlsrpt.schema_version")" 1,2,3
 check "upgrade: functions" "$(pg_q up "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE pronamespace = 'tlsrpt'::regnamespace")" \
-    ingest_report,ingest_reports,store_report
-check "upgrade: failure details keep one foreign key" "$(pg_q up "SELECT string_agg(conname, ',') FROM pg_constraint
-    WHERE conrelid = 'tlsrpt.failure_detail'::regclass AND contype = 'f'")" failure_detail_policy_ref_fkey
+    ingest_report,ingest_reports,policy_deleted,report_deleted,store_report,truncated
+check "upgrade: no foreign keys left" "$(pg_q up "SELECT count(*) FROM pg_constraint
+    WHERE connamespace = 'tlsrpt'::regnamespace AND contype = 'f'")" 0
+check "upgrade: the report's JSON compressed with lz4" "$(pg_q up "SELECT attcompression FROM pg_attribute
+    WHERE attrelid = 'tlsrpt.report'::regclass AND attname = 'report'")" l
 v1_call() {
 	pg_q up "SELECT coalesce(report::text, 'NULL'), policies, details,
-	    coalesce(refused_state, 'NULL') FROM tlsrpt.ingest_report('org', 'v1',
+	    coalesce(refused_state, 'NULL') FROM tlsrpt.ingest_report('org', '${2:-v1}',
 	    NULL, '2024-01-01Z', '2024-01-02Z', 'mail', NULL, NULL, NULL, NULL,
 	    NULL, NULL, NULL, NULL, NULL, NULL, '$1', '{0,1}', '{sts,tlsa}',
 	    '{a.example,b.example}', '{t,f}', '{t,f}', '{1,2}', '{0,3}', '{0,0}',
@@ -322,9 +332,25 @@ check "upgrade: the rows" "$(pg_q up "SELECT p.policy_index, p.policy_type, p.po
     '0|sts|{"version: STSv1","mode: testing"}|{mx.a.example}|0
 1|tlsa||NULL|3'
 check "upgrade: a version 1 client sees duplicates" "$(v1_call '{}')" "NULL|0|0|NULL"
-pg_q up "DELETE FROM tlsrpt.report" >/dev/null
-check "upgrade: deleting reports cascades to policies and details" \
-    "$(pg_q up "SELECT (SELECT count(*) FROM tlsrpt.policy) + (SELECT count(*) FROM tlsrpt.failure_detail)")" 0
+# Deletes go down the tables as ON DELETE CASCADE did, and no further.
+v1_call '{}' v1b >/dev/null
+v1_call '{}' v1c >/dev/null
+rows() {
+	pg_q up "SELECT (SELECT count(*) FROM tlsrpt.report) || '/' ||
+	    (SELECT count(*) FROM tlsrpt.policy) || '/' ||
+	    (SELECT count(*) FROM tlsrpt.failure_detail)"
+}
+check "upgrade: three reports" "$(rows)" 3/6/9
+pg_q up "DELETE FROM tlsrpt.report WHERE report_id = 'v1'" >/dev/null
+check "upgrade: deleting a report deletes its policies and details only" "$(rows)" 2/4/6
+pg_q up "DELETE FROM tlsrpt.policy WHERE policy_index = 1 AND report_ref =
+    (SELECT id FROM tlsrpt.report WHERE report_id = 'v1b')" >/dev/null
+check "upgrade: deleting a policy deletes its details only" "$(rows)" 2/3/3
+check "upgrade: no orphans" "$(pg_q up "SELECT count(*) FROM tlsrpt.failure_detail d
+    LEFT JOIN tlsrpt.policy p ON p.id = d.policy_ref AND p.report_ref = d.report_ref
+    WHERE p.id IS NULL")" 0
+pg_q up "TRUNCATE tlsrpt.report" >/dev/null
+check "upgrade: truncating reports empties the tables below" "$(rows)" 0/0/0
 check "upgrade: a version 1 client sees refusals" "$(v1_call '{')" "NULL|0|0|22P02"
 check "upgrade: a refusal writes nothing" "$(pg_q up "SELECT count(*) FROM tlsrpt.report")" 0
 
