@@ -1,11 +1,17 @@
 /*
  * input.c - stage 1: read a message.  Trusts nothing about its size: at
  * most max bytes are kept in memory whatever arrives.
+ *
+ * The bytes are read straight into the message's buffer.  A regular
+ * file's size sizes that buffer and a short read ends it, so a Maildir
+ * message costs one allocation and one read; a pipe's buffer grows as
+ * it fills.
  */
 #include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,22 +20,66 @@
 
 #define INPUT_CHUNK_BYTES 65536
 
+/* Read what is left of an input longer than max; say whether any was. */
+static int
+input_drain(int fd, enum ti_kind io_kind, bool *more_r, struct ti_err *err)
+{
+	unsigned char spill[INPUT_CHUNK_BYTES];
+	ssize_t n;
+
+	*more_r = false;
+	for (;;) {
+		n = read(fd, spill, sizeof(spill));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ti_err_set(err, io_kind, "read error: %s",
+			    strerror(errno));
+		if (n == 0)
+			return 0;
+		*more_r = true;
+	}
+}
+
 int
 input_read_fd(int fd, size_t max, enum ti_kind io_kind, struct buf **out_r,
     bool *truncated_r, struct ti_err *err)
 {
+	struct stat st;
 	struct buf *b = NULL;
-	unsigned char chunk[INPUT_CHUNK_BYTES];
-	bool truncated = false;
+	bool regular = false;
+	size_t want;
+	size_t ask;
 	ssize_t n;
-	size_t keep;
 	int rc = -1;
 
 	b = buf_new(max, err);
 	if (b == NULL)
 		goto out;
+	want = INPUT_CHUNK_BYTES;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		regular = true;
+		/* One byte more, so that the read that ends it is short. */
+		want = st.st_size >= 0 && (uintmax_t)st.st_size < max ?
+		    (size_t)st.st_size + 1 : max;
+	}
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
+		if (b->len == max) {
+			if (input_drain(fd, io_kind, truncated_r, err) != 0)
+				goto out;
+			break;
+		}
+		if (b->cap <= b->len + 1) {
+			if (want > max - b->len)
+				want = max - b->len;
+			if (buf_reserve(b, want, err) != 0)
+				goto out;
+			want = INPUT_CHUNK_BYTES;
+		}
+		ask = b->cap - 1 - b->len;
+		if (ask > max - b->len)
+			ask = max - b->len;
+		n = read(fd, b->data + b->len, ask);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -37,19 +87,15 @@ input_read_fd(int fd, size_t max, enum ti_kind io_kind, struct buf **out_r,
 			    strerror(errno));
 			goto out;
 		}
-		if (n == 0)
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+		if (n == 0 || (regular && (size_t)n < ask)) {
+			*truncated_r = false;
 			break;
-		keep = (size_t)n;
-		if (keep > max - b->len) {
-			keep = max - b->len;
-			truncated = true;
 		}
-		if (keep > 0 && buf_append(b, chunk, keep, err) != 0)
-			goto out;
 	}
 	*out_r = b;
 	b = NULL;
-	*truncated_r = truncated;
 	rc = 0;
 out:
 	buf_free(&b);
