@@ -26,6 +26,11 @@
 #include "log.h"
 #include "maildir.h"
 #include "mbox.h"
+#include "mover.h"
+
+#ifndef O_NOATIME
+#define O_NOATIME 0
+#endif
 
 struct sweep;
 
@@ -35,11 +40,11 @@ struct entry {
 	struct sweep *sweep;
 };
 
-/* What moving a handled message needs. */
+/* What reading and moving the messages needs. */
 struct sweep {
 	int sub[2];		/* new/ and cur/ */
-	int done_fd;		/* the done folder's cur/, or -1 to delete */
-	int rej_fd;		/* .Rejected/cur */
+	int noatime;		/* O_NOATIME while the files allow it */
+	struct mover *mover;
 };
 
 static int
@@ -167,25 +172,6 @@ fail:
 	return -1;
 }
 
-/* Move a handled message into a folder's cur/, as "name:2," when it came
- * from new/. */
-static int
-move_to(int from, const struct entry *e, int to, struct ti_err *err)
-{
-	char target[NAME_MAX + 8];
-	const char *name = e->name;
-
-	if (e->sub == 0 && strstr(e->name, ":2,") == NULL) {
-		if (ti_snprintf(target, sizeof(target), "%s:2,", e->name) != 0)
-			return ti_err_set(err, TI_KIND_IO, "name too long");
-		name = target;
-	}
-	if (renameat(from, e->name, to, name) != 0)
-		return ti_err_set(err, TI_KIND_IO, "cannot move: %s",
-		    strerror(errno));
-	return 0;
-}
-
 static bool
 folder_name_ok(const char *s)
 {
@@ -198,22 +184,9 @@ static void
 sweep_done(struct run *run, void *data, enum run_result res)
 {
 	const struct entry *e = data;
-	const struct sweep *sw = e->sweep;
-	struct ti_err err;
-	char name[LOG_SANITIZED_BYTES];
 
-	if (res == RUN_HANDLED && sw->done_fd < 0) {
-		if (unlinkat(sw->sub[e->sub], e->name, 0) == 0)
-			return;
-		ti_err_set(&err, TI_KIND_IO, "cannot delete: %s",
-		    strerror(errno));
-	} else if (move_to(sw->sub[e->sub], e, res == RUN_HANDLED ?
-	    sw->done_fd : sw->rej_fd, &err) == 0) {
-		return;
-	}
-	log_err("%s: %s", log_sanitize(e->name, name, sizeof(name)),
-	    err.msg);
-	run_exit(run, EX_IOERR);
+	(void)run;
+	mover_move(e->sweep->mover, e->sub, e->name, res == RUN_HANDLED);
 }
 
 /* Handle one chunk of names.  Returns -1 when the sweep must stop. */
@@ -230,8 +203,17 @@ sweep_chunk(struct run *run, struct entry *list, size_t n, struct sweep *sw)
 	for (i = 0; i < n; i++) {
 		log_set_source(list[i].name);
 		(void)alarm(run->cfg.lim.timeout_seconds);
-		fd = openat(sw->sub[list[i].sub], list[i].name,
-		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+		/*
+		 * Reading a message need not cost a write of its inode
+		 * for the access time; only the files' owner may ask.
+		 */
+		fd = openat(sw->sub[list[i].sub], list[i].name, O_RDONLY |
+		    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | sw->noatime);
+		if (fd < 0 && errno == EPERM && sw->noatime != 0) {
+			sw->noatime = 0;
+			fd = openat(sw->sub[list[i].sub], list[i].name,
+			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+		}
 		if (fd < 0 && errno == ENOENT) {
 			/* Taken away since we listed it (a mail reader). */
 			if (run->n_total > 0)
@@ -286,7 +268,8 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 	int done_fd = -1, rej_fd = -1, dfd;
 	DIR *d = NULL;
 	bool stop = false;
-	struct sweep sw;
+	struct mover_dirs dirs;
+	struct sweep sw = { { -1, -1 }, 0, NULL };
 
 	ti_err_clear(&err);
 	if (done_folder == NULL)
@@ -344,8 +327,15 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 	}
 	sw.sub[0] = sub[0];
 	sw.sub[1] = sub[1];
-	sw.done_fd = done_fd;
-	sw.rej_fd = rej_fd;
+	sw.noatime = O_NOATIME;
+	if (total > 0 && !run->dry_run) {
+		dirs.sub[0] = sub[0];
+		dirs.sub[1] = sub[1];
+		dirs.done_fd = done_fd;
+		dirs.rej_fd = rej_fd;
+		if ((sw.mover = mover_new(&dirs, &err)) == NULL)
+			goto fail;
+	}
 	for (k = 0; k < 2 && !stop; k++) {
 		dfd = dup(sub[k]);
 		if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
@@ -391,6 +381,8 @@ out:
 		closedir(d);
 	/* Messages committed are moved before their names go. */
 	run_batch_finish(run);
+	if (mover_free(&sw.mover) != 0)
+		run_exit(run, EX_IOERR);
 	for (i = 0; i < 2; i++) {
 		if (lists[i] != NULL)
 			chunk_clear(lists[i], &nl[i]);

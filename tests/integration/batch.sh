@@ -180,6 +180,56 @@ check "done-folder: a path is refused" "$RC" 64
 run_bin -q -d dbname=del --maildir "$TMP/nonexistent"
 check "not a Maildir: exit 74" "$RC" 74
 
+# ---- A message that cannot be moved is named, the others are moved, and
+# it stays where it was, to be a duplicate next time.
+pg_newdb mv || exit 99
+newmaildir "$M"
+stuck=$(ls "$M/cur" | head -1)
+mkdir -p "$M/.Processed/cur/$stuck/in-the-way"
+run_bin -q -d dbname=mv --maildir "$M"
+check "move fails: exit 74" "$RC" 74
+check_match "move fails: named" "$ERR" "$stuck: cannot move: Is a directory"
+check "move fails: it stays, the others moved" \
+    "$(count "$M/new")/$(count "$M/cur")/$(($(count "$M/.Processed/cur") + $(count "$M/.Rejected/cur")))" "0/1/$((N - 1))"
+rm -r "$M/.Processed/cur/$stuck"
+run_bin -d dbname=mv --maildir "$M"
+check "move fails: the next sweep exits 0" "$RC" 0
+check_match "move fails: and finds a duplicate" "$ERR" "stored 0, duplicates 1, rejected 0"
+check "move fails: the same rows" "$(rows mv)" "$REF"
+
+# ---- The process that moves the files killed during a sweep: the sweep
+# says so and exits 74, moving the rest itself; whatever was not moved
+# stays, and the next sweep moves it.
+pg_newdb kill || exit 99
+K=$TMP/Kill
+mkdir -p "$K/new" "$K/cur" "$K/tmp"
+for r in $(seq 60); do
+	for m in "$TMP"/msgs/*.eml; do
+		cp "$m" "$K/new/$r.$(basename "$m" .eml).host"
+	done
+done
+"$BIN" -q -d dbname=kill --maildir "$K" 2>"$TMP/kill.err" &
+p=$!
+kid=
+while [ -z "$kid" ] && kill -0 "$p" 2>/dev/null; do
+	kid=$(cat "/proc/$p/task/$p/children" 2>/dev/null | tr -d ' ')
+done
+[ -n "$kid" ] && kill -9 "$kid"
+wait "$p"
+krc=$?
+check "mover killed: found running" "${kid:+yes}" yes
+check "mover killed: exit 74" "$krc" 74
+check_match "mover killed: said" "$(cat "$TMP/kill.err")" "the mover process was killed by signal 9"
+run_bin -q -d dbname=kill --maildir "$K"
+check "mover killed: the next sweep exits 0" "$RC" 0
+check "mover killed: nothing left, nothing lost" \
+    "$(count "$K/new")/$(($(count "$K/.Processed/cur") + $(count "$K/.Rejected/cur")))" "0/$((60 * N))"
+# (Which of two messages carrying one report comes first depends here on
+# the order the directory lists names in: counts, not rows.)
+check "mover killed: each report stored once, each rejection kept once" \
+    "$(pg_q kill "SELECT (SELECT count(*) FROM tlsrpt.report) || '/' || (SELECT count(*) FROM tlsrpt.rejected_message)")" \
+    "$NREP/$N_REJECTED"
+
 # ---- The same report more than once in a sweep, in the same group of
 # reports and in a later one: the first copy is stored, whole and once,
 # the others are duplicates, and no policy or failure detail of theirs is
