@@ -7,7 +7,8 @@
  * at all, in a single round trip; the unique key on (organization_name,
  * report_id) with ON CONFLICT DO NOTHING makes a second delivery,
  * concurrent or not, a no-op that we report as a duplicate.  Policies and
- * failure details travel as array parameters, each element quoted.
+ * failure details travel as array parameters in PostgreSQL's binary
+ * format, which the server takes without parsing text.
  * Batches send reports in groups, many to a call of
  * tlsrpt.ingest_reports(), every parameter an array.
  * Errors are classified by SQLSTATE: connection and server trouble is
@@ -333,98 +334,240 @@ db_close(struct db **dbp)
 }
 
 /*
- * Array literals for text-format parameters: {"a","b\"c",NULL}.  Every
- * element is quoted, with backslash and double quote escaped, so any
- * UTF-8 text round-trips exactly.
+ * Array parameters travel in PostgreSQL's binary array format (what
+ * array_recv() reads), where a text literal had to be parsed by the
+ * server character by character, every quote of a report's JSON
+ * unescaped on the way.  An array is, all integers big-endian:
+ *
+ *	int32 ndim (1, or 0 when empty), int32 flags (1: holds a NULL),
+ *	int32 element type; with ndim 1, int32 size and int32 lower bound
+ *	(1); then each element as int32 length (-1: NULL) and its bytes.
+ *
+ * The header is reserved with the first element and filled in by
+ * arr_close(), so an array cut back to an earlier length (a group giving
+ * up a report) is still one.
  */
-static int
-arr_sep(struct buf *b, struct ti_err *err)
+#define ARR_HEAD_BYTES 20
+#define ARR_EMPTY_BYTES 12
+#define ARR_NULL UINT32_MAX	/* int32 -1, the length of a NULL */
+
+/* An element's length is an int32. */
+_Static_assert(DB_PARAM_MAX_BYTES <= INT32_MAX, "array element too large");
+
+/* Element type OIDs, fixed in PostgreSQL's catalog (pg_type.dat). */
+enum db_oid {
+	DB_OID_BOOL = 16,
+	DB_OID_INT8 = 20,
+	DB_OID_INT4 = 23,
+	DB_OID_TEXT = 25,
+	DB_OID_INET = 869,
+	DB_OID_TIMESTAMPTZ = 1184
+};
+
+/*
+ * The element type of each array parameter.  array_recv() refuses an
+ * array whose element type is not the parameter's, so these follow the
+ * signatures of tlsrpt.ingest_reports() and tlsrpt.store_report() in
+ * sql/schema.sql exactly.
+ */
+static const enum db_oid db_param_oid[P_GROUP_COUNT] = {
+	[P_ORG] = DB_OID_TEXT,
+	[P_RID] = DB_OID_TEXT,
+	[P_CONTACT] = DB_OID_TEXT,
+	[P_START] = DB_OID_TIMESTAMPTZ,
+	[P_END] = DB_OID_TIMESTAMPTZ,
+	[P_SOURCE] = DB_OID_TEXT,
+	[P_MSGID] = DB_OID_TEXT,
+	[P_FROM] = DB_OID_TEXT,
+	[P_MDATE] = DB_OID_TIMESTAMPTZ,
+	[P_SUBJECT] = DB_OID_TEXT,
+	[P_RDOMAIN] = DB_OID_TEXT,
+	[P_SUBMITTER] = DB_OID_TEXT,
+	[P_DKIM] = DB_OID_TEXT,
+	[P_DKIMD] = DB_OID_TEXT,
+	[P_DKIMAS] = DB_OID_TEXT,
+	[P_SUBMATCH] = DB_OID_BOOL,
+	[P_JSON] = DB_OID_TEXT,
+	[P_P_IDX] = DB_OID_INT4,
+	[P_P_TYPE] = DB_OID_TEXT,
+	[P_P_DOMAIN] = DB_OID_TEXT,
+	[P_P_HASPS] = DB_OID_BOOL,
+	[P_P_HASMX] = DB_OID_BOOL,
+	[P_P_OK] = DB_OID_INT8,
+	[P_P_FAIL] = DB_OID_INT8,
+	[P_PS_IDX] = DB_OID_INT4,
+	[P_PS_VAL] = DB_OID_TEXT,
+	[P_MX_IDX] = DB_OID_INT4,
+	[P_MX_VAL] = DB_OID_TEXT,
+	[P_D_PIDX] = DB_OID_INT4,
+	[P_D_IDX] = DB_OID_INT4,
+	[P_D_TYPE] = DB_OID_TEXT,
+	[P_D_SIP] = DB_OID_INET,
+	[P_D_MXH] = DB_OID_TEXT,
+	[P_D_HELO] = DB_OID_TEXT,
+	[P_D_RIP] = DB_OID_INET,
+	[P_D_COUNT] = DB_OID_INT8,
+	[P_D_INFO] = DB_OID_TEXT,
+	[P_D_CODE] = DB_OID_TEXT,
+	[P_ORD] = DB_OID_INT4,
+	[P_P_ORD] = DB_OID_INT4,
+	[P_PS_ORD] = DB_OID_INT4,
+	[P_MX_ORD] = DB_OID_INT4,
+	[P_D_ORD] = DB_OID_INT4
+};
+
+/* timestamptz counts microseconds from 2000-01-01 00:00:00 UTC. */
+#define DB_PG_EPOCH_USEC INT64_C(946684800000000)
+
+/* inet's address families: PostgreSQL's own, not the system's. */
+#define DB_PGSQL_AF_INET 2
+#define DB_PGSQL_AF_INET6 3
+
+static inline void
+arr_put32(unsigned char *p, uint32_t v)
 {
-	if (b->len == 0)
-		return buf_append(b, "{", 1, err);
-	return buf_append(b, ",", 1, err);
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
 }
 
-/* n bytes of text, which must hold no NUL (text parameters end at one). */
+/* Append an element of n bytes at p, or a NULL when p is NULL. */
 static int
-arr_textn(struct buf *b, const char *s, size_t n, struct ti_err *err)
+arr_add(struct buf *b, const void *p, size_t n, struct ti_err *err)
 {
-	const char *p = NULL;
-	const char *run = NULL;
-	const char *end = s + n;
+	size_t head = b->len == 0 ? ARR_HEAD_BYTES : 0;
+	unsigned char *w = NULL;
 
-	if (arr_sep(b, err) != 0 || buf_append(b, "\"", 1, err) != 0)
+	if (p == NULL)
+		n = 0;
+	/* Within the buffer's maximum, n fits an int32. */
+	if (buf_reserve(b, head + 4 + n, err) != 0)
 		return -1;
-	for (run = p = s; p < end; p++) {
-		if (*p != '"' && *p != '\\')
-			continue;
-		if (buf_append(b, run, (size_t)(p - run), err) != 0 ||
-		    buf_append(b, "\\", 1, err) != 0)
-			return -1;
-		run = p;
+	w = b->data + b->len;
+	memset(w, 0, head);
+	arr_put32(w + head, p != NULL ? (uint32_t)n : ARR_NULL);
+	if (n > 0)
+		memcpy(w + head + 4, p, n);
+	b->len += head + 4 + n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+/* An n-byte (at most 8) big-endian integer. */
+static int
+arr_add_be(struct buf *b, uint64_t v, size_t n, struct ti_err *err)
+{
+	unsigned char be[8];
+	size_t i;
+
+	for (i = n; i > 0; i--, v >>= 8)
+		be[i - 1] = (unsigned char)v;
+	return arr_add(b, be, n, err);
+}
+
+/* A C string: it cannot hold a NUL, which the server refuses in text. */
+static int
+arr_text(struct buf *const *arr, enum db_param p, const char *s,
+    struct ti_err *err)
+{
+	assert(db_param_oid[p] == DB_OID_TEXT);
+	return arr_add(arr[p], s, s != NULL ? strlen(s) : 0, err);
+}
+
+static int
+arr_int(struct buf *const *arr, enum db_param p, int64_t v,
+    struct ti_err *err)
+{
+	if (db_param_oid[p] == DB_OID_INT4) {
+		assert(v >= INT32_MIN && v <= INT32_MAX);
+		return arr_add_be(arr[p], (uint32_t)v, 4, err);
 	}
-	if (buf_append(b, run, (size_t)(p - run), err) != 0)
-		return -1;
-	return buf_append(b, "\"", 1, err);
+	assert(db_param_oid[p] == DB_OID_INT8);
+	return arr_add_be(arr[p], (uint64_t)v, 8, err);
 }
 
 static int
-arr_text(struct buf *b, const char *s, struct ti_err *err)
+arr_bool(struct buf *const *arr, enum db_param p, bool v,
+    struct ti_err *err)
 {
-	if (s == NULL) {
-		if (arr_sep(b, err) != 0)
-			return -1;
-		return buf_append(b, "NULL", 4, err);
-	}
-	return arr_textn(b, s, strlen(s), err);
+	assert(db_param_oid[p] == DB_OID_BOOL);
+	return arr_add_be(arr[p], v, 1, err);
 }
 
+/* usec: microseconds since the Unix epoch, in date_format_iso()'s range. */
 static int
-arr_int(struct buf *b, int64_t v, struct ti_err *err)
+arr_time(struct buf *const *arr, enum db_param p, int64_t usec,
+    struct ti_err *err)
 {
-	char num[24];
-	char *p = num + sizeof(num);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	/* By hand: snprintf took a tenth of building a batch's arrays. */
-	if (arr_sep(b, err) != 0)
-		return -1;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	return buf_append(b, p, (size_t)(num + sizeof(num) - p), err);
-}
-
-static int
-arr_bool(struct buf *b, bool v, struct ti_err *err)
-{
-	if (arr_sep(b, err) != 0)
-		return -1;
-	return buf_append(b, v ? "t" : "f", 1, err);
+	assert(db_param_oid[p] == DB_OID_TIMESTAMPTZ);
+	return arr_add_be(arr[p], (uint64_t)(usec - DB_PG_EPOCH_USEC), 8, err);
 }
 
 /* An address PostgreSQL's inet takes, or NULL: a bad one must not sink
  * the report (it stays, as sent, in the report's jsonb). */
 static int
-arr_inet(struct buf *b, const char *s, struct ti_err *err)
+arr_inet(struct buf *const *arr, enum db_param p, const char *s,
+    struct ti_err *err)
 {
-	unsigned char addr[sizeof(struct in6_addr)];
+	/* family, bits, is_cidr, address bytes, address */
+	unsigned char in[4 + sizeof(struct in6_addr)];
 
-	if (s != NULL && (inet_pton(AF_INET, s, addr) == 1 ||
-	    inet_pton(AF_INET6, s, addr) == 1))
-		return arr_text(b, s, err);
-	return arr_text(b, NULL, err);
+	assert(db_param_oid[p] == DB_OID_INET);
+	in[2] = 0;
+	if (s != NULL && inet_pton(AF_INET, s, in + 4) == 1) {
+		in[0] = DB_PGSQL_AF_INET;
+		in[1] = 32;
+		in[3] = 4;
+		return arr_add(arr[p], in, 4 + 4, err);
+	}
+	if (s != NULL && inet_pton(AF_INET6, s, in + 4) == 1) {
+		in[0] = DB_PGSQL_AF_INET6;
+		in[1] = 128;
+		in[3] = 16;
+		return arr_add(arr[p], in, 4 + 16, err);
+	}
+	return arr_add(arr[p], NULL, 0, err);
 }
 
+/*
+ * Fill in the header of arr[p], which then is the parameter's value.  It
+ * takes no more elements: the caller empties it (len 0) for the next use.
+ */
 static int
-arr_close(struct buf *b, struct ti_err *err)
+arr_close(struct buf *const *arr, enum db_param p, struct ti_err *err)
 {
-	if (b->len == 0)
-		return buf_append(b, "{}", 2, err);
-	return buf_append(b, "}", 1, err);
+	struct buf *b = arr[p];
+	size_t off;
+	uint32_t len, n = 0, flags = 0;
+
+	assert(db_param_oid[p] != 0);
+	if (b->len == 0) {
+		if (buf_reserve(b, ARR_EMPTY_BYTES, err) != 0)
+			return -1;
+		b->len = ARR_EMPTY_BYTES;
+		b->data[b->len] = '\0';
+	}
+	/* One step an element: cheap beside building them. */
+	for (off = ARR_HEAD_BYTES; off < b->len; n++) {
+		len = (uint32_t)b->data[off] << 24 |
+		    (uint32_t)b->data[off + 1] << 16 |
+		    (uint32_t)b->data[off + 2] << 8 | b->data[off + 3];
+		off += 4;
+		if (len == ARR_NULL)
+			flags = 1;
+		else
+			off += len;
+	}
+	assert(off == b->len || b->len == ARR_EMPTY_BYTES);
+	arr_put32(b->data, n > 0 ? 1 : 0);
+	arr_put32(b->data + 4, flags);
+	arr_put32(b->data + 8, (uint32_t)db_param_oid[p]);
+	if (n > 0) {
+		arr_put32(b->data + 12, n);
+		arr_put32(b->data + 16, 1);
+	}
+	return 0;
 }
 
 /*
@@ -442,47 +585,47 @@ db_add_policies(struct buf *const *arr, const struct report *r, int64_t ord,
 
 	for (i = 0; i < r->n_policies; i++) {
 		pol = &r->policies[i];
-		if ((ord > 0 && arr_int(arr[P_P_ORD], ord, err)) ||
-		    arr_int(arr[P_P_IDX], (int64_t)i, err) ||
-		    arr_text(arr[P_P_TYPE], pol->policy_type, err) ||
-		    arr_text(arr[P_P_DOMAIN], pol->policy_domain, err) ||
-		    arr_bool(arr[P_P_HASPS], pol->has_policy_string, err) ||
-		    arr_bool(arr[P_P_HASMX], pol->has_mx_host, err) ||
-		    arr_int(arr[P_P_OK], pol->total_successful_session_count,
+		if ((ord > 0 && arr_int(arr, P_P_ORD, ord, err)) ||
+		    arr_int(arr, P_P_IDX, (int64_t)i, err) ||
+		    arr_text(arr, P_P_TYPE, pol->policy_type, err) ||
+		    arr_text(arr, P_P_DOMAIN, pol->policy_domain, err) ||
+		    arr_bool(arr, P_P_HASPS, pol->has_policy_string, err) ||
+		    arr_bool(arr, P_P_HASMX, pol->has_mx_host, err) ||
+		    arr_int(arr, P_P_OK, pol->total_successful_session_count,
 		    err) ||
-		    arr_int(arr[P_P_FAIL], pol->total_failure_session_count,
+		    arr_int(arr, P_P_FAIL, pol->total_failure_session_count,
 		    err))
 			return -1;
 		for (j = 0; j < pol->n_policy_string; j++) {
-			if ((ord > 0 && arr_int(arr[P_PS_ORD], ord, err)) ||
-			    arr_int(arr[P_PS_IDX], (int64_t)i, err) ||
-			    arr_text(arr[P_PS_VAL], pol->policy_string[j],
+			if ((ord > 0 && arr_int(arr, P_PS_ORD, ord, err)) ||
+			    arr_int(arr, P_PS_IDX, (int64_t)i, err) ||
+			    arr_text(arr, P_PS_VAL, pol->policy_string[j],
 			    err))
 				return -1;
 		}
 		for (j = 0; j < pol->n_mx_host; j++) {
-			if ((ord > 0 && arr_int(arr[P_MX_ORD], ord, err)) ||
-			    arr_int(arr[P_MX_IDX], (int64_t)i, err) ||
-			    arr_text(arr[P_MX_VAL], pol->mx_host[j], err))
+			if ((ord > 0 && arr_int(arr, P_MX_ORD, ord, err)) ||
+			    arr_int(arr, P_MX_IDX, (int64_t)i, err) ||
+			    arr_text(arr, P_MX_VAL, pol->mx_host[j], err))
 				return -1;
 		}
 		for (j = 0; j < pol->n_details; j++) {
 			d = &pol->details[j];
-			if ((ord > 0 && arr_int(arr[P_D_ORD], ord, err)) ||
-			    arr_int(arr[P_D_PIDX], (int64_t)i, err) ||
-			    arr_int(arr[P_D_IDX], (int64_t)j, err) ||
-			    arr_text(arr[P_D_TYPE], d->result_type, err) ||
-			    arr_inet(arr[P_D_SIP], d->sending_mta_ip, err) ||
-			    arr_text(arr[P_D_MXH], d->receiving_mx_hostname,
+			if ((ord > 0 && arr_int(arr, P_D_ORD, ord, err)) ||
+			    arr_int(arr, P_D_PIDX, (int64_t)i, err) ||
+			    arr_int(arr, P_D_IDX, (int64_t)j, err) ||
+			    arr_text(arr, P_D_TYPE, d->result_type, err) ||
+			    arr_inet(arr, P_D_SIP, d->sending_mta_ip, err) ||
+			    arr_text(arr, P_D_MXH, d->receiving_mx_hostname,
 			    err) ||
-			    arr_text(arr[P_D_HELO], d->receiving_mx_helo,
+			    arr_text(arr, P_D_HELO, d->receiving_mx_helo,
 			    err) ||
-			    arr_inet(arr[P_D_RIP], d->receiving_ip, err) ||
-			    arr_int(arr[P_D_COUNT], d->failed_session_count,
+			    arr_inet(arr, P_D_RIP, d->receiving_ip, err) ||
+			    arr_int(arr, P_D_COUNT, d->failed_session_count,
 			    err) ||
-			    arr_text(arr[P_D_INFO], d->additional_information,
+			    arr_text(arr, P_D_INFO, d->additional_information,
 			    err) ||
-			    arr_text(arr[P_D_CODE], d->failure_reason_code,
+			    arr_text(arr, P_D_CODE, d->failure_reason_code,
 			    err))
 				return -1;
 		}
@@ -517,7 +660,8 @@ db_report_values(const struct report *r, const struct ti_bytes *json,
 	size_t skip;
 
 	memset(pp, 0, sizeof(*pp));
-	/* Text parameters end at a NUL: the JSON must not hold one. */
+	/* A text parameter ends at a NUL, and the server refuses one in a
+	 * binary array: the JSON must not hold one. */
 	if (memchr(json->data, '\0', json->len) != NULL)
 		return ti_err_set(err, TI_KIND_DATA, "report holds a NUL byte");
 	/* jsonb takes no byte order mark; the parser skipped it too. */
@@ -550,6 +694,23 @@ db_report_values(const struct report *r, const struct ti_bytes *json,
 	return 0;
 }
 
+/* Close arr[from] to arr[to - 1], the binary parameters from..to of pp. */
+static int
+db_arrays_close(struct buf *const *arr, size_t from, size_t to,
+    struct db_params *pp, struct ti_err *err)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		if (arr_close(arr, (enum db_param)i, err) != 0)
+			return -1;
+		pp->values[i] = (const char *)arr[i]->data;
+		pp->lengths[i] = (int)arr[i]->len;
+		pp->formats[i] = 1;
+	}
+	return 0;
+}
+
 /* The parameters of tlsrpt.store_report() for one report. */
 static int
 db_report_params(struct db *db, const struct report *r,
@@ -564,11 +725,8 @@ db_report_params(struct db *db, const struct report *r,
 		db->arr[i]->len = 0;
 	if (db_add_policies(db->arr, r, 0, err) != 0)
 		return ti_err_prefix(err, "report too large to store");
-	for (i = P_FIRST_ARRAY; i < P_COUNT; i++) {
-		if (arr_close(db->arr[i], err) != 0)
-			return ti_err_prefix(err, "report too large to store");
-		pp->values[i] = (const char *)db->arr[i]->data;
-	}
+	if (db_arrays_close(db->arr, P_FIRST_ARRAY, P_COUNT, pp, err) != 0)
+		return -1;
 	pp->text = buf_new(pp->json_len, err);
 	if (pp->text == NULL || buf_append(pp->text, pp->json, pp->json_len,
 	    err) != 0)
@@ -689,7 +847,7 @@ db_store_report(struct db *db, const struct report *r,
 	if (db_report_params(db, r, json, meta, &pp, err) != 0)
 		goto out;
 	res = PQexecParams(db->conn, db_sql_store, pp.n, NULL, pp.values,
-	    NULL, NULL, 0);
+	    pp.lengths, pp.formats, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		if (db_refused(res, refusal, sizeof(refusal)))
 			ti_err_set(err, TI_KIND_DATA, "%s", refusal);
@@ -855,11 +1013,21 @@ db_group_add(struct db *db, const struct report *r,
 	for (i = 0; i < P_GROUP_COUNT; i++)
 		len[i] = g->arr[i]->len;
 	for (i = P_ORG; i < P_JSON; i++) {
-		if (arr_text(g->arr[i], pp.values[i], err) != 0)
+		if (db_param_oid[i] == DB_OID_TEXT &&
+		    arr_text(g->arr, (enum db_param)i, pp.values[i], err) != 0)
 			goto undo;
 	}
-	if (arr_textn(g->arr[P_JSON], pp.json, pp.json_len, err) != 0 ||
-	    arr_int(g->arr[P_ORD], ord, err) != 0 ||
+	/* A message date with no text form is NULL, as for one report. */
+	if (arr_time(g->arr, P_START, r->start_usec, err) != 0 ||
+	    arr_time(g->arr, P_END, r->end_usec, err) != 0 ||
+	    (pp.values[P_MDATE] != NULL ?
+	    arr_time(g->arr, P_MDATE, meta->date_usec, err) :
+	    arr_add(g->arr[P_MDATE], NULL, 0, err)) != 0 ||
+	    (meta->submitter_match >= 0 ?
+	    arr_bool(g->arr, P_SUBMATCH, meta->submitter_match > 0, err) :
+	    arr_add(g->arr[P_SUBMATCH], NULL, 0, err)) != 0 ||
+	    arr_add(g->arr[P_JSON], pp.json, pp.json_len, err) != 0 ||
+	    arr_int(g->arr, P_ORD, ord, err) != 0 ||
 	    db_add_policies(g->arr, r, ord, err) != 0)
 		goto undo;
 	m = &g->member[g->n++];
@@ -883,16 +1051,14 @@ static int
 db_group_send(struct db *db, struct ti_err *err)
 {
 	struct db_group *g = &db->group;
-	const char *values[P_GROUP_COUNT];
+	struct db_params pp;
 	size_t i;
 
 	if (g->n == 0)
 		return 0;
-	for (i = 0; i < P_GROUP_COUNT; i++) {
-		if (arr_close(g->arr[i], err) != 0)
-			return ti_err_prefix(err, "report too large to store");
-		values[i] = (const char *)g->arr[i]->data;
-	}
+	memset(&pp, 0, sizeof(pp));
+	if (db_arrays_close(g->arr, 0, P_GROUP_COUNT, &pp, err) != 0)
+		return -1;
 	/*
 	 * Out at once, the server to store it while we parse the next, and
 	 * to send its result as soon as it has it: left in the server's
@@ -900,8 +1066,8 @@ db_group_send(struct db *db, struct ti_err *err)
 	 * with it.
 	 */
 	if (PQsendQueryPrepared(db->conn, DB_STMT_GROUP, P_GROUP_COUNT,
-	    values, NULL, NULL, 0) != 1 || PQsendFlushRequest(db->conn) != 1 ||
-	    PQflush(db->conn) != 0)
+	    pp.values, pp.lengths, pp.formats, 0) != 1 ||
+	    PQsendFlushRequest(db->conn) != 1 || PQflush(db->conn) != 0)
 		return db_send_fail(db, "sending reports", err);
 	db->unflushed = 0;
 	db->groups_out++;

@@ -2,7 +2,8 @@
 # batch.sh - Maildir sweeps and mbox imports of the whole corpus: every
 # message handled and moved, nothing lost, a second sweep a no-op, the
 # same rows whichever way the corpus arrives, a database outage leaving
-# everything in place, overlapping sweeps storing each report once.
+# everything in place, overlapping sweeps storing each report once, odd
+# values stored exactly whichever way a report goes to the database.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -307,6 +308,93 @@ check "huge report after many groups: exit 0" "$RC" 0
 check "huge report after many groups: stored whole" \
     "$(pg_q huge "SELECT count(*) FROM tlsrpt.report")/$(pg_q huge "SELECT count(*) FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref WHERE r.report_id = 'huge'")/$(pg_q huge "SELECT count(*) FROM tlsrpt.failure_detail d JOIN tlsrpt.report r ON r.id = d.report_ref WHERE r.report_id = 'huge'")" \
     "401/10000/90000"
+
+# ---- Values as they are sent, stored exactly both ways: one report on
+# its own (tlsrpt.store_report) and in a group of a sweep among others
+# (tlsrpt.ingest_reports).  Quotes, backslashes, commas, braces, "NULL",
+# empty and non-ASCII text; addresses of both families and ones no inet
+# takes (NULL); times either side of 2000-01-01; the largest bigint.
+cat >"$TMP/esc.json" <<'JSON'
+{"organization-name":"Quote \" Back \\ Org, {x}","report-id":"esc \"1\" \\ {a,b}","contact-info":"mailto:\"a\\b\"@x.example","date-range":{"start-datetime":"1999-12-31T23:59:59.999999Z","end-datetime":"2000-01-01T00:00:00.5Z"},"policies":[
+{"policy":{"policy-type":"sts","policy-domain":"caf\u00e9.example","policy-string":["version: STSv1","NULL","","a,b","{c}","\"d\"","e\\f","\u65e5\u672c"],"mx-host":["mx,1","NULL"]},"summary":{"total-successful-session-count":9223372036854775807,"total-failure-session-count":10},"failure-details":[
+{"result-type":"certificate-expired","sending-mta-ip":"192.0.2.1","receiving-ip":"2001:db8::1","receiving-mx-hostname":"mx \"1\"","receiving-mx-helo":"h\\1","additional-information":"{\"x\"}","failure-reason-code":"NULL","failed-session-count":3},
+{"result-type":"t\u00e4st","sending-mta-ip":"::ffff:192.0.2.1","receiving-ip":"x.x.x.x","failed-session-count":7},
+{"result-type":"","sending-mta-ip":"192.0.2.1/24","receiving-ip":"fe80::1%eth0","failed-session-count":0},
+{"result-type":"{}","sending-mta-ip":"2001:DB8:0:0:0:0:0:2","receiving-ip":"0.0.0.0","failed-session-count":0}]},
+{"policy":{"policy-type":"no-policy-found","policy-domain":"b.example"},"summary":{"total-successful-session-count":0,"total-failure-session-count":0},"failure-details":[]}]}
+JSON
+{
+	printf 'From: reports@sender.example\nTo: tlsrpt@receiver.example\n'
+	printf 'Subject: =?UTF-8?B?Q2Fmw6kgInEiIFwge2EsYn0sIE5VTEw=?=\n'
+	printf 'Message-ID: <esc@sender.example>\nDate: Fri, 31 Dec 1999 22:59:59 -0100\n'
+	printf 'TLS-Report-Domain: receiver.example\nTLS-Report-Submitter: sender.example\n'
+	printf 'MIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=tlsrpt; boundary="zz"\n\n'
+	printf -- '--zz\nContent-Type: text/plain\n\nreport\n--zz\n'
+	printf 'Content-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n\n'
+	gzip -c <"$TMP/esc.json" | base64
+	printf -- '--zz--\n'
+} >"$TMP/esc.eml"
+# Text quoted, its bytes escaped (\ooo beyond ASCII, \\), NULL as -.
+esc_text() {
+	echo "coalesce('\"' || encode(convert_to($1, 'UTF8'), 'escape') || '\"', '-')"
+}
+esc_rows() {
+	pg_q "$1" "SELECT $(esc_text r.organization_name),
+	    $(esc_text r.report_id), $(esc_text r.contact_info),
+	    r.start_datetime AT TIME ZONE 'UTC',
+	    r.end_datetime AT TIME ZONE 'UTC', r.source,
+	    $(esc_text r.message_id), $(esc_text r.message_from),
+	    r.message_date AT TIME ZONE 'UTC', $(esc_text r.message_subject),
+	    $(esc_text r.tls_report_domain),
+	    $(esc_text r.tls_report_submitter), $(esc_text r.dkim_result),
+	    coalesce(r.submitter_match::text, '-'),
+	    r.report->>'report-id' = r.report_id
+	    FROM tlsrpt.report r WHERE r.organization_name LIKE 'Quote%'"
+	pg_q "$1" "SELECT p.policy_index, $(esc_text p.policy_type),
+	    $(esc_text p.policy_domain), $(esc_text p.policy_string::text),
+	    $(esc_text p.mx_host::text), p.total_successful_session_count,
+	    p.total_failure_session_count
+	    FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
+	    WHERE r.organization_name LIKE 'Quote%' ORDER BY p.policy_index"
+	pg_q "$1" "SELECT p.policy_index, d.detail_index,
+	    $(esc_text d.result_type), coalesce(d.sending_mta_ip::text, '-'),
+	    coalesce(d.receiving_ip::text, '-'),
+	    $(esc_text d.receiving_mx_hostname), $(esc_text d.receiving_mx_helo),
+	    d.failed_session_count, $(esc_text d.additional_information),
+	    $(esc_text d.failure_reason_code)
+	    FROM tlsrpt.failure_detail d
+	    JOIN tlsrpt.policy p ON p.id = d.policy_ref
+	    JOIN tlsrpt.report r ON r.id = d.report_ref
+	    WHERE r.organization_name LIKE 'Quote%'
+	    ORDER BY p.policy_index, d.detail_index"
+}
+cat >"$TMP/esc.want" <<'EXPECT'
+"Quote " Back \\ Org, {x}"|"esc "1" \\ {a,b}"|"mailto:"a\\b"@x.example"|1999-12-31 23:59:59.999999|2000-01-01 00:00:00.5|mail|"esc@sender.example"|"reports@sender.example"|1999-12-31 23:59:59|"Caf\303\251 "q" \\ {a,b}, NULL"|"receiver.example"|"sender.example"|-|false|t
+0|"sts"|"caf\303\251.example"|"{"version: STSv1","NULL","","a,b","{c}","\\"d\\"","e\\\\f",\346\227\245\346\234\254}"|"{"mx,1","NULL"}"|9223372036854775807|10
+1|"no-policy-found"|"b.example"|-|-|0|0
+0|0|"certificate-expired"|192.0.2.1/32|2001:db8::1/128|"mx "1""|"h\\1"|3|"{"x"}"|"NULL"
+0|1|"t\303\244st"|::ffff:192.0.2.1/128|-|-|-|7|-|-
+0|2|""|-|-|-|-|0|-|-
+0|3|"{}"|2001:db8::2/128|0.0.0.0/32|-|-|0|-|-
+EXPECT
+pg_newdb esc1 || exit 99
+pipe_bin "$TMP/esc.eml" -d dbname=esc1
+check "exact values, one report: exit 0" "$RC" 0
+check "exact values, one report" "$(esc_rows esc1)" "$(cat "$TMP/esc.want")"
+pg_newdb esc2 || exit 99
+E=$TMP/Esc
+mkdir -p "$E/new" "$E/cur" "$E/tmp"
+for i in 1 2 3 4 6 7 8 9 10 11; do
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"esc-$i\"/" "$RFC" >"$E/new/$(printf '%03d' "$i")"
+done
+cp "$TMP/esc.eml" "$E/new/005"
+cp "$C/YnkDK__tls_reporting/no-policies.json" "$E/new/012"
+run_bin -d dbname=esc2 --maildir "$E"
+check_match "exact values, in a sweep: all stored" "$ERR" "stored 12, duplicates 0, rejected 0"
+check "exact values, in a sweep" "$(esc_rows esc2)" "$(cat "$TMP/esc.want")"
+check "exact values: the hash of the report" "$(pg_q esc2 "SELECT encode(report_sha256, 'hex') FROM tlsrpt.report WHERE organization_name LIKE 'Quote%'")" \
+    "$(sha256sum <"$TMP/esc.json" | cut -d' ' -f1)"
 
 # ---- The same corpus as an mbox (mboxrd).
 for m in "$TMP"/msgs/*.eml; do
