@@ -13,8 +13,9 @@
 -- References: policy.report_ref, failure_detail.policy_ref and
 -- failure_detail.report_ref name rows written in the same statement by
 -- the functions below, the only writers, so they carry no foreign keys
--- (checking them was a third of the server's work in a sweep, and a
--- month's partitions of the three tables are dropped together anyway).
+-- (checking them was a quarter to a third of the server's work in a
+-- sweep, and a month's partitions of the three tables are dropped
+-- together anyway).
 -- Deleting reports or policies still deletes what hangs off them, one
 -- statement per table (see report_deleted below), and so does TRUNCATE.
 
