@@ -17,7 +17,7 @@
 -- sweep, and a month's partitions of the three tables are dropped
 -- together anyway).
 -- Deleting reports or policies still deletes what hangs off them, one
--- statement per table (see report_deleted below), and so does TRUNCATE.
+-- statement per table (see tlsrpt.deleted() below), and so does TRUNCATE.
 
 BEGIN;
 SELECT pg_advisory_xact_lock(8460);
@@ -119,23 +119,19 @@ RESET client_min_messages;
 -- What ON DELETE CASCADE did, a statement at a time: deleting reports
 -- deletes their policies, deleting policies deletes their failure
 -- details.  TRUNCATE empties the tables below the one truncated.
-CREATE OR REPLACE FUNCTION tlsrpt.report_deleted() RETURNS trigger
+CREATE OR REPLACE FUNCTION tlsrpt.deleted() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-	DELETE FROM tlsrpt.policy p USING gone WHERE p.report_ref = gone.id;
-	RETURN NULL;
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION tlsrpt.policy_deleted() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-	DELETE FROM tlsrpt.failure_detail d USING gone
-	    WHERE d.policy_ref = gone.id;
+	-- Deleting policies deletes their failure details in its turn.
+	IF TG_TABLE_NAME = 'report' THEN
+		DELETE FROM tlsrpt.policy p USING gone
+		    WHERE p.report_ref = gone.id;
+	ELSE
+		DELETE FROM tlsrpt.failure_detail d USING gone
+		    WHERE d.policy_ref = gone.id;
+	END IF;
 	RETURN NULL;
 END
 $fn$;
@@ -157,10 +153,10 @@ $fn$;
 
 CREATE OR REPLACE TRIGGER report_deleted AFTER DELETE ON tlsrpt.report
     REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.report_deleted();
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
 CREATE OR REPLACE TRIGGER policy_deleted AFTER DELETE ON tlsrpt.policy
     REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.policy_deleted();
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
 CREATE OR REPLACE TRIGGER report_truncated AFTER TRUNCATE ON tlsrpt.report
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
 CREATE OR REPLACE TRIGGER policy_truncated AFTER TRUNCATE ON tlsrpt.policy

@@ -297,7 +297,7 @@ pg_newdb up || exit 99
 pg_q up "DROP FUNCTION tlsrpt.ingest_reports; DROP FUNCTION tlsrpt.store_report;
     DROP TRIGGER report_deleted ON tlsrpt.report; DROP TRIGGER policy_deleted ON tlsrpt.policy;
     DROP TRIGGER report_truncated ON tlsrpt.report; DROP TRIGGER policy_truncated ON tlsrpt.policy;
-    DROP FUNCTION tlsrpt.report_deleted, tlsrpt.policy_deleted, tlsrpt.truncated;
+    DROP FUNCTION tlsrpt.deleted, tlsrpt.truncated;
     ALTER TABLE tlsrpt.report ALTER COLUMN report SET COMPRESSION pglz;
     ALTER TABLE tlsrpt.policy ADD CONSTRAINT policy_report_ref_fkey
 	FOREIGN KEY (report_ref) REFERENCES tlsrpt.report (id) ON DELETE CASCADE;
@@ -310,7 +310,7 @@ pg_q up "DROP FUNCTION tlsrpt.ingest_reports; DROP FUNCTION tlsrpt.store_report;
 check "upgrade: loads" "$?" 0
 check "upgrade: versions 2 and 3 recorded" "$(pg_q up "SELECT string_agg(version::text, ',' ORDER BY version) FROM tlsrpt.schema_version")" 1,2,3
 check "upgrade: functions" "$(pg_q up "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE pronamespace = 'tlsrpt'::regnamespace")" \
-    ingest_report,ingest_reports,policy_deleted,report_deleted,store_report,truncated
+    deleted,ingest_report,ingest_reports,store_report,truncated
 check "upgrade: no foreign keys left" "$(pg_q up "SELECT count(*) FROM pg_constraint
     WHERE connamespace = 'tlsrpt'::regnamespace AND contype = 'f'")" 0
 check "upgrade: the report's JSON compressed with lz4" "$(pg_q up "SELECT attcompression FROM pg_attribute
