@@ -194,13 +194,19 @@ date_parse_rfc3339(const char *s, size_t len, int64_t *usec_r,
 	return 0;
 }
 
+bool
+date_in_range(int64_t usec)
+{
+	return usec >= 0 && usec < DATE_USEC_END;
+}
+
 int
 date_format_iso(int64_t usec, char *out, size_t size)
 {
 	int64_t secs, days, sod, y;
 	int m, d, frac;
 
-	if (out == NULL || usec < 0 || usec >= DATE_USEC_END)
+	if (out == NULL || !date_in_range(usec))
 		return -1;
 	secs = usec / DATE_USEC_PER_SEC;
 	frac = (int)(usec % DATE_USEC_PER_SEC);

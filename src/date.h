@@ -5,6 +5,7 @@
 #ifndef TI_DATE_H
 #define TI_DATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,8 @@ int date_parse_rfc3339(const char *s, size_t len, int64_t *usec_r,
  * usec is out of the supported range.
  */
 int date_format_iso(int64_t usec, char *out, size_t size) TI_MUST_CHECK;
+
+/* True when usec is in date_format_iso()'s range. */
+bool date_in_range(int64_t usec);
 
 #endif

@@ -645,17 +645,20 @@ struct db_params {
 	char start[DATE_ISO_BYTES];
 	char end[DATE_ISO_BYTES];
 	char mdate[DATE_ISO_BYTES];
+	bool has_mdate;		/* a message date in range */
 	char size[32];
 };
 
 /*
  * The values of a report's own columns, P_ORG to P_JSON (P_JSON is left
- * to the caller: pp->json and pp->json_len).  Every check that can refuse
- * the report is made here, before anything is added to a group.
+ * to the caller: pp->json and pp->json_len); the dates as text only with
+ * text_dates.  Every check that can refuse the report is made here,
+ * before anything is added to a group.
  */
 static int
 db_report_values(const struct report *r, const struct ti_bytes *json,
-    const struct db_meta *meta, struct db_params *pp, struct ti_err *err)
+    const struct db_meta *meta, bool text_dates, struct db_params *pp,
+    struct ti_err *err)
 {
 	size_t skip;
 
@@ -669,20 +672,29 @@ db_report_values(const struct report *r, const struct ti_bytes *json,
 	    3 : 0;
 	pp->json = (const char *)json->data + skip;
 	pp->json_len = json->len - skip;
-	if (date_format_iso(r->start_usec, pp->start, sizeof(pp->start)) ||
-	    date_format_iso(r->end_usec, pp->end, sizeof(pp->end)))
+	if (!date_in_range(r->start_usec) || !date_in_range(r->end_usec))
 		return ti_err_set(err, TI_KIND_DATA, "date-range out of range");
+	pp->has_mdate = meta->has_date && date_in_range(meta->date_usec);
+	/* Text for scalar parameters only: arrays take the numbers. */
+	if (text_dates) {
+		if (date_format_iso(r->start_usec, pp->start,
+		    sizeof(pp->start)) != 0 || date_format_iso(r->end_usec,
+		    pp->end, sizeof(pp->end)) != 0 || (pp->has_mdate &&
+		    date_format_iso(meta->date_usec, pp->mdate,
+		    sizeof(pp->mdate)) != 0))
+			return ti_err_set(err, TI_KIND_INTERNAL,
+			    "cannot format a date");
+		pp->values[P_START] = pp->start;
+		pp->values[P_END] = pp->end;
+		if (pp->has_mdate)
+			pp->values[P_MDATE] = pp->mdate;
+	}
 	pp->values[P_ORG] = r->organization_name;
 	pp->values[P_RID] = r->report_id;
 	pp->values[P_CONTACT] = r->contact_info;
-	pp->values[P_START] = pp->start;
-	pp->values[P_END] = pp->end;
 	pp->values[P_SOURCE] = meta->source;
 	pp->values[P_MSGID] = meta->message_id;
 	pp->values[P_FROM] = meta->from;
-	if (meta->has_date &&
-	    date_format_iso(meta->date_usec, pp->mdate, sizeof(pp->mdate)) == 0)
-		pp->values[P_MDATE] = pp->mdate;
 	pp->values[P_SUBJECT] = meta->subject;
 	pp->values[P_RDOMAIN] = meta->report_domain;
 	pp->values[P_SUBMITTER] = meta->report_submitter;
@@ -719,7 +731,7 @@ db_report_params(struct db *db, const struct report *r,
 {
 	size_t i;
 
-	if (db_report_values(r, json, meta, pp, err) != 0)
+	if (db_report_values(r, json, meta, true, pp, err) != 0)
 		return -1;
 	for (i = P_FIRST_ARRAY; i < P_COUNT; i++)
 		db->arr[i]->len = 0;
@@ -1008,7 +1020,7 @@ db_group_add(struct db *db, const struct report *r,
 	size_t i;
 
 	assert(g->n < DB_GROUP_REPORTS);
-	if (db_report_values(r, json, meta, &pp, err) != 0)
+	if (db_report_values(r, json, meta, false, &pp, err) != 0)
 		return -1;
 	for (i = 0; i < P_GROUP_COUNT; i++)
 		len[i] = g->arr[i]->len;
@@ -1017,10 +1029,10 @@ db_group_add(struct db *db, const struct report *r,
 		    arr_text(g->arr, (enum db_param)i, pp.values[i], err) != 0)
 			goto undo;
 	}
-	/* A message date with no text form is NULL, as for one report. */
+	/* A message date out of range is NULL, as for one report. */
 	if (arr_time(g->arr, P_START, r->start_usec, err) != 0 ||
 	    arr_time(g->arr, P_END, r->end_usec, err) != 0 ||
-	    (pp.values[P_MDATE] != NULL ?
+	    (pp.has_mdate ?
 	    arr_time(g->arr, P_MDATE, meta->date_usec, err) :
 	    arr_add(g->arr[P_MDATE], NULL, 0, err)) != 0 ||
 	    (meta->submitter_match >= 0 ?

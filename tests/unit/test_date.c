@@ -338,6 +338,10 @@ test_format(void **state)
 
 		memset(out, 'x', sizeof(out));
 		rc = date_format_iso(tc->usec, out, sizeof(out));
+		/* The range check alone agrees with formatting. */
+		if (date_in_range(tc->usec) != (tc->want != NULL))
+			fail_msg("%s: date_in_range says %d", tc->name,
+			    date_in_range(tc->usec));
 		if (tc->want == NULL) {
 			if (rc != -1)
 				fail_msg("%s: formatted as %s", tc->name, out);
