@@ -24,6 +24,7 @@ struct job {
 	struct buf *input;		/* the message as received */
 	bool truncated;
 	bool bare;			/* a report file, not a message */
+	bool mail;			/* read as a message (mime_extract) */
 	struct mime_info info;
 	struct buf *part;		/* the report part, transfer-decoded */
 	struct buf *json;		/* the report text */
@@ -112,6 +113,7 @@ job_parse(struct job *job, const struct config *cfg, struct ti_err *err)
 	if (job->bare) {
 		part = in;
 	} else {
+		job->mail = true;
 		if (mime_extract(&in, &cfg->lim, &job->info, &job->part,
 		    err) != 0)
 			return -1;
@@ -180,6 +182,15 @@ job_meta(const struct job *job, struct db_meta *m)
 	m->headers = job->info.headers;
 }
 
+/* A message to be kept as rejected gets its header block as text. */
+static int
+job_headers(struct job *job, struct ti_err *err)
+{
+	struct ti_bytes in = buf_bytes(job->input);
+
+	return job->mail ? mime_headers(&in, &job->info, err) : 0;
+}
+
 static int
 job_reject(struct job *job, struct db *db, struct ti_err *err)
 {
@@ -187,6 +198,8 @@ job_reject(struct job *job, struct db *db, struct ti_err *err)
 	struct db_meta meta;
 	enum db_outcome got;
 
+	if (job_headers(job, err) != 0)
+		return -1;
 	job_meta(job, &meta);
 	if (db_store_rejected(db, &raw, job->truncated, raw.len, job->reason,
 	    &meta, &got, err) != 0)
@@ -285,6 +298,9 @@ job_queue(struct job *job, struct db *db, void *tag, struct ti_err *err)
 		/* Values no column can take: kept aside, as in job_run. */
 		return job_queue_refused(job, db, perr.msg, tag, err);
 	}
+	if (job_headers(job, err) != 0)
+		return -1;
+	job_meta(job, &meta);
 	raw = buf_bytes(job->input);
 	return db_batch_rejected(db, &raw, job->truncated, raw.len,
 	    job->reason, &meta, tag, err);

@@ -367,9 +367,9 @@ mime_dup(char **dst, const char *src, bool empty_is_null, struct ti_err *err)
 }
 
 /*
- * The top-level header block as written, up to the first empty line,
- * for the record kept with a rejected message: read from the bytes, not
- * from a parse, so that it is there even when nothing else could be read.
+ * The top-level header block as written, up to the first empty line:
+ * read from the bytes, not from a parse, so that it is there even when
+ * nothing else could be read.
  */
 static int
 mime_headers_raw(const struct ti_bytes *msg, char **out, struct ti_err *err)
@@ -415,12 +415,15 @@ mime_name_is(const char *name, size_t n, const char *want)
 	return strlen(want) == n && g_ascii_strncasecmp(name, want, n) == 0;
 }
 
-/* A field GMime needs to build the body: Content-* and MIME-Version. */
+/*
+ * A field GMime needs to build the body: Content-*.  (MIME-Version
+ * changes nothing in how GMime reads a part, and would be one more
+ * object.)
+ */
 static bool
 mime_name_is_mime(const char *name, size_t n)
 {
-	return (n > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0) ||
-	    mime_name_is(name, n, "MIME-Version");
+	return (n > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0);
 }
 
 static int
@@ -466,8 +469,8 @@ mime_top_note(struct mime_top *top, const char *name, size_t name_len,
 
 /*
  * Read the top-level header block ourselves, and give GMime only what
- * it needs to build the body: the Content-* and MIME-Version fields,
- * then everything from the end of the block on.  Every other field
+ * it needs to build the body: the Content-* fields, then everything
+ * from the end of the block on.  Every other field
  * (Received, DKIM-Signature, To...) would become objects GMime builds,
  * decodes and frees for nothing.  The block ends at the first empty
  * line; a line that is neither a field nor a continuation also ends
@@ -958,6 +961,18 @@ mime_fill_part(GMimePart *part, struct mime_info *info, struct ti_err *err)
 }
 
 int
+mime_headers(const struct ti_bytes *msg, struct mime_info *info,
+    struct ti_err *err)
+{
+	if (msg == NULL || info == NULL || (msg->data == NULL && msg->len > 0))
+		return ti_err_set(err, TI_KIND_INTERNAL,
+		    "mime_headers: bad arguments");
+	if (info->headers != NULL)
+		return 0;
+	return mime_headers_raw(msg, &info->headers, err);
+}
+
+int
 mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
     struct mime_info *info, struct buf **part_r, struct ti_err *err)
 {
@@ -983,8 +998,7 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	if (mime_state != MIME_STATE_UP)
 		return ti_err_set(err, TI_KIND_INTERNAL,
 		    "mime_extract after mime_shutdown");
-	if (mime_headers_raw(msg, &info->headers, err) != 0 ||
-	    mime_scan_top(msg, &top, err) != 0 ||
+	if (mime_scan_top(msg, &top, err) != 0 ||
 	    mime_fill_info(&top, info, err) != 0)
 		goto out;
 	/* GLib aborts when memory runs out, so these never return NULL.

@@ -27,7 +27,8 @@ struct mime_info {
 	size_t n_authres;
 	char **authres;		/* Authentication-Results values, topmost first */
 	char *headers;		/* the top-level header block as text (sanitized
-				 * to valid UTF-8), for rejected_message */
+				 * to valid UTF-8), for rejected_message: only
+				 * filled by mime_headers() */
 	char *part_type;	/* media type of the chosen part, lower case */
 	char *part_filename;	/* its filename, from name=, filename= or
 				 * Content-Description, or NULL */
@@ -49,6 +50,14 @@ void mime_shutdown(void);
 int mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
     struct mime_info *info, struct buf **part_r, struct ti_err *err)
     TI_MUST_CHECK;
+
+/*
+ * Fill info->headers from msg, whatever mime_extract made of it (or if
+ * it was never called): the header block is kept only with a rejected
+ * message, so only a rejection pays for it.  Returns 0, or -1 with TEMP.
+ */
+int mime_headers(const struct ti_bytes *msg, struct mime_info *info,
+    struct ti_err *err) TI_MUST_CHECK;
 
 /* Release what info owns and zero it; NULL-safe. */
 void mime_info_clear(struct mime_info *info);

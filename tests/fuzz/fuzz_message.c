@@ -56,6 +56,23 @@ fuzz_valid(const struct job *job)
 	buf_free(&out);
 }
 
+/* The header block kept with a rejected message, read apart from the rest. */
+static void
+fuzz_headers(const uint8_t *data, size_t size)
+{
+	struct mime_info info;
+	struct ti_bytes in = { data, size };
+	struct ti_err err;
+
+	memset(&info, 0, sizeof(info));
+	ti_err_clear(&err);
+	if (mime_headers(&in, &info, &err) != 0)
+		fuzz_check_err(&err, FUZZ_KIND(TI_KIND_TEMP), "mime_headers");
+	else if (info.headers != NULL)
+		fuzz_check(info.headers[0] != '\0', "mime_headers: empty text");
+	mime_info_clear(&info);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -73,6 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	job = job_new(&err);
 	if (job == NULL)
 		fuzz_fail("job_new", err.msg);
+	fuzz_headers(data, size);
 	in = fuzz_buf(data, size, cfg.lim.message_bytes);
 	job_set_input(job, &in, false);
 	fuzz_check(in == NULL, "job_set_input kept the caller's pointer");

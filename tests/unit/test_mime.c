@@ -544,6 +544,25 @@ assert_magic(const struct buf *b, enum want_magic magic)
 	}
 }
 
+/*
+ * mime_extract(), then mime_headers() as for a rejected message: the
+ * header block is checked wherever the rest of the info is.
+ */
+static int
+extract(const struct ti_bytes *in, const struct ti_limits *lim,
+    struct mime_info *info, struct buf **part_r, struct ti_err *err)
+{
+	struct ti_err herr;
+	int rc;
+
+	rc = mime_extract(in, lim, info, part_r, err);
+	if (info->headers != NULL)
+		fail_msg("mime_extract filled the header block");
+	if (mime_headers(in, info, &herr) != 0)
+		fail_msg("mime_headers: %s", herr.msg);
+	return rc;
+}
+
 static void
 test_extract_ok(void **ts)
 {
@@ -560,7 +579,7 @@ test_extract_ok(void **ts)
 	ti_limits_default(&lim);
 	st->input = load_input(c->file, c->input);
 	in = buf_bytes(st->input);
-	rc = mime_extract(&in, &lim, &st->info, &st->part, &st->err);
+	rc = extract(&in, &lim, &st->info, &st->part, &st->err);
 	if (rc != 0)
 		fail_msg("got error (%s) \"%s\", want success",
 		    ti_kind_name(st->err.kind), st->err.msg);
@@ -599,7 +618,7 @@ test_extract_err(void **ts)
 		lim.message_bytes = c->message_bytes;
 	st->input = load_input(c->file, c->input);
 	in = buf_bytes(st->input);
-	rc = mime_extract(&in, &lim, &st->info, &st->part, &st->err);
+	rc = extract(&in, &lim, &st->info, &st->part, &st->err);
 	assert_int_equal(rc, -1);
 	assert_null(st->part);
 	assert_int_equal(st->err.kind, c->want_kind);
@@ -623,7 +642,7 @@ test_message_bytes_at_limit(void **ts)
 	lim.message_bytes = 28;		/* the decoded part, exactly */
 	st->input = test_read_data("mime-json-plain.eml");
 	in = buf_bytes(st->input);
-	assert_int_equal(mime_extract(&in, &lim, &st->info, &st->part,
+	assert_int_equal(extract(&in, &lim, &st->info, &st->part,
 	    &st->err), 0);
 	assert_int_equal(st->part->len, 28);
 }
@@ -644,7 +663,7 @@ test_rpt02_bytes(void **ts)
 	ti_limits_default(&lim);
 	st->input = test_read_data("corpus/stalwartlabs__mail-auth/rpt02.eml");
 	in = buf_bytes(st->input);
-	assert_int_equal(mime_extract(&in, &lim, &st->info, &st->part,
+	assert_int_equal(extract(&in, &lim, &st->info, &st->part,
 	    &st->err), 0);
 	want = test_read_data("corpus/stalwartlabs__mail-auth/rpt02.json");
 	same = st->part->len == want->len + 1 &&
@@ -666,7 +685,7 @@ test_headers_block(void **ts)
 	ti_limits_default(&lim);
 	st->input = test_read_data("corpus/mjl-__mox/microsoft.eml");
 	in = buf_bytes(st->input);
-	assert_int_equal(mime_extract(&in, &lim, &st->info, &st->part,
+	assert_int_equal(extract(&in, &lim, &st->info, &st->part,
 	    &st->err), 0);
 	h = st->info.headers;
 	assert_non_null(h);
@@ -698,7 +717,7 @@ test_headers_invalid_utf8(void **ts)
 	ti_limits_default(&lim);
 	st->input = test_read_data("mime-subject-invalid-utf8.eml");
 	in = buf_bytes(st->input);
-	assert_int_equal(mime_extract(&in, &lim, &st->info, &st->part,
+	assert_int_equal(extract(&in, &lim, &st->info, &st->part,
 	    &st->err), 0);
 	assert_non_null(strstr(st->info.headers,
 	    "\nSubject: Report ?? caf\xc3\xa9 ?(\n"));
@@ -805,7 +824,7 @@ test_generated(void **ts)
 		lim.mime_parts = c->limit;
 	st->input = c->nested ? gen_nested(c->n) : gen_parts(c->n);
 	in = buf_bytes(st->input);
-	rc = mime_extract(&in, &lim, &st->info, &st->part, &st->err);
+	rc = extract(&in, &lim, &st->info, &st->part, &st->err);
 	if (c->want_msg == NULL) {
 		if (rc != 0)
 			fail_msg("got \"%s\", want success", st->err.msg);
@@ -839,7 +858,7 @@ test_caps(void **ts)
 		    i);
 	gen_add(st->input, "Content-Type: application/tlsrpt+json\n\n{}");
 	in = buf_bytes(st->input);
-	assert_int_equal(mime_extract(&in, &lim, &st->info, &st->part,
+	assert_int_equal(extract(&in, &lim, &st->info, &st->part,
 	    &st->err), 0);
 	assert_info_sane(&st->info);
 	/* "x" plus whole characters: 4095 bytes, cut before a character */
@@ -892,14 +911,14 @@ test_init_shutdown(void **ts)
 	st->input = load_input(NULL,
 	    "Content-Type: application/tlsrpt+json\n\n{}");
 	in = buf_bytes(st->input);
-	assert_int_equal(mime_extract(&in, &lim, &st->info, &st->part,
+	assert_int_equal(extract(&in, &lim, &st->info, &st->part,
 	    &st->err), 0);
 	buf_free(&st->part);
 	mime_info_clear(&st->info);
 	mime_shutdown();
 	mime_shutdown();
 	mime_init();
-	assert_int_equal(mime_extract(&in, &lim, &st->info, &st->part,
+	assert_int_equal(extract(&in, &lim, &st->info, &st->part,
 	    &st->err), -1);
 	assert_int_equal(st->err.kind, TI_KIND_INTERNAL);
 	assert_string_equal(st->err.msg, "mime_extract after mime_shutdown");
