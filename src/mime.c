@@ -124,9 +124,19 @@ static enum {
 	MIME_STATE_DOWN,
 } mime_state;
 
-/* One parser serves every message; between two it holds an empty stream. */
+/*
+ * One parser serves every message, reading one memory stream, whose
+ * array of bytes (the message as GMime is given it) is also kept from one
+ * message to the next: building and freeing them for each message cost
+ * an object and a large allocation.  Between two messages the stream
+ * reads an empty array.
+ */
 static GMimeParser *mime_parser;
-static GMimeStream *mime_empty;
+static GMimeStream *mime_stream;
+static GByteArray *mime_bytes;
+static GByteArray *mime_none;
+/* A message larger than this does not keep its array for the next. */
+#define MIME_BYTES_KEEP ((guint)1 << 20)
 
 static int mime_str_append(struct mime_str *s, const char *p, size_t n,
     struct ti_err *err) TI_MUST_CHECK;
@@ -143,8 +153,12 @@ mime_init(void)
 	if (mime_state != MIME_STATE_NEW)
 		return;
 	g_mime_init();
-	mime_empty = g_mime_stream_mem_new();
-	mime_parser = g_mime_parser_new_with_stream(mime_empty);
+	mime_bytes = g_byte_array_new();
+	mime_none = g_byte_array_new();
+	mime_stream = g_mime_stream_mem_new();
+	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(mime_stream),
+	    mime_none);
+	mime_parser = g_mime_parser_new_with_stream(mime_stream);
 	g_mime_parser_set_format(mime_parser, GMIME_FORMAT_MESSAGE);
 	mime_state = MIME_STATE_UP;
 }
@@ -155,7 +169,9 @@ mime_shutdown(void)
 	if (mime_state != MIME_STATE_UP)
 		return;
 	g_clear_object(&mime_parser);
-	g_clear_object(&mime_empty);
+	g_clear_object(&mime_stream);
+	g_clear_pointer(&mime_bytes, g_byte_array_unref);
+	g_clear_pointer(&mime_none, g_byte_array_unref);
 	g_mime_shutdown();
 	mime_state = MIME_STATE_DOWN;
 }
@@ -486,7 +502,8 @@ mime_scan_top(const struct ti_bytes *msg, struct mime_top *top,
 	size_t q, name_end, value, end, next;
 	const char *nl = NULL;
 
-	top->gmime = g_byte_array_sized_new((guint)(n + 1));
+	top->gmime = mime_bytes;
+	g_byte_array_set_size(top->gmime, 0);
 	while (pos < n) {
 		if (p[pos] == '\n' || (p[pos] == '\r' && pos + 1 < n &&
 		    p[pos + 1] == '\n'))
@@ -530,8 +547,11 @@ static void
 mime_top_clear(struct mime_top *top)
 {
 	free(top->authres);
-	if (top->gmime != NULL)
-		g_byte_array_unref(top->gmime);
+	/* The array is mime_bytes: kept, unless a large message grew it. */
+	if (top->gmime != NULL && top->gmime->len > MIME_BYTES_KEEP) {
+		g_byte_array_unref(mime_bytes);
+		mime_bytes = g_byte_array_new();
+	}
 	memset(top, 0, sizeof(*top));
 }
 
@@ -978,7 +998,6 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 {
 	struct mime_walk w;
 	struct mime_top top;
-	GMimeStream *stream = NULL;
 	GMimeObject *body = NULL;
 	GMimeMessage *holder = NULL;
 	GMimePart *chosen = NULL;
@@ -1001,11 +1020,10 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	if (mime_scan_top(msg, &top, err) != 0 ||
 	    mime_fill_info(&top, info, err) != 0)
 		goto out;
-	/* GLib aborts when memory runs out, so these never return NULL.
-	 * The stream owns the array from here on. */
-	stream = g_mime_stream_mem_new_with_byte_array(top.gmime);
-	top.gmime = NULL;
-	g_mime_parser_init_with_stream(mime_parser, stream);
+	/* GLib aborts when memory runs out: nothing here returns NULL. */
+	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(mime_stream),
+	    top.gmime);
+	g_mime_parser_init_with_stream(mime_parser, mime_stream);
 	body = g_mime_parser_construct_part(mime_parser, NULL);
 	if (body == NULL) {
 		ti_err_set(err, TI_KIND_DATA,
@@ -1048,10 +1066,9 @@ out:
 	buf_free(&part);
 	free(w.cands);
 	g_clear_object(&body);
-	/* The parser lets go of the message's bytes until the next one. */
-	if (stream != NULL)
-		g_mime_parser_init_with_stream(mime_parser, mime_empty);
-	g_clear_object(&stream);
+	/* The stream lets go of the message's bytes until the next one. */
+	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(mime_stream),
+	    mime_none);
 	mime_top_clear(&top);
 	return rc;
 }
