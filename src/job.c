@@ -284,8 +284,8 @@ job_queue(struct job *job, struct db *db, void *tag, struct ti_err *err)
 	struct ti_bytes raw;
 	struct db_meta meta;
 
-	job_meta(job, &meta);
 	if (job->usable) {
+		job_meta(job, &meta);
 		json = buf_bytes(job->json);
 		ti_err_clear(&perr);
 		if (db_batch_report(db, job->report, &json, &meta, tag,
