@@ -2,15 +2,15 @@
  * db.c - stage 5: PostgreSQL through libpq.
  *
  * Everything sent is a parameter of constant SQL text; nothing from a
- * message is ever spliced into a statement.  A report goes in as one call
- * of tlsrpt.store_report() (sql/schema.sql), so it is stored whole or not
- * at all, in a single round trip; the unique key on (organization_name,
- * report_id) with ON CONFLICT DO NOTHING makes a second delivery,
- * concurrent or not, a no-op that we report as a duplicate.  Policies and
- * failure details travel as array parameters in PostgreSQL's binary
- * format, which the server takes without parsing text.
- * Batches send reports in groups, many to a call of
- * tlsrpt.ingest_reports(), every parameter an array.
+ * message is ever spliced into a statement.  A report on its own (pipe
+ * mode) goes in as three plain statements in one transaction, in two
+ * round trips, so it is stored whole or not at all; the unique key on
+ * (organization_name, report_id) with ON CONFLICT DO NOTHING makes a
+ * second delivery, concurrent or not, a no-op that we report as a
+ * duplicate.  Policies and failure details travel as array parameters in
+ * PostgreSQL's binary format, which the server takes without parsing
+ * text.  Batches send reports in groups, many to a call of
+ * tlsrpt.ingest_reports() (sql/schema.sql), every parameter an array.
  * Errors are classified by SQLSTATE: connection and server trouble is
  * TEMP (the MTA retries), values the server refuses are DATA (the message
  * is kept as rejected), a missing schema or privilege is CONFIG.
@@ -30,6 +30,7 @@
 #include "date.h"
 #include "db.h"
 #include "log.h"
+#include "sha256.h"
 
 /* Array parameters can be large (a report of 100k failure details). */
 #define DB_PARAM_MAX_BYTES ((size_t)1 << 30)
@@ -65,17 +66,62 @@ enum db_param {
 	/* groups only: the ordinal of each report, and of the report of
 	 * each policy, policy string, mx-host and failure detail */
 	P_ORD = P_COUNT, P_P_ORD, P_PS_ORD, P_MX_ORD, P_D_ORD,
-	P_GROUP_COUNT
+	P_GROUP_COUNT,
+	/* single reports only: where a policy's strings and mx-hosts are
+	 * in P_PS_VAL and P_MX_VAL, first and last (1-based; first > last
+	 * when it has none, both NULL when it has no such list) */
+	P_P_PSFIRST = P_GROUP_COUNT, P_P_PSLAST, P_P_MXFIRST, P_P_MXLAST,
+	P_ALL_COUNT
 };
 
 /* The first array parameter of a single report. */
 #define P_FIRST_ARRAY P_P_IDX
 
-static const char db_sql_store[] =
-    "SELECT report, policies, details"
-    " FROM tlsrpt.store_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-    " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,"
-    " $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)";
+/*
+ * One report on its own, as three plain statements in a transaction:
+ * far less for a new backend to look up and plan than one statement
+ * that does it all (see db_store_report()).
+ */
+static const char db_sql_report[] =
+    "INSERT INTO tlsrpt.report (organization_name, report_id, contact_info,"
+    " start_datetime, end_datetime, source, message_id, message_from,"
+    " message_date, message_subject, tls_report_domain,"
+    " tls_report_submitter, dkim_result, dkim_domain, dkim_authserv_id,"
+    " submitter_match, report_sha256, report)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+    " $15, $16, $17, $18)"
+    " ON CONFLICT ON CONSTRAINT report_org_report_id_key DO NOTHING"
+    " RETURNING id";
+
+static const char db_sql_policies[] =
+    "INSERT INTO tlsrpt.policy (report_ref, policy_index, policy_type,"
+    " policy_domain, policy_string, mx_host, total_successful_session_count,"
+    " total_failure_session_count)"
+    " SELECT $1, u.i, u.t, u.d, $11[u.psf:u.psl], $12[u.mxf:u.mxl], u.ok,"
+    " u.fail"
+    " FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " AS u(i, t, d, psf, psl, mxf, mxl, ok, fail)";
+
+static const char db_sql_details[] =
+    "INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,"
+    " detail_index, result_type, sending_mta_ip, receiving_mx_hostname,"
+    " receiving_mx_helo, receiving_ip, failed_session_count,"
+    " additional_information, failure_reason_code)"
+    " SELECT $1, p.id, u.di, u.rt, u.sip, u.mxh, u.helo, u.rip, u.n, u.info,"
+    " u.code"
+    " FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    " AS u(pi, di, rt, sip, mxh, helo, rip, n, info, code)"
+    " JOIN tlsrpt.policy p ON p.report_ref = $1 AND p.policy_index = u.pi";
+
+/* Their parameters after the first (the report's id). */
+static const enum db_param db_policies_params[] = {
+	P_P_IDX, P_P_TYPE, P_P_DOMAIN, P_P_PSFIRST, P_P_PSLAST, P_P_MXFIRST,
+	P_P_MXLAST, P_P_OK, P_P_FAIL, P_PS_VAL, P_MX_VAL
+};
+static const enum db_param db_details_params[] = {
+	P_D_PIDX, P_D_IDX, P_D_TYPE, P_D_SIP, P_D_MXH, P_D_HELO, P_D_RIP,
+	P_D_COUNT, P_D_INFO, P_D_CODE
+};
 
 static const char db_sql_group[] =
     "SELECT ord, report, policies, details, refused_state, refused_message"
@@ -118,7 +164,7 @@ struct db_group {
 
 struct db {
 	PGconn *conn;
-	struct buf *arr[P_COUNT];	/* a report's arrays (from
+	struct buf *arr[P_ALL_COUNT];	/* a report's arrays (from
 					 * P_FIRST_ARRAY on), reused */
 	struct db_group group;
 	bool connecting;		/* started, not yet finished */
@@ -295,7 +341,9 @@ db_open(const char *conninfo, unsigned connect_timeout_s,
 		goto fail;
 	}
 	db->connecting = true;
-	for (i = P_FIRST_ARRAY; i < P_COUNT; i++) {
+	for (i = P_FIRST_ARRAY; i < P_ALL_COUNT; i++) {
+		if (i >= P_COUNT && i < P_GROUP_COUNT)
+			continue;
 		db->arr[i] = buf_new(DB_PARAM_MAX_BYTES, err);
 		if (db->arr[i] == NULL)
 			goto fail;
@@ -324,7 +372,7 @@ db_close(struct db **dbp)
 	db = *dbp;
 	if (db->conn != NULL)
 		PQfinish(db->conn);
-	for (i = 0; i < P_COUNT; i++)
+	for (i = 0; i < P_ALL_COUNT; i++)
 		buf_free(&db->arr[i]);
 	for (i = 0; i < P_GROUP_COUNT; i++)
 		buf_free(&db->group.arr[i]);
@@ -357,20 +405,22 @@ _Static_assert(DB_PARAM_MAX_BYTES <= INT32_MAX, "array element too large");
 /* Element type OIDs, fixed in PostgreSQL's catalog (pg_type.dat). */
 enum db_oid {
 	DB_OID_BOOL = 16,
+	DB_OID_BYTEA = 17,
 	DB_OID_INT8 = 20,
 	DB_OID_INT4 = 23,
 	DB_OID_TEXT = 25,
 	DB_OID_INET = 869,
-	DB_OID_TIMESTAMPTZ = 1184
+	DB_OID_TIMESTAMPTZ = 1184,
+	DB_OID_JSONB = 3802
 };
 
 /*
  * The element type of each array parameter.  array_recv() refuses an
  * array whose element type is not the parameter's, so these follow the
- * signatures of tlsrpt.ingest_reports() and tlsrpt.store_report() in
- * sql/schema.sql exactly.
+ * signature of tlsrpt.ingest_reports() in sql/schema.sql and the columns
+ * of the tables exactly.
  */
-static const enum db_oid db_param_oid[P_GROUP_COUNT] = {
+static const enum db_oid db_param_oid[P_ALL_COUNT] = {
 	[P_ORG] = DB_OID_TEXT,
 	[P_RID] = DB_OID_TEXT,
 	[P_CONTACT] = DB_OID_TEXT,
@@ -413,7 +463,11 @@ static const enum db_oid db_param_oid[P_GROUP_COUNT] = {
 	[P_P_ORD] = DB_OID_INT4,
 	[P_PS_ORD] = DB_OID_INT4,
 	[P_MX_ORD] = DB_OID_INT4,
-	[P_D_ORD] = DB_OID_INT4
+	[P_D_ORD] = DB_OID_INT4,
+	[P_P_PSFIRST] = DB_OID_INT4,
+	[P_P_PSLAST] = DB_OID_INT4,
+	[P_P_MXFIRST] = DB_OID_INT4,
+	[P_P_MXLAST] = DB_OID_INT4
 };
 
 /* timestamptz counts microseconds from 2000-01-01 00:00:00 UTC. */
@@ -531,6 +585,24 @@ arr_inet(struct buf *const *arr, enum db_param p, const char *s,
 }
 
 /*
+ * A policy's n values after the first before in an array of them: its
+ * slice's bounds, 1-based, in arr[p] and arr[p + 1]; NULL in both when it
+ * has no such list (has is false).
+ */
+static int
+arr_slice(struct buf *const *arr, enum db_param p, bool has, size_t before,
+    size_t n, struct ti_err *err)
+{
+	if (!has)
+		return arr_add(arr[p], NULL, 0, err) ||
+		    arr_add(arr[p + 1], NULL, 0, err) ? -1 : 0;
+	if (before + n > INT32_MAX - 1)
+		return ti_err_set(err, TI_KIND_DATA, "too many values");
+	return arr_int(arr, p, (int64_t)before + 1, err) ||
+	    arr_int(arr, p + 1, (int64_t)(before + n), err) ? -1 : 0;
+}
+
+/*
  * Fill in the header of arr[p], which then is the parameter's value.  It
  * takes no more elements: the caller empties it (len 0) for the next use.
  */
@@ -581,10 +653,17 @@ db_add_policies(struct buf *const *arr, const struct report *r, int64_t ord,
 {
 	const struct report_policy *pol = NULL;
 	const struct report_detail *d = NULL;
-	size_t i, j;
+	size_t i, j, n_ps = 0, n_mx = 0;
 
 	for (i = 0; i < r->n_policies; i++) {
 		pol = &r->policies[i];
+		if (ord == 0 && (arr_slice(arr, P_P_PSFIRST,
+		    pol->has_policy_string, n_ps, pol->n_policy_string, err) ||
+		    arr_slice(arr, P_P_MXFIRST, pol->has_mx_host, n_mx,
+		    pol->n_mx_host, err)))
+			return -1;
+		n_ps += pol->n_policy_string;
+		n_mx += pol->n_mx_host;
 		if ((ord > 0 && arr_int(arr, P_P_ORD, ord, err)) ||
 		    arr_int(arr, P_P_IDX, (int64_t)i, err) ||
 		    arr_text(arr, P_P_TYPE, pol->policy_type, err) ||
@@ -635,9 +714,9 @@ db_add_policies(struct buf *const *arr, const struct report *r, int64_t ord,
 
 /* The parameters of one request, with the storage they point into. */
 struct db_params {
-	const char *values[P_GROUP_COUNT];
-	int lengths[P_GROUP_COUNT];
-	int formats[P_GROUP_COUNT];
+	const char *values[P_ALL_COUNT];
+	int lengths[P_ALL_COUNT];
+	int formats[P_ALL_COUNT];
 	int n;
 	struct buf *text;	/* the report JSON, NUL-terminated */
 	const char *json;	/* the report JSON as it is sent */
@@ -733,11 +812,14 @@ db_report_params(struct db *db, const struct report *r,
 
 	if (db_report_values(r, json, meta, true, pp, err) != 0)
 		return -1;
-	for (i = P_FIRST_ARRAY; i < P_COUNT; i++)
-		db->arr[i]->len = 0;
+	for (i = P_FIRST_ARRAY; i < P_ALL_COUNT; i++) {
+		if (db->arr[i] != NULL)
+			db->arr[i]->len = 0;
+	}
 	if (db_add_policies(db->arr, r, 0, err) != 0)
 		return ti_err_prefix(err, "report too large to store");
-	if (db_arrays_close(db->arr, P_FIRST_ARRAY, P_COUNT, pp, err) != 0)
+	if (db_arrays_close(db->arr, P_FIRST_ARRAY, P_COUNT, pp, err) != 0 ||
+	    db_arrays_close(db->arr, P_P_PSFIRST, P_ALL_COUNT, pp, err) != 0)
 		return -1;
 	pp->text = buf_new(pp->json_len, err);
 	if (pp->text == NULL || buf_append(pp->text, pp->json, pp->json_len,
@@ -838,10 +920,150 @@ db_row_outcome(const PGresult *res, int row, int col, size_t n_policies,
 	return 0;
 }
 
+static int
+db_send_fail(struct db *db, const char *what, struct ti_err *err)
+{
+	char msg[TI_ERR_MSG_BYTES];
+
+	db_one_line(PQerrorMessage(db->conn), msg, sizeof(msg));
+	return ti_err_set(err, TI_KIND_TEMP, "%s: %s", what, msg);
+}
+
+/* A statement of a pipeline and, once it ran, its result. */
+/* The report's columns, its digest and its JSON. */
+#define DB_STMT_MAX_PARAMS (P_JSON + 2)
+struct db_stmt {
+	const char *sql;
+	int n;
+	Oid types[DB_STMT_MAX_PARAMS];
+	const char *values[DB_STMT_MAX_PARAMS];
+	int lengths[DB_STMT_MAX_PARAMS];
+	int formats[DB_STMT_MAX_PARAMS];
+	PGresult *res;
+};
+
+/* The array type of each element type. */
+static Oid
+db_array_oid(enum db_oid elem)
+{
+	switch (elem) {
+	case DB_OID_BOOL:
+		return 1000;
+	case DB_OID_INT8:
+		return 1016;
+	case DB_OID_INT4:
+		return 1007;
+	case DB_OID_TEXT:
+		return 1009;
+	case DB_OID_INET:
+		return 1041;
+	case DB_OID_TIMESTAMPTZ:
+		return 1185;
+	case DB_OID_BYTEA:
+	case DB_OID_JSONB:
+		break;
+	}
+	return 0;
+}
+
+/* A statement on a report's id ($1) and arrays of pp ($2 on). */
+static void
+db_stmt_arrays(struct db_stmt *st, const char *sql, const char *id,
+    const enum db_param *p, size_t n, const struct db_params *pp)
+{
+	size_t i;
+
+	assert(n + 1 <= DB_STMT_MAX_PARAMS);
+	st->sql = sql;
+	st->n = (int)n + 1;
+	st->types[0] = DB_OID_INT8;
+	st->values[0] = id;
+	for (i = 0; i < n; i++) {
+		st->types[i + 1] = db_array_oid(db_param_oid[p[i]]);
+		st->values[i + 1] = pp->values[p[i]];
+		st->lengths[i + 1] = pp->lengths[p[i]];
+		st->formats[i + 1] = 1;
+	}
+}
+
+/*
+ * Send n statements and a sync point, and read their results into
+ * st[i].res.  Fails (TEMP) only when the connection does; an error of a
+ * statement is in its result, and those after it come back aborted.
+ */
+static int
+db_pipeline(struct db *db, struct db_stmt *st, size_t n, struct ti_err *err)
+{
+	PGresult *res = NULL;
+	bool synced;
+	size_t i;
+
+	if (PQenterPipelineMode(db->conn) != 1)
+		return db_send_fail(db, "entering pipeline mode", err);
+	for (i = 0; i < n; i++) {
+		if (PQsendQueryParams(db->conn, st[i].sql, st[i].n, st[i].types,
+		    st[i].values, st[i].lengths, st[i].formats, 0) != 1)
+			return db_send_fail(db, "sending", err);
+	}
+	if (PQpipelineSync(db->conn) != 1)
+		return db_send_fail(db, "sending", err);
+	for (i = 0; i < n; i++) {
+		st[i].res = PQgetResult(db->conn);
+		if (st[i].res == NULL)
+			return db_send_fail(db, "reading a result", err);
+		/* Each statement's results end with a NULL. */
+		while ((res = PQgetResult(db->conn)) != NULL)
+			PQclear(res);
+	}
+	res = PQgetResult(db->conn);
+	synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+	PQclear(res);
+	if (!synced || PQexitPipelineMode(db->conn) != 1)
+		return db_send_fail(db, "leaving pipeline mode", err);
+	return 0;
+}
+
+/* Whether st ran as expected; if not, why, as db_store_report() says. */
+static int
+db_stmt_check(struct db *db, const struct db_stmt *st, ExecStatusType want,
+    const char *what, struct ti_err *err)
+{
+	char refusal[TI_ERR_MSG_BYTES];
+
+	if (PQresultStatus(st->res) == want)
+		return 0;
+	if (db_refused(st->res, refusal, sizeof(refusal)))
+		return ti_err_set(err, TI_KIND_DATA, "%s", refusal);
+	return db_fail(db, st->res, what, err);
+}
+
+static void
+db_stmts_clear(struct db_stmt *st, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		PQclear(st[i].res);
+		st[i].res = NULL;
+	}
+}
+
+/* The number of rows a statement wrote, as its command tag says. */
+static long long
+db_stmt_rows(const struct db_stmt *st)
+{
+	return strtoll(PQcmdTuples(st->res), NULL, 10);
+}
+
 /*
  * One report on its own, in a transaction of its own: the cheapest form
- * for a new connection.  A refusal by the server rolls it back whole and
- * comes back as DATA with the server's reason.
+ * for a new connection, which is what pipe mode has for every message.
+ * A new backend looks up and plans each statement it is sent, and that,
+ * not the writing, is most of its work: three plain statements in two
+ * round trips cost it much less than one that does it all.  The first
+ * adds the report and says whether it was new; the second adds its
+ * policies and failure details, and commits.  A refusal by the server
+ * rolls it back whole and comes back as DATA with the server's reason.
  */
 int
 db_store_report(struct db *db, const struct report *r,
@@ -849,34 +1071,93 @@ db_store_report(struct db *db, const struct report *r,
     enum db_outcome *outcome_r, struct ti_err *err)
 {
 	struct db_params pp;
+	struct db_stmt st[3];
 	PGresult *res = NULL;
-	char refusal[TI_ERR_MSG_BYTES];
+	unsigned char digest[SHA256_BYTES];
+	char id[24];
+	size_t i, n = 0;
+	bool begun = false;
 	int rc = -1;
 
 	memset(&pp, 0, sizeof(pp));
+	memset(st, 0, sizeof(st));
 	if (db_ready(db, err) != 0)
 		goto out;
 	if (db_report_params(db, r, json, meta, &pp, err) != 0)
 		goto out;
-	res = PQexecParams(db->conn, db_sql_store, pp.n, NULL, pp.values,
-	    pp.lengths, pp.formats, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (db_refused(res, refusal, sizeof(refusal)))
-			ti_err_set(err, TI_KIND_DATA, "%s", refusal);
-		else
-			db_fail(db, res, "storing report", err);
+	st[0].sql = "BEGIN";
+	st[1].sql = db_sql_report;
+	st[1].n = P_JSON + 2;
+	for (i = 0; i < P_JSON; i++) {
+		st[1].types[i] = db_param_oid[i];
+		st[1].values[i] = pp.values[i];
+	}
+	sha256(pp.json, pp.json_len, digest);
+	st[1].types[P_JSON] = DB_OID_BYTEA;
+	st[1].values[P_JSON] = (const char *)digest;
+	st[1].lengths[P_JSON] = SHA256_BYTES;
+	st[1].formats[P_JSON] = 1;
+	st[1].types[P_JSON + 1] = DB_OID_JSONB;
+	st[1].values[P_JSON + 1] = pp.values[P_JSON];
+	n = 2;
+	if (db_pipeline(db, st, n, err) != 0)
+		goto out;
+	if (db_stmt_check(db, &st[0], PGRES_COMMAND_OK,
+	    "starting a transaction", err) != 0)
+		goto out;
+	begun = true;
+	if (db_stmt_check(db, &st[1], PGRES_TUPLES_OK, "storing report",
+	    err) != 0)
+		goto out;
+	if (PQntuples(st[1].res) != 1) {
+		*outcome_r = DB_DUPLICATE;
+		rc = 0;
 		goto out;
 	}
-	if (PQntuples(res) != 1 || PQnfields(res) != 3) {
-		ti_err_set(err, TI_KIND_INTERNAL, "unexpected result shape");
+	if (ti_snprintf(id, sizeof(id), "%s", PQgetvalue(st[1].res, 0, 0))) {
+		ti_err_set(err, TI_KIND_INTERNAL, "unexpected report id");
 		goto out;
 	}
-	if (db_row_outcome(res, 0, 0, r->n_policies, r->n_details_total,
-	    outcome_r, err) != 0)
+	db_stmts_clear(st, n);
+	memset(st, 0, sizeof(st));
+	n = 0;
+	db_stmt_arrays(&st[n++], db_sql_policies, id, db_policies_params,
+	    sizeof(db_policies_params) / sizeof(db_policies_params[0]), &pp);
+	if (r->n_details_total > 0)
+		db_stmt_arrays(&st[n++], db_sql_details, id, db_details_params,
+		    sizeof(db_details_params) / sizeof(db_details_params[0]),
+		    &pp);
+	st[n++].sql = "COMMIT";
+	if (db_pipeline(db, st, n, err) != 0)
 		goto out;
+	for (i = 0; i < n; i++) {
+		if (db_stmt_check(db, &st[i], PGRES_COMMAND_OK,
+		    "storing report", err) != 0)
+			goto out;
+	}
+	begun = false;
+	if (db_stmt_rows(&st[0]) != (long long)r->n_policies ||
+	    (n == 3 && db_stmt_rows(&st[1]) !=
+	    (long long)r->n_details_total)) {
+		ti_err_set(err, TI_KIND_INTERNAL, "stored %lld policies and "
+		    "%lld failure details, expected %zu and %zu",
+		    db_stmt_rows(&st[0]), n == 3 ? db_stmt_rows(&st[1]) : 0,
+		    r->n_policies, r->n_details_total);
+		goto out;
+	}
+	*outcome_r = DB_STORED;
 	rc = 0;
 out:
-	PQclear(res);
+	db_stmts_clear(st, n);
+	/* A duplicate, or a statement that failed: nothing stays. */
+	if (begun) {
+		res = PQexec(db->conn, "ROLLBACK");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			db_fail(db, res, "rolling back", err);
+			rc = -1;
+		}
+		PQclear(res);
+	}
 	buf_free(&pp.text);
 	return rc;
 }
@@ -955,15 +1236,6 @@ db_queue_sent(struct db *db, int kind, void *tag, struct ti_err *err)
 	p.tag = tag;
 	db->unflushed++;
 	return db_queue_push(db, &p, err);
-}
-
-static int
-db_send_fail(struct db *db, const char *what, struct ti_err *err)
-{
-	char msg[TI_ERR_MSG_BYTES];
-
-	db_one_line(PQerrorMessage(db->conn), msg, sizeof(msg));
-	return ti_err_set(err, TI_KIND_TEMP, "%s: %s", what, msg);
 }
 
 int
@@ -1159,7 +1431,7 @@ db_group_result(struct db *db, const PGresult *res,
     struct ti_err *err)
 {
 	bool seen[DB_GROUP_REPORTS];
-	enum db_outcome outcome;
+	enum db_outcome outcome = DB_STORED;
 	char refusal[TI_ERR_MSG_BYTES];
 	long ord;
 	int row;

@@ -310,8 +310,8 @@ check "huge report after many groups: stored whole" \
     "401/10000/90000"
 
 # ---- Values as they are sent, stored exactly both ways: one report on
-# its own (tlsrpt.store_report) and in a group of a sweep among others
-# (tlsrpt.ingest_reports).  Quotes, backslashes, commas, braces, "NULL",
+# its own (pipe mode's three statements) and in a group of a sweep among
+# others (tlsrpt.ingest_reports).  Quotes, backslashes, commas, braces, "NULL",
 # empty and non-ASCII text; addresses of both families and ones no inet
 # takes (NULL); times either side of 2000-01-01; the largest bigint.
 cat >"$TMP/esc.json" <<'JSON'
@@ -382,6 +382,8 @@ pg_newdb esc1 || exit 99
 pipe_bin "$TMP/esc.eml" -d dbname=esc1
 check "exact values, one report: exit 0" "$RC" 0
 check "exact values, one report" "$(esc_rows esc1)" "$(cat "$TMP/esc.want")"
+check "exact values, one report: the hash of the report" "$(pg_q esc1 "SELECT encode(report_sha256, 'hex') FROM tlsrpt.report")" \
+    "$(sha256sum <"$TMP/esc.json" | cut -d' ' -f1)"
 pg_newdb esc2 || exit 99
 E=$TMP/Esc
 mkdir -p "$E/new" "$E/cur" "$E/tmp"

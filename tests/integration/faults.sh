@@ -170,6 +170,29 @@ pipe_bin "$TMP/poison1.json" -d dbname=f7
 check "refused by the database: exit 0" "$RC" 0
 check_match "refused by the database: the server's reason" "$ERR" \
     'rejected: database refused the report: \[22023\] poisoned report'
+# Refused at its last row: none of it stays, and the connection goes on
+# to keep the message.
+pg_q f7 "CREATE FUNCTION tlsrpt.poison_detail() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN IF NEW.result_type = 'poison' THEN
+    RAISE EXCEPTION 'poisoned detail' USING ERRCODE = '22023'; END IF;
+    RETURN NEW; END\$\$;
+    CREATE TRIGGER poison_detail BEFORE INSERT ON tlsrpt.failure_detail
+    FOR EACH ROW EXECUTE FUNCTION tlsrpt.poison_detail()" >/dev/null
+sed -e 's/"report-id": *"[^"]*"/"report-id":"refused-detail"/' \
+    -e 's/"validation-failure"/"poison"/' \
+    "$C/domainaware__parsedmarc/rfc8460.json" >"$TMP/poison3.json"
+check "refused at a failure detail: the test report has one" \
+    "$(grep -c '"result-type": *"poison"' "$TMP/poison3.json")" 1
+pipe_bin "$TMP/poison3.json" -d dbname=f7
+check "refused at a failure detail: exit 0" "$RC" 0
+check_match "refused at a failure detail: the server's reason" "$ERR" \
+    'rejected: database refused the report: \[22023\] poisoned detail'
+check "refused at a failure detail: nothing of it stored" \
+    "$(pg_q f7 "SELECT count(*) FROM tlsrpt.report WHERE report_id = 'refused-detail'")/$(pg_q f7 "SELECT count(*) FROM tlsrpt.policy")/$(pg_q f7 "SELECT count(*) FROM tlsrpt.failure_detail")" \
+    "0/0/0"
+check "refused at a failure detail: kept as rejected" \
+    "$(pg_q f7 "SELECT count(*) FROM tlsrpt.rejected_message WHERE reason LIKE '%poisoned detail%'")" 1
+pg_q f7 "DROP TRIGGER poison_detail ON tlsrpt.failure_detail" >/dev/null
 rm -rf "$M" && mkdir -p "$M/new" "$M/cur" "$M/tmp"
 for i in 1 2 3 4 5 6; do
 	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"batch-$i\"/" \
