@@ -212,18 +212,18 @@ CREATE INDEX IF NOT EXISTS rejected_message_received_at_idx
 -- the index of its policy.  A report already stored (same
 -- organization_name and report_id) writes nothing.  Values the database
 -- refuses raise their error (SQLSTATE classes 22 and 23), which ends the
--- caller's transaction: tlsrpt-ingest calls it in a transaction of its
--- own, and then keeps the message aside with the error as the reason.
+-- caller's transaction.
 --
 -- Returns one row: report (the new report's id, or NULL for a duplicate),
 -- policies and details (rows written).
 --
--- Plain SQL with its body parsed here, once (so every name in it is
--- resolved now, whatever the caller's search_path): called on a new
--- connection, as tlsrpt-ingest does for each message in pipe mode, it
--- costs the server no more than sending the statement itself, and well
--- under what a PL/pgSQL function costs on its first call on a
--- connection.  Needs PostgreSQL 14 or later.
+-- Earlier versions of tlsrpt-ingest stored one report (pipe mode)
+-- through here; it now sends the same statement itself, with a policy's
+-- strings and mx-hosts as slices rather than aggregates, which costs a
+-- new backend less.  Kept for other clients and older versions.  Plain
+-- SQL with its body parsed here, once (so every name in it is resolved
+-- now, whatever the caller's search_path).  Needs PostgreSQL 14 or
+-- later.
 CREATE OR REPLACE FUNCTION tlsrpt.store_report(
 	p_organization_name text, p_report_id text, p_contact_info text,
 	p_start timestamptz, p_end timestamptz, p_source text,

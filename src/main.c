@@ -122,6 +122,7 @@ run_stdin(struct run *run)
 
 	log_set_source("stdin");
 	(void)alarm(run->cfg.lim.timeout_seconds);
+	run_db_start(run);
 	if (input_read_fd(STDIN_FILENO, run->cfg.lim.message_bytes,
 	    TI_KIND_TEMP, &input, &truncated, &err) != 0) {
 		run->n_failed++;

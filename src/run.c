@@ -154,6 +154,22 @@ run_print_json(struct run *run, const struct job *job)
 	buf_free(&line);
 }
 
+/*
+ * Start connecting to the database, so that the server starts its
+ * backend while the message is read and parsed.  A failure here is met
+ * again, and reported, when the message is stored.
+ */
+void
+run_db_start(struct run *run)
+{
+	struct ti_err err;
+
+	ti_err_clear(&err);
+	if (!run->dry_run && run->db == NULL)
+		run->db = db_open(run->cfg.db, run->cfg.connect_timeout_seconds,
+		    run->cfg.statement_timeout_seconds, false, &err);
+}
+
 enum run_result
 run_message(struct run *run, struct buf **input, bool truncated)
 {

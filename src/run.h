@@ -59,6 +59,9 @@ struct run {
 /* Start the clock; settings must be in run->cfg. */
 void run_begin(struct run *run);
 
+/* Start connecting before a message is read (pipe mode). */
+void run_db_start(struct run *run);
+
 /*
  * One message (takes ownership of *input).  truncated: it was larger than
  * the size limit.  Logs its one line, updates counters and exit code.
