@@ -63,7 +63,7 @@ entry_cmp(const void *a, const void *b)
  * may not be listed again (readdir(3)); opening them then fails with
  * ENOENT and they are skipped.
  */
-#define MAILDIR_CHUNK 1000
+#define MAILDIR_CHUNK 4000
 
 /* Count the names in directory fd (dot files skipped). */
 static int

@@ -83,7 +83,7 @@ arena_free(struct arena *a)
 	while (a->head != NULL) {
 		b = a->head;
 		a->head = b->next;
-		free(b);
+		buf_block_give(b, RP_BLOCK_HDR + b->cap);
 	}
 }
 
@@ -92,7 +92,7 @@ static void *
 arena_alloc(struct arena *a, size_t n, size_t align)
 {
 	struct arena_block *b = a->head;
-	size_t off, cap;
+	size_t off, cap, size;
 
 	if (b != NULL) {
 		off = (b->used + align - 1) & ~(align - 1);
@@ -110,10 +110,11 @@ arena_alloc(struct arena *a, size_t n, size_t align)
 		a->next_cap = RP_ARENA_MAX;
 	if (cap > SIZE_MAX - RP_BLOCK_HDR)
 		return NULL;
-	b = malloc(RP_BLOCK_HDR + cap);
-	if (b == NULL)
+	size = RP_BLOCK_HDR + cap;
+	b = buf_block_take(size, SIZE_MAX, &size);
+	if (b == NULL && (b = malloc(size)) == NULL)
 		return NULL;
-	b->cap = cap;
+	b->cap = size - RP_BLOCK_HDR;
 	b->used = n;
 	b->next = a->head;
 	a->head = b;
@@ -132,7 +133,7 @@ arena_reset(struct arena *a)
 	while (a->head != NULL && a->head->next != NULL) {
 		b = a->head;
 		a->head = b->next;
-		free(b);
+		buf_block_give(b, RP_BLOCK_HDR + b->cap);
 	}
 	if (a->head != NULL) {
 		a->head->used = 0;

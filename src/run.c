@@ -217,10 +217,12 @@ fail:
  * and only then are its messages counted, logged and handed to done:
  * a few with each message sent after the commit, so that the caller's
  * work on them (moving files) overlaps the server's on the next ones.
- * A Maildir sweep commits at the end of each chunk of 1000 names, so the
- * count here stays above that.
+ * A Maildir sweep commits at the end of each chunk of 4000 names, so the
+ * count here stays above that.  A commit waits for the server to finish
+ * what it was sent, with nothing to parse meanwhile: at 1000 messages a
+ * batch that wait was a tenth of a sweep's time.
  */
-#define RUN_BATCH_MESSAGES 1024
+#define RUN_BATCH_MESSAGES 4096
 #define RUN_BATCH_BYTES ((size_t)64 << 20)
 #define RUN_BATCH_MS 2000
 /*
@@ -532,4 +534,5 @@ run_end(struct run *run)
 	run->fin = NULL;
 	db_close(&run->db);
 	config_clear(&run->cfg);
+	buf_shutdown();
 }

@@ -262,22 +262,22 @@ check "twice: stored in the order of the messages" "$(pg_q tw "SELECT string_agg
 check "twice: stored as groups, none refused" "$(pg_q tw "SELECT max(id) - count(*) FROM tlsrpt.policy")" 0
 check "twice: all moved" "$(count "$T/new")/$(count "$T/.Processed/cur")" "0/81"
 
-# ---- More messages than one chunk of names (1000) and one batch: 2500
+# ---- More messages than one chunk of names (4000) and one batch: 4500
 # reports, each with its own report-id.
 pg_newdb many || exit 99
 B=$TMP/Many
 mkdir -p "$B/new" "$B/cur" "$B/tmp"
 awk -v dir="$B/new" 'BEGIN { getline tpl < ARGV[1]; close(ARGV[1]);
-    for (i = 1; i <= 2500; i++) { r = tpl;
+    for (i = 1; i <= 4500; i++) { r = tpl;
 	sub(/"report-id":"[^"]*"/, "\"report-id\":\"many-" i "\"", r);
 	f = dir "/" i ".many"; print r > f; close(f) } }' \
     "$C/aldy505__mailweave/google.com_example.com_1747094400_1747180799_001.json"
 run_bin -d dbname=many --maildir "$B"
-check "2500 messages: exit 0" "$RC" 0
-check "2500 messages: all stored, all moved" \
+check "4500 messages: exit 0" "$RC" 0
+check "4500 messages: all stored, all moved" \
     "$(pg_q many "SELECT count(DISTINCT report_id) FROM tlsrpt.report")/$(count "$B/new")/$(count "$B/.Processed/cur")" \
-    "2500/0/2500"
-check_match "2500 messages: summary" "$ERR" "stored 2500, duplicates 0, rejected 0, left for retry 0"
+    "4500/0/4500"
+check_match "4500 messages: summary" "$ERR" "stored 4500, duplicates 0, rejected 0, left for retry 0"
 
 # ---- A report of 10,000 policies and 90,000 failure details at the end of
 # a sweep, when the server has long reused its plan for groups of small
