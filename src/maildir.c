@@ -202,7 +202,7 @@ sweep_chunk(struct run *run, struct entry *list, size_t n, struct sweep *sw)
 
 	for (i = 0; i < n; i++) {
 		log_set_source(list[i].name);
-		(void)alarm(run->cfg.lim.timeout_seconds);
+		run_arm(run);
 		/*
 		 * Reading a message need not cost a write of its inode
 		 * for the access time; only the files' owner may ask.
@@ -370,7 +370,7 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 	if (!stop && !run->dry_run)
 		(void)run_batch_commit(run, sweep_done);
 	log_set_source(NULL);
-	(void)alarm(0);
+	run_disarm(run);
 	(void)snprintf(label, sizeof(label), "maildir %s", dir);
 	run_summary(run, label);
 	goto out;
@@ -421,7 +421,7 @@ maildir_import_mbox(struct run *run, const char *path)
 	}
 	run->n_total = mbox_count(mb);
 	for (;;) {
-		(void)alarm(run->cfg.lim.timeout_seconds);
+		run_arm(run);
 		rc = mbox_next(mb, run->cfg.lim.message_bytes, &msg,
 		    &truncated, &err);
 		if (rc < 0) {
@@ -442,7 +442,7 @@ maildir_import_mbox(struct run *run, const char *path)
 	log_set_source(NULL);
 	if (rc == 0)
 		(void)run_batch_commit(run, NULL);
-	(void)alarm(0);
+	run_disarm(run);
 	(void)snprintf(label, sizeof(label), "mbox %s", path);
 	run_summary(run, label);
 	mbox_close(&mb);

@@ -145,7 +145,7 @@ run_files(struct run *run, char **files, int n)
 	run->n_total = (unsigned long)n;
 	for (i = 0; i < n; i++) {
 		log_set_source(files[i]);
-		(void)alarm(run->cfg.lim.timeout_seconds);
+		run_arm(run);
 		if (input_read_file(files[i], run->cfg.lim.message_bytes,
 		    &input, &truncated, &err) != 0) {
 			run->n_failed++;
@@ -165,7 +165,7 @@ run_files(struct run *run, char **files, int n)
 	log_set_source(NULL);
 	if (i == n)
 		(void)run_batch_commit(run, NULL);
-	(void)alarm(0);
+	run_disarm(run);
 	if (n > 1) {
 		(void)snprintf(label, sizeof(label), "%d files", n);
 		run_summary(run, label);

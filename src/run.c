@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "run.h"
@@ -152,6 +154,31 @@ run_print_json(struct run *run, const struct job *job)
 		run_exit(run, EX_IOERR);
 	}
 	buf_free(&line);
+}
+
+/*
+ * alarm() is a system call, and a message takes some 50 microseconds: in
+ * a batch the limit is re-armed at most once a second, one second
+ * longer, so that every message still has at least the limit.
+ */
+void
+run_arm(struct run *run)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if (run->armed_at != 0 && now.tv_sec == run->armed_at)
+		return;
+	(void)alarm(run->cfg.lim.timeout_seconds + 1);
+	/* CLOCK_MONOTONIC starts at boot: second 0 passes once. */
+	run->armed_at = now.tv_sec != 0 ? now.tv_sec : 1;
+}
+
+void
+run_disarm(struct run *run)
+{
+	(void)alarm(0);
+	run->armed_at = 0;
 }
 
 /*

@@ -40,6 +40,7 @@ struct run {
 	unsigned long n_stored, n_duplicate, n_rejected, n_valid, n_invalid;
 	unsigned long n_failed;	/* left for a later try */
 	unsigned long n_done, n_total;
+	time_t armed_at;	/* second the time limit was armed, or 0 */
 	time_t progress_drawn;	/* when the progress line was last drawn */
 	bool progress_shown;	/* it is on the screen */
 	int exit_code;
@@ -58,6 +59,10 @@ struct run {
 
 /* Start the clock; settings must be in run->cfg. */
 void run_begin(struct run *run);
+
+/* The time limit for the next message of a batch; none (at the end). */
+void run_arm(struct run *run);
+void run_disarm(struct run *run);
 
 /* Start connecting before a message is read (pipe mode). */
 void run_db_start(struct run *run);

@@ -228,6 +228,24 @@ yes "endless line" | "$BIN" -d dbname=f6 -o timeout=2 -o max_message_size=1M >/d
 check "endless input: exit 75" "$?" 75
 check "slow and endless input: nothing stored" "$(pg_q f6 "SELECT count(*) FROM tlsrpt.report") $(pg_q f6 "SELECT count(*) FROM tlsrpt.rejected_message")" "0 0"
 
+# ---- A sweep is cut off by the time limit too, here while the server
+# stalls (a sweep arms it once a second, one second longer: 1 to 2 s
+# here); nothing is committed or moved.
+pg_newdb f9 || exit 99
+pg_q f9 "CREATE FUNCTION tlsrpt.stall() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN PERFORM pg_sleep(8); RETURN NEW; END\$\$;
+    CREATE TRIGGER stall BEFORE INSERT ON tlsrpt.report
+    FOR EACH ROW EXECUTE FUNCTION tlsrpt.stall()" >/dev/null
+rm -rf "$M" && mkdir -p "$M/new" "$M/cur" "$M/tmp"
+cp "$MSG" "$M/new/1.slow"
+start=$(date +%s)
+run_bin -d dbname=f9 -o timeout=1 --maildir "$M"
+end=$(date +%s)
+check "stalled sweep: exit 75" "$RC" 75
+check_match "stalled sweep: says why" "$ERR" "time limit"
+check "stalled sweep: cut off before the server answers" "$([ $((end - start)) -lt 6 ] && echo yes)" yes
+check "stalled sweep: the message left where it was" "$(ls "$M/new")" 1.slow
+
 # ---- A password in the conninfo never reaches a log line.
 pipe_bin "$MSG" -v -d "dbname=f6 password=Sekr1tPass"
 check "secret: stored with -v" "$RC" 0
