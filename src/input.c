@@ -42,8 +42,8 @@ input_drain(int fd, enum ti_kind io_kind, bool *more_r, struct ti_err *err)
 }
 
 int
-input_read_fd(int fd, size_t max, enum ti_kind io_kind, struct buf **out_r,
-    bool *truncated_r, struct ti_err *err)
+input_read_fd(int fd, size_t max, enum ti_kind io_kind, bool regular_only,
+    struct buf **out_r, bool *truncated_r, struct ti_err *err)
 {
 	struct stat st;
 	struct buf *b = NULL;
@@ -57,7 +57,11 @@ input_read_fd(int fd, size_t max, enum ti_kind io_kind, struct buf **out_r,
 	if (b == NULL)
 		goto out;
 	want = INPUT_CHUNK_BYTES;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (regular_only && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		ti_err_set(err, io_kind, "not a regular file");
+		goto out;
+	}
+	if (regular_only || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))) {
 		regular = true;
 		/* One byte more, so that the read that ends it is short. */
 		want = st.st_size >= 0 && (uintmax_t)st.st_size < max ?
@@ -123,7 +127,8 @@ input_read_file(const char *path, size_t max, struct buf **out_r,
 		ti_err_set(err, TI_KIND_IO, "not a regular file");
 		goto out;
 	}
-	rc = input_read_fd(fd, max, TI_KIND_IO, out_r, truncated_r, err);
+	rc = input_read_fd(fd, max, TI_KIND_IO, false, out_r, truncated_r,
+	    err);
 out:
 	if (fd >= 0)
 		(void)close(fd);

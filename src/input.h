@@ -16,10 +16,13 @@
  * bytes.  When the input is longer, the first max bytes are kept, the
  * rest is read and discarded (so a pipe writer is never cut off), and
  * *truncated_r is set: the caller decides what that means.  Read errors
- * are TEMP (stdin of a mail system) unless io_kind says otherwise.
+ * are TEMP (stdin of a mail system) unless io_kind says otherwise.  With
+ * regular_only anything but a regular file (a FIFO, a device) is refused
+ * ("not a regular file", io_kind) without a read.
  */
 int input_read_fd(int fd, size_t max, enum ti_kind io_kind,
-    struct buf **out_r, bool *truncated_r, struct ti_err *err) TI_MUST_CHECK;
+    bool regular_only, struct buf **out_r, bool *truncated_r,
+    struct ti_err *err) TI_MUST_CHECK;
 
 /*
  * Same for a named file; it must be a regular file.  Open and read

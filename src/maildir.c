@@ -205,14 +205,18 @@ sweep_chunk(struct run *run, struct entry *list, size_t n, struct sweep *sw)
 		run_arm(run);
 		/*
 		 * Reading a message need not cost a write of its inode
-		 * for the access time; only the files' owner may ask.
+		 * for the access time; only the files' owner may ask.  A
+		 * FIFO must not stop the sweep at its opening: it is
+		 * opened without waiting, then refused.
 		 */
 		fd = openat(sw->sub[list[i].sub], list[i].name, O_RDONLY |
-		    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | sw->noatime);
+		    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK |
+		    sw->noatime);
 		if (fd < 0 && errno == EPERM && sw->noatime != 0) {
 			sw->noatime = 0;
 			fd = openat(sw->sub[list[i].sub], list[i].name,
-			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+			    O_NONBLOCK);
 		}
 		if (fd < 0 && errno == ENOENT) {
 			/* Taken away since we listed it (a mail reader). */
@@ -230,7 +234,7 @@ sweep_chunk(struct run *run, struct entry *list, size_t n, struct sweep *sw)
 			continue;
 		}
 		if (input_read_fd(fd, run->cfg.lim.message_bytes, TI_KIND_IO,
-		    &input, &truncated, &err) != 0) {
+		    true, &input, &truncated, &err) != 0) {
 			(void)close(fd);
 			run->n_failed++;
 			run_progress_clear(run);

@@ -124,7 +124,7 @@ run_stdin(struct run *run)
 	(void)alarm(run->cfg.lim.timeout_seconds);
 	run_db_start(run);
 	if (input_read_fd(STDIN_FILENO, run->cfg.lim.message_bytes,
-	    TI_KIND_TEMP, &input, &truncated, &err) != 0) {
+	    TI_KIND_TEMP, false, &input, &truncated, &err) != 0) {
 		run->n_failed++;
 		run_fail(run, &err);
 		return;

@@ -198,6 +198,22 @@ check "move fails: the next sweep exits 0" "$RC" 0
 check_match "move fails: and finds a duplicate" "$ERR" "stored 0, duplicates 1, rejected 0"
 check "move fails: the same rows" "$(rows mv)" "$REF"
 
+# ---- A FIFO among the messages: refused at once, without waiting for a
+# writer; the others are stored and moved, it stays, and the sweep
+# exits 74.
+pg_newdb fifo || exit 99
+F=$TMP/Fifo
+mkdir -p "$F/new" "$F/cur" "$F/tmp"
+sed 's/"report-id": *"[^"]*"/"report-id":"fifo-1"/' "$C/domainaware__parsedmarc/rfc8460.json" >"$F/new/1.msg"
+mkfifo "$F/new/2.fifo"
+sed 's/"report-id": *"[^"]*"/"report-id":"fifo-3"/' "$C/domainaware__parsedmarc/rfc8460.json" >"$F/new/3.msg"
+run_bin -d dbname=fifo -o timeout=5 --maildir "$F"
+check "fifo: exit 74" "$RC" 74
+check_match "fifo: named" "$ERR" "2.fifo: not a regular file"
+check "fifo: the others stored and moved, it stays" \
+    "$(pg_q fifo "SELECT string_agg(report_id, ',' ORDER BY report_id) FROM tlsrpt.report")/$(ls "$F/new")/$(count "$F/.Processed/cur")" \
+    "fifo-1,fifo-3/2.fifo/2"
+
 # ---- The process that moves the files killed during a sweep: the sweep
 # says so and exits 74, moving the rest itself; whatever was not moved
 # stays, and the next sweep moves it.

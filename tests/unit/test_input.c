@@ -146,7 +146,7 @@ test_pipe(void **state)
 		_exit(write_pattern(fds[1], c->size) ? 0 : 1);
 	}
 	(void)close(fds[1]);
-	if (input_read_fd(fds[0], c->max, TI_KIND_TEMP, &b, &truncated,
+	if (input_read_fd(fds[0], c->max, TI_KIND_TEMP, false, &b, &truncated,
 	    &err) != 0)
 		fail_msg("%s: %s", c->name, err.msg);
 	(void)close(fds[0]);
@@ -169,8 +169,8 @@ test_read_error(void **state)
 	(void)state;
 	fd = open("/", O_RDONLY | O_DIRECTORY);
 	assert_true(fd >= 0);
-	assert_int_equal(input_read_fd(fd, 100, TI_KIND_TEMP, &b, &truncated,
-	    &err), -1);
+	assert_int_equal(input_read_fd(fd, 100, TI_KIND_TEMP, false, &b,
+	    &truncated, &err), -1);
 	(void)close(fd);
 	assert_null(b);
 	assert_int_equal(err.kind, TI_KIND_TEMP);
@@ -195,11 +195,35 @@ test_not_regular(void **state)
 	assert_non_null(strstr(err.msg, "cannot open: "));
 }
 
+/* regular_only refuses a pipe (a FIFO in a Maildir) without reading it. */
+static void
+test_regular_only(void **state)
+{
+	struct buf *b = NULL;
+	struct ti_err err;
+	bool truncated;
+	char c = 0;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	assert_int_equal(input_read_fd(fds[0], 100, TI_KIND_IO, true, &b,
+	    &truncated, &err), -1);
+	assert_null(b);
+	assert_int_equal(err.kind, TI_KIND_IO);
+	assert_string_equal(err.msg, "not a regular file");
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+}
+
 int
 main(void)
 {
 	static char names[2 * NELEM(cases)][64];
-	struct CMUnitTest t[2 * NELEM(cases) + 2];
+	struct CMUnitTest t[2 * NELEM(cases) + 3];
 	size_t n = 0, i;
 
 	/* A reader that stops early must not kill the writer's test. */
@@ -216,6 +240,8 @@ main(void)
 	}
 	test_add(t, &n, "read error", test_read_error, NULL, NULL, NULL);
 	test_add(t, &n, "not a regular file", test_not_regular, NULL, NULL,
+	    NULL);
+	test_add(t, &n, "regular files only", test_regular_only, NULL, NULL,
 	    NULL);
 	return _cmocka_run_group_tests("input", t, n, NULL, NULL);
 }
