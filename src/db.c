@@ -176,6 +176,7 @@ struct db {
 					 * P_FIRST_ARRAY on), reused */
 	struct db_group group;
 	bool connecting;		/* started, not yet finished */
+	PostgresPollingStatusType poll_st;	/* where it stands */
 	unsigned connect_timeout_s;
 	bool in_batch;			/* pipeline mode, inside BEGIN */
 	bool prepared;			/* statements prepared on conn */
@@ -255,13 +256,36 @@ db_fail(struct db *db, const PGresult *res, const char *what,
 }
 
 /*
+ * Take a connection started by db_open(..., false) as far as it goes
+ * without waiting.  On a local socket that sends the startup packet at
+ * once, so the server sets up its backend while we read and parse the
+ * message; libpq would otherwise send it only when we come to wait.
+ */
+static void
+db_advance(struct db *db)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	struct pollfd pfd;
+
+	while (st == PGRES_POLLING_WRITING) {
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
+			return;
+		st = PQconnectPoll(db->conn);
+	}
+	db->poll_st = st;
+}
+
+/*
  * Finish a connection started by db_open(..., false).  Every entry point
  * that talks to the server calls this first.
  */
 static int
 db_ready(struct db *db, struct ti_err *err)
 {
-	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	PostgresPollingStatusType st = db->poll_st;
 	struct pollfd pfd;
 	char msg[TI_ERR_MSG_BYTES];
 	int n;
@@ -349,6 +373,9 @@ db_open(const char *conninfo, unsigned connect_timeout_s,
 		goto fail;
 	}
 	db->connecting = true;
+	db->poll_st = PGRES_POLLING_WRITING;
+	if (!wait)
+		db_advance(db);
 	for (i = P_FIRST_ARRAY; i < P_ALL_COUNT; i++) {
 		if (i >= P_COUNT && i < P_GROUP_COUNT)
 			continue;
