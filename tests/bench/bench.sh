@@ -33,8 +33,8 @@ ls "$W/big/new" | head -n "$N" | while read -r f; do cp "$W/big/new/$f" "$W/smal
 ls "$W/big/new" | tail -n "$NP" | while read -r f; do cp "$W/big/new/$f" "$W/pipe/"; done
 bytes=$(du -sk "$W/small/new" | cut -f1)
 echo "messages: $N, $((bytes / N)) KiB each on average"
-# The files just written must not be written back while commits wait
-# for their own flushes.
+# Nothing of the files just written is left to write back while the
+# figures are taken.
 sync
 
 # 1. pipe mode against the connect floor.
