@@ -3,8 +3,8 @@
  *
  * Everything sent is a parameter of constant SQL text; nothing from a
  * message is ever spliced into a statement.  A report on its own (pipe
- * mode) goes in as three plain statements in one transaction, in two
- * round trips, so it is stored whole or not at all; the unique key on
+ * mode) goes in as one statement (its inserts as data-modifying CTEs), in
+ * one round trip, so it is stored whole or not at all; the unique key on
  * (organization_name, report_id) with ON CONFLICT DO NOTHING makes a
  * second delivery, concurrent or not, a no-op that we report as a
  * duplicate.  Policies and failure details travel as array parameters in
