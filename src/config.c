@@ -70,6 +70,8 @@ static const struct config_key config_keys[] = {
 	    STR(TI_DEFAULT_STRING_BYTES), 64, TI_HARD_STRING_BYTES, false },
 	{ "require_dkim", CONFIG_BOOL, offsetof(struct config, require_dkim),
 	    "no", 0, 1, false },
+	{ "socket", CONFIG_STRING, offsetof(struct config, socket_path), NULL,
+	    0, 0, false },
 	{ "statement_timeout", CONFIG_UINT,
 	    offsetof(struct config, statement_timeout_seconds), "60", 1, 3600,
 	    false },
@@ -250,6 +252,7 @@ config_clear(struct config *cfg)
 		memset(cfg->db, 0, strlen(cfg->db));
 	free(cfg->db);
 	free(cfg->authserv_id);
+	free(cfg->socket_path);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -17,6 +17,7 @@
 struct config {
 	char *db;		/* libpq conninfo: a secret, never logged */
 	char *authserv_id;	/* NULL: the topmost Authentication-Results */
+	char *socket_path;	/* the server pipe mode hands messages to */
 	bool require_dkim;
 	bool bounce_malformed;
 	unsigned connect_timeout_seconds;

@@ -396,6 +396,30 @@ fail:
 	return NULL;
 }
 
+bool
+db_idle_ok(struct db *db)
+{
+	struct pollfd pfd;
+
+	if (db->connecting || db->in_batch)
+		return true;
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return false;
+	/*
+	 * An idle connection has nothing to say unless the server is
+	 * closing it (a shutdown, a restart, a terminated backend): its
+	 * last words are readable before the end of the stream is, so
+	 * anything readable means a new connection.  (A parameter change
+	 * reported after a reload costs one needless reconnection.)
+	 */
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return false;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 void
 db_close(struct db **dbp)
 {

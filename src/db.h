@@ -50,6 +50,13 @@ enum db_outcome {
 struct db *db_open(const char *conninfo, unsigned connect_timeout_s,
     unsigned statement_timeout_s, bool wait, struct ti_err *err);
 
+/*
+ * For a connection kept open between messages (a server): false when it
+ * is known to be gone (the server closed it while idle), so that it is
+ * closed and opened again before the next message.  Waits for nothing.
+ */
+bool db_idle_ok(struct db *db);
+
 /* NULL-safe; closes the connection, sets *dbp to NULL. */
 void db_close(struct db **dbp);
 

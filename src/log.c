@@ -42,6 +42,12 @@ log_set_queue_id(const char *queue_id)
 	log_queue_id = queue_id;
 }
 
+const char *
+log_get_queue_id(void)
+{
+	return log_queue_id;
+}
+
 void
 log_set_source(const char *source)
 {

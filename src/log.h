@@ -26,6 +26,7 @@ void log_init(const char *ident, int use_syslog, enum log_level max_level);
 void log_set_queue_id(const char *queue_id);
 void log_set_source(const char *source);
 const char *log_get_source(void);
+const char *log_get_queue_id(void);
 
 /*
  * With syslog, also write error lines to stderr: under a mail system that

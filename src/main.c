@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "handoff.h"
 #include "inflate.h"
 #include "input.h"
 #include "job.h"
@@ -28,10 +29,12 @@
 #include "maildir.h"
 #include "mime.h"
 #include "run.h"
+#include "serve.h"
 
 static const char usage_text[] =
     "usage: tlsrpt-ingest [OPTIONS] [FILE...]\n"
     "       tlsrpt-ingest [OPTIONS] --maildir DIR | --mbox FILE\n"
+    "       tlsrpt-ingest [OPTIONS] --serve\n"
     "Store SMTP TLS reports (RFC 8460) in PostgreSQL.\n"
     "With no FILE, read one message on standard input (a mail system's pipe).\n"
     "A FILE is a message, or a bare report (.json, .json.gz, .zip).\n"
@@ -47,6 +50,11 @@ static const char usage_text[] =
     "      --done-folder NAME   Maildir++ folder for handled messages\n"
     "      --delete             delete handled messages instead\n"
     "      --mbox FILE          every message of an mbox (read-only)\n"
+    "      --serve              stay resident: store the messages that pipe\n"
+    "                           mode hands over on the socket\n"
+    "      --socket PATH        the server's Unix socket (the socket setting);\n"
+    "                           pipe mode hands its message to a server there,\n"
+    "                           and stores it itself when none listens\n"
     "  -n, --dry-run            extract and validate; touch no database\n"
     "      --json               print each normalized report as a JSON line\n"
     "      --authserv-id ID     trust the Authentication-Results of this host\n"
@@ -77,6 +85,8 @@ enum {
 	OPT_MBOX,
 	OPT_DONE_FOLDER,
 	OPT_DELETE,
+	OPT_SERVE,
+	OPT_SOCKET,
 };
 
 static const struct option long_options[] = {
@@ -97,6 +107,8 @@ static const struct option long_options[] = {
 	{ "mbox", required_argument, NULL, OPT_MBOX },
 	{ "done-folder", required_argument, NULL, OPT_DONE_FOLDER },
 	{ "delete", no_argument, NULL, OPT_DELETE },
+	{ "serve", no_argument, NULL, OPT_SERVE },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -120,16 +132,23 @@ run_stdin(struct run *run)
 	struct ti_err err;
 	bool truncated = false;
 
+	/* A dry run and --json need the report here. */
+	bool hand_off = run->cfg.socket_path != NULL && !run->dry_run &&
+	    !run->print_json;
+
 	log_set_source("stdin");
 	(void)alarm(run->cfg.lim.timeout_seconds);
-	run_db_start(run);
+	if (!hand_off)
+		run_db_start(run);
 	if (input_read_fd(STDIN_FILENO, run->cfg.lim.message_bytes,
 	    TI_KIND_TEMP, false, &input, &truncated, &err) != 0) {
 		run->n_failed++;
 		run_fail(run, &err);
 		return;
 	}
-	(void)run_message(run, &input, truncated);
+	if (!hand_off || !handoff_message(run, run->cfg.socket_path, &input,
+	    truncated))
+		(void)run_message(run, &input, truncated);
 	(void)alarm(0);
 }
 
@@ -196,7 +215,8 @@ main(int argc, char **argv)
 	char **sets = NULL;
 	size_t nsets = 0, i;
 	bool require_dkim = false, bounce = false, use_syslog = false;
-	bool print_config = false, delete_done = false;
+	bool print_config = false, delete_done = false, serve = false;
+	const char *socket_path = NULL;
 	int verbosity = 0;
 	int c, code;
 
@@ -257,6 +277,12 @@ main(int argc, char **argv)
 		case OPT_DELETE:
 			delete_done = true;
 			break;
+		case OPT_SERVE:
+			serve = true;
+			break;
+		case OPT_SOCKET:
+			socket_path = optarg;
+			break;
 		case 'v':
 			verbosity++;
 			break;
@@ -276,19 +302,25 @@ main(int argc, char **argv)
 			return EX_OK;
 		default:
 			free(sets);
-			if (optind < argc || maildir != NULL || mbox != NULL)
+			if (optind < argc || maildir != NULL || mbox != NULL ||
+			    serve)
 				run.under_mta = false;
 			return usage_error(&run, "unknown option");
 		}
 	}
-	if (optind < argc || maildir != NULL || mbox != NULL)
+	if (optind < argc || maildir != NULL || mbox != NULL || serve)
 		run.under_mta = false;
 	log_init("tlsrpt-ingest", use_syslog, verbosity > 0 ?
 	    LOG_LEVEL_DEBUG : verbosity < 0 ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
-	if ((maildir != NULL) + (mbox != NULL) + (optind < argc) > 1) {
+	if ((maildir != NULL) + (mbox != NULL) + (optind < argc) + serve > 1) {
 		free(sets);
-		return usage_error(&run, "--maildir, --mbox and FILE "
+		return usage_error(&run, "--maildir, --mbox, --serve and FILE "
 		    "arguments do not mix");
+	}
+	if (serve && (run.dry_run || run.print_json)) {
+		free(sets);
+		return usage_error(&run, "--serve stores: no --dry-run or "
+		    "--json");
 	}
 	if ((done_folder != NULL || delete_done) && maildir == NULL) {
 		free(sets);
@@ -312,7 +344,11 @@ main(int argc, char **argv)
 	    config_set(&run.cfg, "authserv_id", authserv, &err)) ||
 	    (require_dkim && config_set(&run.cfg, "require_dkim", "yes",
 	    &err)) ||
-	    (bounce && config_set(&run.cfg, "bounce_malformed", "yes", &err)))
+	    (bounce && config_set(&run.cfg, "bounce_malformed", "yes", &err)) ||
+	    (socket_path != NULL &&
+	    config_set(&run.cfg, "socket", socket_path, &err)))
+		goto config_fail;
+	if (serve && handoff_check_path(run.cfg.socket_path, &err) != 0)
 		goto config_fail;
 	free(sets);
 	sets = NULL;
@@ -322,14 +358,16 @@ main(int argc, char **argv)
 		return EX_OK;
 	}
 	log_set_errors_to_stderr(maildir == NULL && mbox == NULL &&
-	    optind >= argc);
+	    optind >= argc && !serve);
 	run.progress = !use_syslog && verbosity == 0 &&
 	    isatty(STDERR_FILENO) && (maildir != NULL || mbox != NULL ||
 	    argc - optind > 1);
 
 	mime_init();
 	(void)signal(SIGALRM, on_alarm);
-	if (maildir != NULL)
+	if (serve)
+		serve_run(&run);
+	else if (maildir != NULL)
 		maildir_sweep(&run, maildir, done_folder, delete_done);
 	else if (mbox != NULL)
 		maildir_import_mbox(&run, mbox);

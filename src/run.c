@@ -26,11 +26,7 @@ run_begin(struct run *run)
 long
 run_elapsed_ms(const struct run *run)
 {
-	struct timespec t1;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long)(t1.tv_sec - run->t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - run->t0.tv_nsec) / 1000000;
+	return run_ms_since(&run->t0);
 }
 
 void
@@ -61,8 +57,8 @@ run_fail(struct run *run, const struct ti_err *err)
 	run_exit(run, ti_kind_exit(err->kind, run->under_mta));
 }
 
-static long
-ms_since(const struct timespec *t0)
+long
+run_ms_since(const struct timespec *t0)
 {
 	struct timespec t1;
 
@@ -71,13 +67,19 @@ ms_since(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/*
+ * The line for one message's outcome, and its count.  sanitized: the
+ * three strings are already fit for a log (they came from a server).
+ */
 static enum run_result
 run_outcome_line(struct run *run, enum job_outcome o, const char *org_raw,
-    const char *rid_raw, const char *why_raw, size_t policies, long ms)
+    const char *rid_raw, const char *why_raw, bool sanitized,
+    size_t policies, long ms)
 {
-	char org[LOG_SANITIZED_BYTES];
-	char rid[LOG_SANITIZED_BYTES];
-	char why[LOG_SANITIZED_BYTES];
+	char org_buf[LOG_SANITIZED_BYTES];
+	char rid_buf[LOG_SANITIZED_BYTES];
+	char why_buf[LOG_SANITIZED_BYTES];
+	const char *org = org_buf, *rid = rid_buf, *why = why_buf;
 	static const char *verb[] = { "", "stored", "duplicate", "", "valid",
 	    "" };
 
@@ -86,13 +88,18 @@ run_outcome_line(struct run *run, enum job_outcome o, const char *org_raw,
 	    LOG_LEVEL_WARNING : run->progress ? LOG_LEVEL_DEBUG :
 	    LOG_LEVEL_INFO;
 
-	org[0] = rid[0] = why[0] = '\0';
-	if (log_enabled(level)) {
-		log_sanitize(org_raw, org, sizeof(org));
-		log_sanitize(rid_raw, rid, sizeof(rid));
-		log_sanitize(why_raw, why, sizeof(why));
-		run_progress_clear(run);
+	org_buf[0] = rid_buf[0] = why_buf[0] = '\0';
+	if (sanitized) {
+		org = org_raw;
+		rid = rid_raw;
+		why = why_raw;
+	} else if (log_enabled(level)) {
+		log_sanitize(org_raw, org_buf, sizeof(org_buf));
+		log_sanitize(rid_raw, rid_buf, sizeof(rid_buf));
+		log_sanitize(why_raw, why_buf, sizeof(why_buf));
 	}
+	if (log_enabled(level))
+		run_progress_clear(run);
 	switch (o) {
 	case JOB_STORED:
 	case JOB_DUPLICATE:
@@ -131,11 +138,38 @@ run_outcome_line(struct run *run, enum job_outcome o, const char *org_raw,
 	return RUN_RETRY;
 }
 
+/* The outcome of a job, and what a client is told of it (ans, or NULL). */
 static enum run_result
-run_outcome(struct run *run, const struct job *job, long ms)
+run_outcome(struct run *run, const struct job *job, long ms,
+    struct run_answer *ans)
 {
-	return run_outcome_line(run, job_outcome(job), job_organization(job),
-	    job_report_id(job), job_reason(job), job_policy_count(job), ms);
+	if (ans == NULL)
+		return run_outcome_line(run, job_outcome(job),
+		    job_organization(job), job_report_id(job),
+		    job_reason(job), false, job_policy_count(job), ms);
+	ans->outcome = job_outcome(job);
+	ans->policies = job_policy_count(job);
+	log_sanitize(job_organization(job), ans->org, sizeof(ans->org));
+	log_sanitize(job_report_id(job), ans->rid, sizeof(ans->rid));
+	log_sanitize(job_reason(job), ans->why, sizeof(ans->why));
+	return run_outcome_line(run, ans->outcome, ans->org, ans->rid,
+	    ans->why, true, ans->policies, ms);
+}
+
+enum run_result
+run_answered(struct run *run, const struct run_answer *ans, long ms)
+{
+	struct ti_err err;
+
+	if (ans->outcome != JOB_NONE) {
+		run->n_done++;
+		return run_outcome_line(run, ans->outcome, ans->org, ans->rid,
+		    ans->why, true, ans->policies, ms);
+	}
+	run->n_failed++;
+	ti_err_set(&err, TI_KIND_TEMP, "%s", ans->why);
+	run_fail(run, &err);
+	return RUN_RETRY;
 }
 
 static void
@@ -200,6 +234,13 @@ run_db_start(struct run *run)
 enum run_result
 run_message(struct run *run, struct buf **input, bool truncated)
 {
+	return run_message_answer(run, input, truncated, NULL);
+}
+
+enum run_result
+run_message_answer(struct run *run, struct buf **input, bool truncated,
+    struct run_answer *ans)
+{
 	struct job *job = NULL;
 	struct timespec t0;
 	struct ti_err err;
@@ -224,7 +265,7 @@ run_message(struct run *run, struct buf **input, bool truncated)
 		db_close(&run->db);
 		goto fail;
 	}
-	res = run_outcome(run, job, ms_since(&t0));
+	res = run_outcome(run, job, run_ms_since(&t0), ans);
 	if (run->print_json && res == RUN_HANDLED)
 		run_print_json(run, job);
 	run->n_done++;
@@ -233,6 +274,12 @@ run_message(struct run *run, struct buf **input, bool truncated)
 fail:
 	run->n_failed++;
 	run_fail(run, &err);
+	if (ans != NULL) {
+		ans->outcome = JOB_NONE;
+		ans->policies = 0;
+		ans->org[0] = ans->rid[0] = '\0';
+		log_sanitize(err.msg, ans->why, sizeof(ans->why));
+	}
 	job_free(&job);
 	return RUN_RETRY;
 }
@@ -309,7 +356,7 @@ run_answer(void *arg, void *tag, enum db_outcome outcome,
 	it->rid = dup_or_null(job_report_id(job));
 	it->reason = dup_or_null(job_reason(job));
 	it->policies = job_policy_count(job);
-	it->ms = ms_since(&it->t0);
+	it->ms = run_ms_since(&it->t0);
 	if (run->print_json && (it->outcome == JOB_STORED ||
 	    it->outcome == JOB_DUPLICATE))
 		run_print_json(run, job);
@@ -351,7 +398,7 @@ run_finish_item(struct run *run, struct run_item *it, run_done_fn *done)
 	/* The line names the message's own source, not the current one. */
 	log_set_source(it->source);
 	res = run_outcome_line(run, it->outcome, it->org, it->rid, it->reason,
-	    it->policies, it->ms);
+	    false, it->policies, it->ms);
 	log_set_source(source);
 	run->n_done++;
 	if (done != NULL)
@@ -489,7 +536,7 @@ run_batch_message(struct run *run, struct buf **input, bool truncated,
 	run_finish_later(run, 2);
 	if (run->n_items >= RUN_BATCH_MESSAGES ||
 	    run->batch_bytes >= RUN_BATCH_BYTES ||
-	    ms_since(&run->batch_t0) >= RUN_BATCH_MS)
+	    run_ms_since(&run->batch_t0) >= RUN_BATCH_MS)
 		return run_batch_commit_later(run, done) == 0 ?
 		    RUN_HANDLED : RUN_RETRY;
 	return RUN_HANDLED;

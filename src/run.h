@@ -13,6 +13,7 @@
 #include "config.h"
 #include "db.h"
 #include "job.h"
+#include "log.h"
 
 struct run_item;
 
@@ -23,6 +24,19 @@ enum run_result {
 	RUN_HANDLED,		/* stored, duplicate, valid (dry run) */
 	RUN_REJECTED,		/* kept in rejected_message, or invalid */
 	RUN_RETRY,		/* not handled: stop, try again later */
+};
+
+/*
+ * What became of one message, as a server tells the client that handed
+ * it over (outcome JOB_NONE: not handled, why says what failed).  The
+ * strings are sanitized for a log line.
+ */
+struct run_answer {
+	enum job_outcome outcome;
+	size_t policies;
+	char org[LOG_SANITIZED_BYTES];
+	char rid[LOG_SANITIZED_BYTES];
+	char why[LOG_SANITIZED_BYTES];
 };
 
 /* Called for each message of a committed batch, in order: data is what
@@ -74,6 +88,15 @@ void run_db_start(struct run *run);
 enum run_result run_message(struct run *run, struct buf **input,
     bool truncated);
 
+/* The same, and what became of it in *ans (a server's answer). */
+enum run_result run_message_answer(struct run *run, struct buf **input,
+    bool truncated, struct run_answer *ans);
+
+/* Log and count what a server answered for a message handed to it (ms:
+ * since it was read). */
+enum run_result run_answered(struct run *run, const struct run_answer *ans,
+    long ms);
+
 /*
  * One message in batch mode (takes ownership of *input): parsed now,
  * stored in the open batch, which is committed every so many messages or
@@ -116,8 +139,9 @@ void run_progress_clear(struct run *run);
  * /x"). */
 void run_summary(struct run *run, const char *what);
 
-/* Milliseconds since run_begin. */
+/* Milliseconds since run_begin, and since t0 (CLOCK_MONOTONIC). */
 long run_elapsed_ms(const struct run *run);
+long run_ms_since(const struct timespec *t0);
 
 /* Close the database, release settings. */
 void run_end(struct run *run);

@@ -5,7 +5,8 @@
 # Prints figures; asserts nothing about speed.
 #
 #   BENCH_N      messages for the sweep and the dry run (default 10000)
-#   BENCH_PIPE   messages for pipe mode, one process each (default 300)
+#   BENCH_PIPE   messages for pipe mode, one process each (default 300),
+#                stored by the process itself and handed to a server
 #   BENCH_RUNS   runs of the sweep of N and of the dry run (default 3):
 #                a shared machine's speed drifts, so each prints its
 #                runs and their median
@@ -20,7 +21,8 @@ B=$top_builddir/tests/bench/bench
 W=$(mktemp -d "${TMPDIR:-/tmp}/tlsrpt-bench.XXXXXX")
 PG_DURABLE=1
 pg_start
-trap 'rm -rf "$W"; pg_cleanup' EXIT
+spid=
+trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$W"; pg_cleanup' EXIT
 chmod 755 "$W"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)"
@@ -43,13 +45,31 @@ pg_newdb bp || exit 1
 floor=$("$B" floor "dbname=bp" "$NP")
 pfloor=$("$B" pipe "$W"/pipe/* -- "$B" floor "dbname=bp" 1)
 pipe=$("$B" pipe "$W"/pipe/* -- "$BIN" -q -d dbname=bp)
+# The same messages handed to a resident server (--serve), into a
+# database of its own.
+pg_newdb bps || exit 1
+"$BIN" -q --serve --socket "$W/socket" -d dbname=bps &
+spid=$!
+for i in $(seq 100); do
+	[ -S "$W/socket" ] && break
+	sleep 0.05
+done
+pserve=$("$B" pipe "$W"/pipe/* -- "$BIN" -q --socket "$W/socket")
+kill -TERM "$spid"
+wait "$spid"
+spid=
+stored=$(pg_q bps "SELECT count(*) FROM tlsrpt.report")
+[ "$stored" = "$NP" ] || { echo "the server stored $stored of $NP" >&2; exit 1; }
 ms() { awk "BEGIN {printf \"%.2f\", $1 / 1000}"; }
+ratio() { awk "BEGIN {printf \"%.2f\", $1 / $2}"; }
 echo
 echo "1. pipe mode (one process per message, $NP messages):"
 echo "   median $(ms "$pipe") ms per message"
 echo "   bare libpq connect + SELECT 1 + disconnect: $(ms "$floor") ms in one process" \
-    "(ratio $(awk "BEGIN {printf \"%.2f\", $pipe / $floor}")), $(ms "$pfloor") ms as a process of its own" \
-    "(ratio $(awk "BEGIN {printf \"%.2f\", $pipe / $pfloor}"))"
+    "(ratio $(ratio "$pipe" "$floor")), $(ms "$pfloor") ms as a process of its own" \
+    "(ratio $(ratio "$pipe" "$pfloor"))"
+echo "   handed to a resident server (--socket, --serve): median $(ms "$pserve") ms" \
+    "per message (ratio $(ratio "$pserve" "$pfloor") to the process of its own)"
 
 # 2. Maildir sweeps: N, R times (each into a new database, the messages
 # moved back in between), then 10 N once, for memory.

@@ -3,8 +3,8 @@
 #
 # Usage: tests/fuzz/run.sh SECONDS [HARNESS...]
 #
-# HARNESS is message, inflate, report, authres or mbox (or fuzz_message
-# ...); none means all of them.  The targets are looked for in
+# HARNESS is message, inflate, report, authres, mbox or handoff (or
+# fuzz_message ...); none means all of them.  The targets are looked for in
 # $top_builddir/tests/fuzz (default: .), the seeds in
 # $top_srcdir/tests/data (default: two levels above this script).
 # Each target gets a fresh corpus in a temporary directory, seeded from
@@ -14,6 +14,7 @@
 #   inflate  every .gz, .zip and .json
 #   report   every .json
 #   authres  the Authentication-Results values of each .eml, one a line
+#   handoff  a request header and an answer of each kind
 # Prints one line per target:
 #   fuzz_X: N executions, cov C, ft F, crashes K
 # Crash, leak, timeout and out-of-memory inputs are kept in
@@ -25,7 +26,7 @@
 set -u
 
 usage() {
-	echo "usage: $0 SECONDS [message|inflate|report|authres|mbox ...]" >&2
+	echo "usage: $0 SECONDS [message|inflate|report|authres|mbox|handoff ...]" >&2
 	exit 2
 }
 
@@ -48,7 +49,7 @@ if [ ! -d "$data" ]; then
 fi
 
 if [ $# -eq 0 ]; then
-	set -- message inflate report authres mbox
+	set -- message inflate report authres mbox handoff
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tlsrpt-fuzz.XXXXXX") || exit 2
@@ -106,6 +107,22 @@ seed_authres() {
 	done
 }
 
+# Request and answer lines, one pair a seed (handoff.h).
+seed_handoff() {
+	dir=$1
+	i=0
+	for a in 'stored	2	Google Inc.	2023-11-14T00:00:00Z_example.com	' \
+	    'duplicate	1	Microsoft Corporation	133	' \
+	    'rejected	0	-	-	no TLS report found' \
+	    'retry	0			database unavailable: no answer in 10 s'; do
+		i=$((i + 1))
+		printf 'TLSRPT-INGEST/1 message %d %s %s\n%s' $((i * 4711)) \
+		    "$([ $i = 2 ] && echo t || echo -)" \
+		    "$([ $i = 3 ] && echo - || echo 4Xk9Zq$i)" "$a" \
+		    >"$dir/pair-$i" || exit 1
+	done
+}
+
 # The number of inputs kept for target $1 (logs aside).
 artifact_count() {
 	n=0
@@ -139,6 +156,7 @@ for h in "$@"; do
 	    -o -name '*.json' ;;
 	report) seed_copy "$corpus" -name '*.json' ;;
 	authres) seed_authres "$corpus" ;;
+	handoff) seed_handoff "$corpus" ;;
 	*) echo "$0: unknown harness $h" >&2; exit 2 ;;
 	esac || { echo "$0: cannot seed $corpus" >&2; exit 2; }
 	if [ ! -x "$bin" ]; then

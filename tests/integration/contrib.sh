@@ -7,9 +7,10 @@
 #     database stopped a new report is filed in tlsrpt-hold/ and stored
 #     when that folder is replayed as the example says; a message over
 #     32 MiB is filed in tlsrpt-too-large/ and not piped to the program.
-#   - systemd: the sweep service (made from its .in as make does) and its
-#     timer pass systemd-analyze verify without a word, and the
-#     service's command line, with its Environment=, sweeps a Maildir.
+#   - systemd: the sweep and server services (made from their .in as make
+#     does) and the timer pass systemd-analyze verify without a word; the
+#     sweep's command line, with its Environment=, sweeps a Maildir, and
+#     the server's stores a message that pipe mode hands it.
 #   - cron: contrib/cron/tlsrpt-ingest.cron has 5 time fields and a user,
 #     and its command line, with its TLSRPT_DB, sweeps a Maildir.
 # A part whose tool (procmail, systemd-analyze) is missing is skipped
@@ -172,12 +173,16 @@ else
 	SVC=$S/tlsrpt-ingest-sweep.service
 	sed -e "s|@bindir[@]|$top_builddir|g" \
 	    "$CONTRIB/systemd/tlsrpt-ingest-sweep.service.in" >"$SVC"
+	SRV=$S/tlsrpt-ingest-serve.service
+	sed -e "s|@bindir[@]|$top_builddir|g" \
+	    "$CONTRIB/systemd/tlsrpt-ingest-serve.service.in" >"$SRV"
 	cp "$CONTRIB/systemd/tlsrpt-ingest-sweep.timer" "$S/"
 	check "systemd: no @substitution@ left" \
-	    "$(grep -c '@[a-z_]*@' "$SVC")" 0
+	    "$(cat "$SVC" "$SRV" | grep -c '@[a-z_]*@')" 0
 	# The manual pages are looked up in the tree, not with man(1).
 	_out=$(cd "$S" && systemd-analyze verify --man=no \
-	    tlsrpt-ingest-sweep.service tlsrpt-ingest-sweep.timer 2>&1)
+	    tlsrpt-ingest-sweep.service tlsrpt-ingest-sweep.timer \
+	    tlsrpt-ingest-serve.service 2>&1)
 	check "systemd: verify exit 0" "$?" 0
 	check "systemd: verify says nothing" "$_out" ""
 	for _d in $(sed -n 's/^Documentation=//p' "$S"/*); do
@@ -223,6 +228,36 @@ else
 	check "systemd, database down: the message stays" \
 	    "$(count "$TMP/sd-Maildir/new")" 1
 	pg_ctl_start
+
+	# The server's ExecStart=, with its Environment=, serving pipe mode
+	# on the socket that master.cf.example hands messages to.
+	_sock=$(sed -n 's/^ExecStart=.*--socket \([^ ]*\).*/\1/p' "$SRV")
+	check "systemd: the server's socket is in its RuntimeDirectory" \
+	    "$_sock" "/run/$(sed -n 's/^RuntimeDirectory=//p' "$SRV")/socket"
+	check "systemd: master.cf.example hands messages to that socket" \
+	    "$(grep -c -- "--socket $_sock " \
+	    "$top_srcdir/contrib/postfix/master.cf.example")" 1
+	check "systemd: the server's TLSRPT_DB is the examples' database" \
+	    "$(sed -n 's/^Environment=TLSRPT_DB=//p' "$SRV")" dbname=tlsrpt
+	pg_newdb sds || exit 99
+	_exec=$(sed -n 's/^ExecStart=//p' "$SRV" |
+	    sed "s|$_sock|$TMP/sd-socket|")
+	(TLSRPT_DB=$(conninfo sds) && export TLSRPT_DB &&
+	    eval "exec $_exec") 2>/dev/null &
+	_pid=$!
+	for _i in $(seq 100); do
+		[ -S "$TMP/sd-socket" ] && break
+		sleep 0.05
+	done
+	"$BIN" --socket "$TMP/sd-socket" -d "host=/nonexistent dbname=none" \
+	    <"$M1" >/dev/null 2>&1
+	check "systemd: pipe mode handed its message to the server" \
+	    "$?/$(has_report sds "$ID1")" 0/1
+	kill -TERM "$_pid"
+	wait "$_pid"
+	check "systemd: the server stops on SIGTERM with exit 0" "$?" 0
+	check "systemd: and removes its socket" \
+	    "$(test -e "$TMP/sd-socket" && echo left)" ""
 fi
 
 # ---- cron

@@ -14,6 +14,10 @@
 #     the malformed message is kept in tlsrpt.rejected_message;
 #   - with the database stopped, new reports are deferred and stay queued;
 #     once it is back and the queue is flushed, each is stored once;
+#   - with the resident server (--serve) on the service's --socket, the
+#     same: reports are stored by the server, and deferred while the
+#     database is down (until then nothing listens there, and the program
+#     stores each message itself);
 #   - nothing bounces.
 # The pipe runs as the unprivileged user "tlsrpt" (created when missing)
 # and connects as a least-privilege role from sql/roles.sql.
@@ -100,7 +104,9 @@ pg_start
 
 T=
 PF=
+SPID=
 pf_cleanup() {
+	[ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
 	if [ -n "$PF" ] && [ -f "$T/spool/pid/master.pid" ]; then
 		postfix -c "$PF" stop >/dev/null 2>&1
 	fi
@@ -133,6 +139,10 @@ pg_newdb direct || exit 99
 pg_q pf "CREATE ROLE tlsrpt_mta LOGIN IN ROLE tlsrpt_ingest" >/dev/null ||
     exit 99
 CONNINFO="host=$PG_DIR user=tlsrpt_mta dbname=pf"
+# The resident server's socket, in a directory of the pipe's user, as
+# systemd's RuntimeDirectory= makes it.
+mkdir -m 750 "$T/run" && chown tlsrpt "$T/run" || exit 99
+SOCK=$T/run/socket
 
 # ---- The private instance.
 # Outbound and local delivery are disabled: a bounce is only logged.
@@ -187,6 +197,7 @@ EOF
 # spaces is one argument when enclosed in "{ }".
 sed -n -e '/^[a-z]/,/^[^ 	]/{/^#/d;/^$/d;p;}' "$CONTRIB/master.cf.example" |
     sed -e "s|/usr/local/bin/tlsrpt-ingest|$T/bin/tlsrpt-ingest|" \
+	-e "s|--socket /run/tlsrpt-ingest/socket|--socket $SOCK|" \
 	-e "s|--db dbname=tlsrpt|--db { $CONNINFO }|" >"$T/service"
 cat "$T/service" >>"$PF/master.cf"
 check "contrib service line used" \
@@ -194,7 +205,7 @@ check "contrib service line used" \
 check_match "contrib service: program and conninfo substituted" \
     "$(tr '\n' ' ' <"$T/service")" \
     "user=tlsrpt argv=$T/bin/tlsrpt-ingest .*--queue-id [\$]\{queue_id\} \
---db \{ $CONNINFO \}"
+--socket $SOCK --db \{ $CONNINFO \}"
 
 sed -n -e '/^[a-z]/p' "$CONTRIB/transport.example" |
     sed -e 's/@example\.com/@receiver.test/' >"$PF/transport"
@@ -434,6 +445,60 @@ check "database back: the reports in all" \
     "$(pg_q pf "SELECT count(*) FROM tlsrpt.report")" $((want + 2))
 check "database back: nothing more rejected" \
     "$(pg_q pf "SELECT count(*) FROM tlsrpt.rejected_message")" 1
+
+# ---- Third run: the resident server (contrib/systemd), as the pipe's
+# user.  The first two runs had no server on the socket, so the program
+# stored each message itself; now it hands them over.
+# setpriv execs the program: $! is the server itself.
+setpriv --reuid=tlsrpt --regid="$(id -g tlsrpt)" --init-groups -- \
+    "$T/bin/tlsrpt-ingest" --serve --socket "$SOCK" --db "$CONNINFO" \
+    2>"$T/serve.log" &
+SPID=$!
+_i=0
+while [ "$_i" -lt 100 ] && ! grep -q listening "$T/serve.log"; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
+check "server: listening" "$(test -S "$SOCK" && echo yes)" yes
+serve_ids="postfix-serve-1 postfix-serve-2"
+for id in $serve_ids; do
+	mkmsg "$id"
+	submit "$T/msg/$id.eml" || not_ok "sendmail $id"
+done
+postqueue -c "$PF" -f
+wait_for "$SENT" $((n + 4)) empty
+check "server: status=sent for both" "$(count "$SENT")" $((n + 4))
+for id in $serve_ids; do
+	check "$id: stored once" \
+	    "$(pg_q pf "SELECT count(*) FROM tlsrpt.report
+	    WHERE organization_name = 'Company-X' AND report_id = '$id'")" 1
+	check_match "$id: stored by the server, under its queue id" \
+	    "$(grep "report-id=\"$id\"" "$T/serve.log")" \
+	    "^tlsrpt-ingest: info: [0-9A-Za-z]+: stored: "
+done
+# The database goes away under the server: deferred, then stored once.
+pg_ctl_stop fast
+mkmsg postfix-serve-3
+submit "$T/msg/postfix-serve-3.eml" || not_ok "sendmail postfix-serve-3"
+postqueue -c "$PF" -f
+wait_for "$DEFERRED" 3
+check "server, database down: deferred" \
+    "$(ids "$DEFERRED" | wc -l | tr -d ' ')" 3
+check "server, database down: still running" \
+    "$(kill -0 "$SPID" 2>/dev/null && echo yes)" yes
+pg_ctl_start
+postqueue -c "$PF" -f
+wait_for "$SENT" $((n + 5)) empty
+check "server, database back: delivered" "$(count "$SENT")" $((n + 5))
+check "server, database back: stored once" \
+    "$(pg_q pf "SELECT count(*) FROM tlsrpt.report
+    WHERE report_id = 'postfix-serve-3'")" 1
+check_match "server, database back: stored by the server" \
+    "$(grep 'report-id="postfix-serve-3"' "$T/serve.log")" ': stored: '
+kill -TERM "$SPID"
+wait "$SPID"
+check "server: SIGTERM, exit 0" "$?" 0
+SPID=
 
 # ---- Nothing bounced, nothing went back to the sender.
 check "no bounce" "$(count 'status=bounced|non-delivery notification')" 0

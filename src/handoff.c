@@ -1,0 +1,310 @@
+/*
+ * handoff.c - the hand-off's wire format (see handoff.h), and its client
+ * side: pipe mode connecting to a resident server.
+ *
+ * The client trusts the server as far as its socket's permissions say;
+ * still, an answer is parsed strictly and bounded, and anything short of
+ * a whole answer is a failure to retry (exit 75), never a success.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handoff.h"
+#include "log.h"
+
+#define HANDOFF_MAGIC "TLSRPT-INGEST/1 message "
+
+static const char *handoff_words[] = {
+	[JOB_NONE] = "retry",
+	[JOB_STORED] = "stored",
+	[JOB_DUPLICATE] = "duplicate",
+	[JOB_REJECTED] = "rejected",
+};
+
+/* A queue id goes on the wire only when it is a plain token. */
+static bool
+handoff_token(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (n = 0; s[n] != '\0'; n++) {
+		if (n >= HANDOFF_QUEUE_ID_BYTES ||
+		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789._-", s[n]) == NULL)
+			return false;
+	}
+	return true;
+}
+
+size_t
+handoff_format_request(char *out, size_t size, size_t len, bool truncated,
+    const char *queue_id)
+{
+	int n;
+
+	n = snprintf(out, size, HANDOFF_MAGIC "%zu %s %s\n", len,
+	    truncated ? "t" : "-", handoff_token(queue_id) ? queue_id : "-");
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+/* A decimal size_t, digits only, no leading zero; *end past it. */
+static int
+handoff_parse_size(const char *s, size_t *v, const char **end)
+{
+	size_t x = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (x > (SIZE_MAX - (size_t)(*p - '0')) / 10)
+			return -1;
+		x = x * 10 + (size_t)(*p - '0');
+	}
+	*v = x;
+	*end = p;
+	return 0;
+}
+
+int
+handoff_parse_request(const char *line, struct handoff_request *req,
+    struct ti_err *err)
+{
+	const char *p = line;
+	size_t n;
+
+	memset(req, 0, sizeof(*req));
+	if (strncmp(p, HANDOFF_MAGIC, sizeof(HANDOFF_MAGIC) - 1) != 0)
+		return ti_err_set(err, TI_KIND_DATA, "not a hand-off request");
+	p += sizeof(HANDOFF_MAGIC) - 1;
+	if (handoff_parse_size(p, &req->len, &p) != 0 || *p++ != ' ')
+		return ti_err_set(err, TI_KIND_DATA, "hand-off request: "
+		    "bad length");
+	if ((*p != 't' && *p != '-') || p[1] != ' ')
+		return ti_err_set(err, TI_KIND_DATA, "hand-off request: "
+		    "bad flags");
+	req->truncated = *p == 't';
+	p += 2;
+	if (strcmp(p, "-") == 0)
+		return 0;
+	if (!handoff_token(p))
+		return ti_err_set(err, TI_KIND_DATA, "hand-off request: "
+		    "bad queue id");
+	n = strlen(p);
+	memcpy(req->queue_id, p, n + 1);
+	return 0;
+}
+
+size_t
+handoff_format_answer(char *out, size_t size, const struct run_answer *ans)
+{
+	int n;
+
+	n = snprintf(out, size, "%s\t%zu\t%s\t%s\t%s\n",
+	    ans->outcome < sizeof(handoff_words) / sizeof(handoff_words[0]) &&
+	    handoff_words[ans->outcome] != NULL ?
+	    handoff_words[ans->outcome] : "retry", ans->policies, ans->org,
+	    ans->rid, ans->why);
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+/* Copy one tab-ended field of at most size - 1 bytes; *p past its tab. */
+static int
+handoff_field(const char **p, char *out, size_t size, bool last)
+{
+	const char *end = last ? *p + strlen(*p) : strchr(*p, '\t');
+	size_t n;
+
+	if (end == NULL || (size_t)(end - *p) >= size)
+		return -1;
+	n = (size_t)(end - *p);
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	if (memchr(out, '\t', n) != NULL)
+		return -1;
+	*p = last ? end : end + 1;
+	return 0;
+}
+
+int
+handoff_parse_answer(const char *line, struct run_answer *ans,
+    struct ti_err *err)
+{
+	char word[16];
+	const char *p = line;
+	size_t i;
+
+	memset(ans, 0, sizeof(*ans));
+	if (handoff_field(&p, word, sizeof(word), false) != 0)
+		goto bad;
+	for (i = 0; i < sizeof(handoff_words) / sizeof(handoff_words[0]); i++) {
+		if (handoff_words[i] != NULL &&
+		    strcmp(word, handoff_words[i]) == 0)
+			break;
+	}
+	if (i == sizeof(handoff_words) / sizeof(handoff_words[0]))
+		goto bad;
+	ans->outcome = (enum job_outcome)i;
+	if (handoff_parse_size(p, &ans->policies, &p) != 0 || *p++ != '\t' ||
+	    handoff_field(&p, ans->org, sizeof(ans->org), false) != 0 ||
+	    handoff_field(&p, ans->rid, sizeof(ans->rid), false) != 0 ||
+	    handoff_field(&p, ans->why, sizeof(ans->why), true) != 0)
+		goto bad;
+	if (ans->outcome == JOB_NONE && ans->why[0] == '\0')
+		goto bad;
+	return 0;
+bad:
+	memset(ans, 0, sizeof(*ans));
+	return ti_err_set(err, TI_KIND_DATA, "not a hand-off answer");
+}
+
+int
+handoff_check_path(const char *path, struct ti_err *err)
+{
+	struct sockaddr_un sun;
+
+	if (path == NULL || path[0] == '\0')
+		return ti_err_set(err, TI_KIND_CONFIG, "socket: not set");
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return ti_err_set(err, TI_KIND_CONFIG, "socket: path longer "
+		    "than %zu bytes", sizeof(sun.sun_path) - 1);
+	return 0;
+}
+
+/* Write all of p, or fail. */
+static int
+handoff_write(int fd, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Connect to path: the socket, or -1 (no server, errno says why). */
+static int
+handoff_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = { HANDOFF_IDLE_SECONDS, 0 };
+	int fd, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
+	/* Only sending waits on this: the answer may take as long as the
+	 * server's statement timeout, and the run's own limit covers it. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Read the answer line: 0, or -1 when it is not whole. */
+static int
+handoff_read_answer(int fd, char *line, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+	char *nl = NULL;
+
+	while (got < size - 1) {
+		n = read(fd, line + got, size - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+		line[got] = '\0';
+		nl = memchr(line, '\n', got);
+		if (nl != NULL) {
+			*nl = '\0';
+			return nl + 1 == line + got ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+bool
+handoff_message(struct run *run, const char *path, struct buf **input,
+    bool truncated)
+{
+	char header[HANDOFF_HEADER_BYTES];
+	char line[HANDOFF_ANSWER_BYTES];
+	struct run_answer ans;
+	struct timespec t0;
+	struct ti_err err;
+	size_t hlen, len = (*input)->len;
+	int fd = -1;
+
+	ti_err_clear(&err);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (handoff_check_path(path, &err) != 0) {
+		log_debug("%s; storing the message directly", err.msg);
+		return false;
+	}
+	fd = handoff_connect(path);
+	if (fd < 0) {
+		log_debug("no server on %s (%s); storing the message directly",
+		    path, strerror(errno));
+		return false;
+	}
+	hlen = handoff_format_request(header, sizeof(header), len, truncated,
+	    log_get_queue_id());
+	if (hlen == 0 || handoff_write(fd, header, hlen) != 0 ||
+	    (len > 0 && handoff_write(fd, (*input)->data, len) != 0)) {
+		ti_err_set(&err, TI_KIND_TEMP, "server on %s: sending the "
+		    "message: %s", path, strerror(errno));
+		goto lost;
+	}
+	(void)shutdown(fd, SHUT_WR);
+	if (handoff_read_answer(fd, line, sizeof(line)) != 0) {
+		ti_err_set(&err, TI_KIND_TEMP, "server on %s: no answer",
+		    path);
+		goto lost;
+	}
+	if (handoff_parse_answer(line, &ans, &err) != 0) {
+		ti_err_set(&err, TI_KIND_TEMP, "server on %s: not an answer",
+		    path);
+		goto lost;
+	}
+	(void)close(fd);
+	buf_free(input);
+	(void)run_answered(run, &ans, run_ms_since(&t0));
+	return true;
+lost:
+	(void)close(fd);
+	buf_free(input);
+	run->n_failed++;
+	run_fail(run, &err);
+	return true;
+}

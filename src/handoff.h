@@ -1,0 +1,78 @@
+/*
+ * handoff.h - pipe mode hands its message to a resident server (--serve)
+ * over a Unix socket, and the server answers what became of it: the
+ * server keeps its database connection warm, so a message costs one
+ * process start and no connection set-up.
+ *
+ * The wire format, one exchange per connection:
+ *   client: "TLSRPT-INGEST/1 message LENGTH FLAGS QUEUE-ID\n" and LENGTH
+ *           bytes of message.  FLAGS is "t" when the client kept only the
+ *           first LENGTH bytes of a longer message, "-" otherwise;
+ *           QUEUE-ID is the mail system's ("-": none).
+ *   server: "WORD\tPOLICIES\tORGANIZATION\tREPORT-ID\tREASON\n", WORD one
+ *           of stored, duplicate, rejected, retry; the three strings are
+ *           sanitized for a log line, so they hold no tab or newline.
+ * Then the server closes the connection.
+ */
+#ifndef TI_HANDOFF_H
+#define TI_HANDOFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "run.h"
+#include "status.h"
+
+/* A request's header line, newline included, and a queue id's length. */
+#define HANDOFF_HEADER_BYTES 128
+#define HANDOFF_QUEUE_ID_BYTES 64
+/* An answer line, newline included. */
+#define HANDOFF_ANSWER_BYTES (3 * LOG_SANITIZED_BYTES + 64)
+/* How long either side waits for the other's next bytes. */
+#define HANDOFF_IDLE_SECONDS 10
+
+/* A request's header, as read. */
+struct handoff_request {
+	size_t len;
+	bool truncated;
+	char queue_id[HANDOFF_QUEUE_ID_BYTES + 1];	/* "" for none */
+};
+
+/*
+ * The header line for a message of len bytes into out (size bytes);
+ * queue_id may be NULL, and is sent only when it is a plain token.
+ * Returns the line's length.
+ */
+size_t handoff_format_request(char *out, size_t size, size_t len,
+    bool truncated, const char *queue_id);
+
+/* Parse a header line (without its newline).  DATA when it is not one. */
+int handoff_parse_request(const char *line, struct handoff_request *req,
+    struct ti_err *err) TI_MUST_CHECK;
+
+/* The answer line for ans into out (size at least HANDOFF_ANSWER_BYTES);
+ * returns its length. */
+size_t handoff_format_answer(char *out, size_t size,
+    const struct run_answer *ans);
+
+/* Parse an answer line (without its newline).  DATA when it is not one. */
+int handoff_parse_answer(const char *line, struct run_answer *ans,
+    struct ti_err *err) TI_MUST_CHECK;
+
+/* Is path fit to name a Unix socket?  CONFIG when it is too long. */
+int handoff_check_path(const char *path, struct ti_err *err) TI_MUST_CHECK;
+
+/*
+ * Pipe mode: hand the message in *input to the server listening on
+ * path, then log and count its answer through run_answered().  Returns
+ * true when the message is dealt with: answered, or lost on the way
+ * (then the run exits 75: the server may or may not have stored it, and
+ * a second delivery is found as a duplicate).  Returns false, leaving
+ * *input alone, when no server listens there: then the caller stores
+ * the message itself.
+ */
+bool handoff_message(struct run *run, const char *path, struct buf **input,
+    bool truncated);
+
+#endif

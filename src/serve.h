@@ -1,0 +1,18 @@
+/*
+ * serve.h - the resident server (--serve): pipe mode hands it messages
+ * over a Unix socket (handoff.h), and it stores them on a database
+ * connection it keeps open.
+ */
+#ifndef TI_SERVE_H
+#define TI_SERVE_H
+
+#include "run.h"
+
+/*
+ * Listen on the socket setting and store each message handed over, one
+ * at a time, until SIGTERM, SIGINT or SIGHUP; then remove the socket and
+ * log a summary.  A failure to listen is recorded in the run's exit code.
+ */
+void serve_run(struct run *run);
+
+#endif

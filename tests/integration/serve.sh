@@ -1,0 +1,318 @@
+#!/bin/sh
+# serve.sh - the resident server (--serve) and pipe mode handing it
+# messages (--socket): every corpus file gets the same exit code, line and
+# rows as when pipe mode stores it itself; a server that is not there is
+# stored around; one that goes wrong mid-message means exit 75, never a
+# loss; a database outage is answered "retry" and survived; a hostile or
+# stuck client does not stop the server.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+
+pg_start
+pg_newdb viaserver || exit 99
+pg_newdb direct || exit 99
+W=$(mktemp -d "${TMPDIR:-/tmp}/tlsrpt-serve.XXXXXX")
+S=$W/socket
+SPID=
+cleanup() {
+	[ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
+	rm -rf "$W"
+	pg_cleanup
+}
+trap cleanup EXIT
+
+# serve_start DB ARGS...: a server on $S in the background, $SPID
+serve_start() {
+	_db=$1
+	shift
+	"$BIN" --serve --socket "$S" -d "dbname=$_db" "$@" \
+	    >"$W/serve.out" 2>"$W/serve.err" &
+	SPID=$!
+	for _i in $(seq 100); do
+		[ -S "$S" ] && grep -q listening "$W/serve.err" && return 0
+		sleep 0.05
+	done
+	echo "# the server did not start:" && sed 's/^/#   /' "$W/serve.err"
+	return 1
+}
+
+# serve_stop: SIGTERM, wait; SRC is its exit code
+serve_stop() {
+	kill -TERM "$SPID"
+	wait "$SPID"
+	SRC=$?
+	SPID=
+}
+
+C=$TI_TEST_DATA/corpus
+msg=$C/mjl-__mox/example.eml
+serve_start viaserver || exit 99
+check "socket: owner and group only" "$(stat -c %a "$S")" 660
+
+# A second server on the same socket does not start.
+run_bin --serve --socket "$S" -d dbname=viaserver
+check "second server: exit 78" "$RC" 78
+check_match "second server: says why" "$ERR" "already listens on $S"
+check "second server: the first still answers" "$(test -S "$S" && echo yes)" yes
+
+# Every corpus file, handed over and stored directly: same exit code, same
+# line, same rows.
+table=$TI_TEST_DATA/corpus-expected.txt
+n=0
+while IFS='	' read -r path want reason; do
+	case $path in
+	'#'*|'') continue ;;
+	shared/*) file=$SHARED_CORPUS/${path#shared/}
+		[ -f "$file" ] || continue ;;
+	*) file=$C/$path ;;
+	esac
+	n=$((n + 1))
+	pipe_bin "$file" --socket "$S" -d "host=/nonexistent dbname=none"
+	rc_s=$RC
+	line_s=$(printf '%s\n' "$ERR" | sed 's/ ms=[0-9]*$//')
+	pipe_bin "$file" -d dbname=direct
+	line_d=$(printf '%s\n' "$ERR" | sed 's/ ms=[0-9]*$//')
+	if [ "$rc_s" != "$RC" ] || [ "$line_s" != "$line_d" ]; then
+		not_ok "$path: as stored directly" \
+		    "handed over: $rc_s $line_s" "direct:      $RC $line_d"
+	else
+		ok "$path: as stored directly ($want)"
+	fi
+done <"$table"
+[ "$n" -ge 40 ] || not_ok "corpus: at least 40 files" "got $n"
+
+# The rows, column by column (ids and arrival times aside).
+digest() {
+	pg_q "$1" "SELECT md5(string_agg(concat_ws('|', organization_name,
+	    report_id, contact_info, start_datetime, end_datetime, source,
+	    message_id, message_from, message_date, message_subject,
+	    tls_report_domain, tls_report_submitter, dkim_result, dkim_domain,
+	    dkim_authserv_id, submitter_match, encode(report_sha256, 'hex'),
+	    report::text), ',' ORDER BY organization_name, report_id))
+	    FROM tlsrpt.report"
+	pg_q "$1" "SELECT count(*), md5(string_agg(concat_ws('|',
+	    r.organization_name, r.report_id, p.policy_index, p.policy_type,
+	    p.policy_domain, p.policy_string::text, p.mx_host::text,
+	    p.total_successful_session_count, p.total_failure_session_count),
+	    ',' ORDER BY r.organization_name, r.report_id, p.policy_index))
+	    FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref"
+	pg_q "$1" "SELECT count(*), md5(string_agg(concat_ws('|',
+	    r.organization_name, r.report_id, p.policy_index, d.detail_index,
+	    d.result_type, d.sending_mta_ip, d.receiving_mx_hostname,
+	    d.receiving_mx_helo, d.receiving_ip, d.failed_session_count,
+	    d.additional_information, d.failure_reason_code), ','
+	    ORDER BY r.organization_name, r.report_id, p.policy_index,
+	    d.detail_index))
+	    FROM tlsrpt.failure_detail d JOIN tlsrpt.policy p
+	    ON p.id = d.policy_ref JOIN tlsrpt.report r ON r.id = d.report_ref"
+	pg_q "$1" "SELECT count(*), md5(string_agg(concat_ws('|', source,
+	    reason, message_id, message_from, message_subject, message_date,
+	    tls_report_domain, tls_report_submitter, dkim_result, dkim_domain,
+	    md5(headers), encode(raw_sha256, 'hex'), raw_size, raw_truncated,
+	    md5(raw)), ',' ORDER BY raw_sha256))
+	    FROM tlsrpt.rejected_message"
+}
+check "corpus: the same rows as stored directly" \
+    "$(digest viaserver)" "$(digest direct)"
+check_match "corpus: reports stored" \
+    "$(pg_q viaserver "SELECT count(*) FROM tlsrpt.report")" '^[1-9][0-9]+$'
+
+# The client's own --bounce-malformed decides its exit code.
+printf 'Subject: not a report\n\nhello\n' >"$W/bad.eml"
+pipe_bin "$W/bad.eml" --socket "$S" --bounce-malformed
+check "malformed, --bounce-malformed: exit 65" "$RC" 65
+check_match "malformed: the reason" "$ERR" 'rejected: .*kept in tlsrpt.rejected_message'
+
+# The queue id reaches the server's log line.
+pipe_bin "$msg" --socket "$S" --queue-id 4Xk9Zq1
+check "queue id: exit 0" "$RC" 0
+check_match "queue id: in the server's line" "$(tail -n 1 "$W/serve.err")" \
+    '4Xk9Zq1.*duplicate: organization='
+
+# A message larger than the server's limit is kept truncated, as pipe mode
+# itself would.
+serve_stop
+check "SIGTERM: exit 0" "$SRC" 0
+check "SIGTERM: socket removed" "$(test -e "$S" && echo there)" ""
+check_match "SIGTERM: a summary" "$(tail -n 1 "$W/serve.err")" \
+    'server: stored [1-9][0-9]*, duplicates [0-9]+, rejected [0-9]+'
+pg_newdb small || exit 99
+serve_start small -o max_message_size=2K || exit 99
+big=$C/mjl-__mox/microsoft.eml
+pipe_bin "$big" --socket "$S"
+check "over the server's limit: exit 0" "$RC" 0
+check_match "over the server's limit: rejected" "$ERR" 'rejected: .*larger than'
+check "over the server's limit: kept truncated" \
+    "$(pg_q small "SELECT raw_truncated, length(raw) FROM tlsrpt.rejected_message")" \
+    "t|2048"
+serve_stop
+
+# Twenty clients at once: each waits its turn, each is stored.
+pg_newdb many || exit 99
+serve_start many || exit 99
+i=0
+for f in $(find "$C" -name '*.eml' | sort | head -n 20); do
+	i=$((i + 1))
+	( "$BIN" --socket "$S" <"$f" >/dev/null 2>&1; echo $? >"$W/rc.$i" ) &
+done
+wait_clients() {
+	for _i in $(seq 200); do
+		[ "$(ls "$W" | grep -c '^rc\.')" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+}
+wait_clients "$i"
+check "twenty at once: all exit 0" "$(cat "$W"/rc.* | sort -u | tr '\n' ' ')" "0 "
+pg_newdb many_direct || exit 99
+for f in $(find "$C" -name '*.eml' | sort | head -n 20); do
+	"$BIN" -d dbname=many_direct <"$f" >/dev/null 2>&1
+done
+counts="SELECT (SELECT count(*) FROM tlsrpt.report), (SELECT count(*) FROM tlsrpt.rejected_message)"
+check "twenty at once: as many rows as one by one" "$(pg_q many "$counts")" \
+    "$(pg_q many_direct "$counts")"
+rm -f "$W"/rc.*
+
+# Hostile and broken clients: refused with a reason, and the server goes
+# on.
+client() {
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+if sys.argv[3] == "close":
+    s.shutdown(socket.SHUT_WR)
+elif sys.argv[3] == "stall":
+    time.sleep(float(sys.argv[4]))
+elif sys.argv[3] == "trickle":
+    for i in range(int(float(sys.argv[4]) / 0.25)):
+        time.sleep(0.25)
+        try:
+            s.send(b"x")
+        except OSError:
+            break
+print(s.recv(65536).decode("latin-1"), end="")
+' "$S" "$@"
+}
+check_match "not a request: answered retry" "$(client 'GET / HTTP/1.0\r\n\r\n' close)" \
+    '^retry	0			not a hand-off request$'
+check_match "request cut short: answered retry" \
+    "$(client 'TLSRPT-INGEST/1 message 1000 - -\nFrom: x\n' close)" \
+    '^retry	0			request cut short$'
+check_match "request longer than it says: answered retry" \
+    "$(client 'TLSRPT-INGEST/1 message 3 - -\nFrom: x\n' close)" \
+    '^retry	0			request longer than it says$'
+check_match "header with no end: answered retry" \
+    "$(client "$(printf 'x%.0s' $(seq 200))" close)" \
+    '^retry	0			request header too long$'
+n_before=$(pg_q many "SELECT count(*) FROM tlsrpt.rejected_message")
+check "broken requests: nothing stored" \
+    "$(pg_q many "SELECT count(*) FROM tlsrpt.rejected_message")" "$n_before"
+pipe_bin "$msg" --socket "$S"
+check "after broken requests: still serving" "$RC" 0
+serve_stop
+
+# A client that stops sending, or trickles its bytes, is dropped after the
+# time limit (here 1 s), and the next one is served.
+serve_start many -o timeout=1 || exit 99
+check_match "stalled client: dropped" \
+    "$(client 'TLSRPT-INGEST/1 message 100 - -\n' stall 3)" \
+    '^retry	0			request cut short: too slow$'
+check_match "trickling client: dropped" \
+    "$(client 'TLSRPT-INGEST/1 message 100 - -\n' trickle 4)" \
+    '^retry	0			request cut short: too slow$'
+pipe_bin "$msg" --socket "$S"
+check "after a stalled client: still serving" "$RC" 0
+
+# The database goes away under a running server: "retry", exit 75, one
+# line; once it is back, the server connects again by itself.
+pg_newdb outage || exit 99
+serve_stop
+serve_start outage || exit 99
+pg_ctl_stop fast
+pipe_bin "$msg" --socket "$S" -d "host=/nonexistent dbname=none"
+check "database down: exit 75" "$RC" 75
+check "database down: one line" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1
+check_match "database down: says so" "$ERR" 'database unavailable.*left for a later try'
+check "database down: the server is still there" "$(kill -0 "$SPID" 2>/dev/null && echo yes)" yes
+pg_ctl_start
+pipe_bin "$msg" --socket "$S" -d "host=/nonexistent dbname=none"
+check "database back: exit 0" "$RC" 0
+check_match "database back: stored" "$ERR" 'stored: organization='
+check "database back: stored once" "$(pg_q outage "SELECT count(*) FROM tlsrpt.report")" 1
+# A restart closes the server's idle connection; it notices and reconnects.
+pg_ctl_stop fast
+pg_ctl_start
+pipe_bin "$C/mjl-__mox/microsoft.eml" --socket "$S" -d "host=/nonexistent dbname=none"
+check "database restarted: exit 0" "$RC" 0
+check "database restarted: reconnected" \
+    "$(grep -c 'connection lost while idle' "$W/serve.err")" 2
+
+# The server killed: its socket is left behind.  Pipe mode stores the
+# message itself (-v says why); a new server replaces the stale socket.
+kill -9 "$SPID"
+wait "$SPID" 2>/dev/null
+SPID=
+pg_newdb fallback || exit 99
+pipe_bin "$msg" -v --socket "$S" -d dbname=fallback
+check "no server (stale socket): exit 0" "$RC" 0
+check_match "no server (stale socket): says so with -v" "$ERR" "no server on $S"
+check "no server (stale socket): stored directly" \
+    "$(pg_q fallback "SELECT count(*) FROM tlsrpt.report")" 1
+rm -f "$S"
+pipe_bin "$C/mjl-__mox/microsoft.eml" --socket "$S" -d dbname=fallback
+check "no socket: stored directly" \
+    "$(pg_q fallback "SELECT count(*) FROM tlsrpt.report")" 2
+: >"$S.tmp" && ln -s "$S.tmp" "$S.link"
+run_bin --serve --socket "$S.link" -d dbname=fallback
+check "not a socket: exit 78" "$RC" 78
+check_match "not a socket: says so" "$ERR" 'exists and is not a socket'
+check "not a socket: left alone" "$(test -L "$S.link" && echo yes)" yes
+
+# A server that goes wrong mid-message: exit 75 and one line, never 0,
+# and pipe mode does not store the message behind its back.
+fake() {
+	python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+open(sys.argv[1] + ".ready", "w").close()
+c, _ = s.accept()
+c.recv(1 << 20)
+if sys.argv[2] != "-":
+    c.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
+c.close()
+' "$S" "$1" &
+	FPID=$!
+	for _i in $(seq 100); do
+		[ -e "$S.ready" ] && return 0
+		sleep 0.05
+	done
+}
+pg_newdb lost || exit 99
+for case in 'closes:-' 'no newline:stored	1	x	y' 'bad count:stored	one	x	y	\n' \
+    'bad word:kept	1	x	y	\n'; do
+	name=${case%%:*}
+	rm -f "$S" "$S.ready"
+	fake "${case#*:}"
+	pipe_bin "$msg" --socket "$S" -d dbname=lost
+	wait "$FPID"
+	check "broken server ($name): exit 75" "$RC" 75
+	check "broken server ($name): one line" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1
+	check_match "broken server ($name): says so" "$ERR" "server on $S: (no answer|not an answer); left for a later try"
+done
+check "broken server: nothing stored behind its back" \
+    "$(pg_q lost "SELECT count(*) FROM tlsrpt.report")" 0
+
+# --serve takes no messages of its own, and needs a socket.
+run_bin --serve -d dbname=lost
+check "--serve without a socket: exit 78" "$RC" 78
+check_match "--serve without a socket: says so" "$ERR" 'socket: not set'
+run_bin --serve --socket "$S" --maildir "$W"
+check "--serve with --maildir: usage" "$RC" 64
+run_bin --serve --socket "$S" --dry-run
+check "--serve with --dry-run: usage" "$RC" 64
+
+finish
