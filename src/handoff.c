@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,7 +207,6 @@ static int
 handoff_connect(const char *path)
 {
 	struct sockaddr_un sun;
-	struct timeval tv = { HANDOFF_IDLE_SECONDS, 0 };
 	int fd, saved;
 
 	memset(&sun, 0, sizeof(sun));
@@ -223,9 +221,8 @@ handoff_connect(const char *path)
 		errno = saved;
 		return -1;
 	}
-	/* Only sending waits on this: the answer may take as long as the
-	 * server's statement timeout, and the run's own limit covers it. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* No timeout of its own: a busy server may take a while to read
+	 * the message and to answer, and the run's time limit covers both. */
 	return fd;
 }
 

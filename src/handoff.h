@@ -29,7 +29,7 @@
 #define HANDOFF_QUEUE_ID_BYTES 64
 /* An answer line, newline included. */
 #define HANDOFF_ANSWER_BYTES (3 * LOG_SANITIZED_BYTES + 64)
-/* How long either side waits for the other's next bytes. */
+/* How long the server waits for a client's next bytes. */
 #define HANDOFF_IDLE_SECONDS 10
 
 /* A request's header, as read. */
