@@ -15,6 +15,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,10 +321,21 @@ serve_run(struct run *run)
 		serve_one(run, cfd);
 		(void)close(cfd);
 	}
-	(void)close(lfd);
-	/* Remove the socket unless another server has taken its place. */
+	/*
+	 * Stopping: remove the socket (unless another server has taken its
+	 * place), so that pipe mode stores new messages itself from now on,
+	 * then serve the connections already queued, so that a restart
+	 * defers none.
+	 */
 	if (lstat(path, &st) == 0 && st.st_ino == ino)
 		(void)unlink(path);
+	if (fcntl(lfd, F_SETFL, O_NONBLOCK) == 0) {
+		while ((cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+			serve_one(run, cfd);
+			(void)close(cfd);
+		}
+	}
+	(void)close(lfd);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	run_summary(run, "server");
 }

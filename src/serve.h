@@ -10,8 +10,8 @@
 
 /*
  * Listen on the socket setting and store each message handed over, one
- * at a time, until SIGTERM, SIGINT or SIGHUP; then remove the socket and
- * log a summary.  A failure to listen is recorded in the run's exit code.
+ * at a time, until SIGTERM, SIGINT or SIGHUP; then remove the socket,
+ * serve the connections already queued and log a summary.  A failure to listen is recorded in the run's exit code.
  */
 void serve_run(struct run *run);
 

@@ -213,6 +213,34 @@ pipe_bin "$msg" --socket "$S"
 check "after broken requests: still serving" "$RC" 0
 serve_stop
 
+# Stopped with clients waiting in the listen queue: those are served
+# before it exits, so a restart defers none.  (SIGSTOP holds the server
+# while they connect; SIGTERM is then taken before SIGCONT.)
+pg_newdb drain || exit 99
+serve_start drain || exit 99
+kill -STOP "$SPID"
+i=0
+for f in $(find "$C" -name '*.eml' | sort | head -n 3); do
+	i=$((i + 1))
+	( "$BIN" --socket "$S" -d "host=/nonexistent dbname=none" <"$f" \
+	    >/dev/null 2>&1; echo $? >"$W/rc.$i" ) &
+done
+sleep 0.5
+kill -TERM "$SPID"
+kill -CONT "$SPID"
+wait "$SPID"
+SRC=$?
+SPID=
+wait_clients 3
+check "stopped with three queued: exit 0" "$SRC" 0
+check "stopped with three queued: each answered with exit 0" \
+    "$(cat "$W"/rc.* | tr '\n' ' ')" "0 0 0 "
+check "stopped with three queued: each stored or kept" \
+    "$(pg_q drain "SELECT (SELECT count(*) FROM tlsrpt.report) + (SELECT count(*) FROM tlsrpt.rejected_message)")" 3
+check "stopped with three queued: socket removed" \
+    "$(test -e "$S" && echo there)" ""
+rm -f "$W"/rc.*
+
 # A client that stops sending, or trickles its bytes, is dropped after the
 # time limit (here 1 s), and the next one is served.
 serve_start many -o timeout=1 || exit 99
