@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,9 +182,8 @@ handoff_check_path(const char *path, struct ti_err *err)
 	return 0;
 }
 
-/* Write all of p, or fail. */
-static int
-handoff_write(int fd, const void *p, size_t n)
+int
+handoff_write_all(int fd, const void *p, size_t n)
 {
 	const unsigned char *c = p;
 	ssize_t w;
@@ -202,16 +200,21 @@ handoff_write(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* Connect to path: the socket, or -1 (no server, errno says why). */
-static int
+void
+handoff_address(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+}
+
+int
 handoff_connect(const char *path)
 {
 	struct sockaddr_un sun;
 	int fd, saved;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
+	handoff_address(&sun, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -277,8 +280,8 @@ handoff_message(struct run *run, const char *path, struct buf **input,
 	}
 	hlen = handoff_format_request(header, sizeof(header), len, truncated,
 	    log_get_queue_id());
-	if (hlen == 0 || handoff_write(fd, header, hlen) != 0 ||
-	    (len > 0 && handoff_write(fd, (*input)->data, len) != 0)) {
+	if (hlen == 0 || handoff_write_all(fd, header, hlen) != 0 ||
+	    (len > 0 && handoff_write_all(fd, (*input)->data, len) != 0)) {
 		ti_err_set(&err, TI_KIND_TEMP, "server on %s: sending the "
 		    "message: %s", path, strerror(errno));
 		goto lost;

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/un.h>
 
 #include "buf.h"
 #include "run.h"
@@ -62,6 +63,16 @@ int handoff_parse_answer(const char *line, struct run_answer *ans,
 
 /* Is path fit to name a Unix socket?  CONFIG when it is too long. */
 int handoff_check_path(const char *path, struct ti_err *err) TI_MUST_CHECK;
+
+/* The address of the socket at path (a checked path). */
+void handoff_address(struct sockaddr_un *sun, const char *path);
+
+/* Connect to the socket at path (a checked path): the descriptor, or -1
+ * when no server listens there (errno says why). */
+int handoff_connect(const char *path);
+
+/* Write all of p (n bytes) to fd: 0, or -1 with errno. */
+int handoff_write_all(int fd, const void *p, size_t n) TI_MUST_CHECK;
 
 /*
  * Pipe mode: hand the message in *input to the server listening on

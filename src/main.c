@@ -348,8 +348,6 @@ main(int argc, char **argv)
 	    (socket_path != NULL &&
 	    config_set(&run.cfg, "socket", socket_path, &err)))
 		goto config_fail;
-	if (serve && handoff_check_path(run.cfg.socket_path, &err) != 0)
-		goto config_fail;
 	free(sets);
 	sets = NULL;
 	if (print_config) {

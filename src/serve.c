@@ -45,14 +45,6 @@ serve_on_signal(int sig)
 	serve_stop = 1;
 }
 
-static void
-serve_unix_addr(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, path, strlen(path) + 1);
-}
-
 /*
  * Bind and listen on path.  A socket left there by a server that is gone
  * is replaced; one a server still answers on, or anything that is not a
@@ -64,27 +56,23 @@ serve_listen(const char *path, ino_t *ino_r, struct ti_err *err)
 	struct sockaddr_un sun;
 	struct stat st;
 	mode_t old_mask;
-	int fd = -1, probe = -1, rc;
+	int fd = -1, rc;
 
 	if (handoff_check_path(path, err) != 0)
 		return -1;
-	serve_unix_addr(&sun, path);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			ti_err_set(err, TI_KIND_CONFIG, "%s exists and is not "
 			    "a socket", path);
 			return -1;
 		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun,
-		    sizeof(sun)) == 0) {
-			(void)close(probe);
+		fd = handoff_connect(path);
+		if (fd >= 0) {
+			(void)close(fd);
 			ti_err_set(err, TI_KIND_CONFIG, "a server already "
 			    "listens on %s", path);
 			return -1;
 		}
-		if (probe >= 0)
-			(void)close(probe);
 		if (unlink(path) != 0 && errno != ENOENT) {
 			ti_err_set(err, TI_KIND_CONFIG, "removing the old "
 			    "socket %s: %s", path, strerror(errno));
@@ -96,6 +84,7 @@ serve_listen(const char *path, ino_t *ino_r, struct ti_err *err)
 		ti_err_set(err, TI_KIND_TEMP, "socket: %s", strerror(errno));
 		return -1;
 	}
+	handoff_address(&sun, path);
 	old_mask = umask(0117);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	(void)umask(old_mask);
@@ -217,8 +206,7 @@ serve_one(struct run *run, int fd)
 	struct buf *body = NULL;
 	struct ti_err err;
 	char line[HANDOFF_ANSWER_BYTES];
-	size_t n, off = 0;
-	ssize_t w;
+	size_t n;
 	bool truncated = false;
 
 	ti_err_clear(&err);
@@ -243,19 +231,10 @@ serve_one(struct run *run, int fd)
 		run->exit_code = EX_OK;
 	}
 	n = handoff_format_answer(line, sizeof(line), &ans);
-	while (off < n) {
-		w = write(fd, line + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			/* The client is gone; what was stored stays stored,
-			 * and its next delivery is a duplicate. */
-			log_warning("answering a hand-off: %s",
-			    w < 0 ? strerror(errno) : "connection closed");
-			break;
-		}
-		off += (size_t)w;
-	}
+	/* A client gone by now leaves what was stored stored: its next
+	 * delivery is a duplicate. */
+	if (handoff_write_all(fd, line, n) != 0)
+		log_warning("answering a hand-off: %s", strerror(errno));
 	buf_free(&body);
 }
 
