@@ -50,10 +50,7 @@ pipe=$("$B" pipe "$W"/pipe/* -- "$BIN" -q -d dbname=bp)
 pg_newdb bps || exit 1
 "$BIN" -q --serve --socket "$W/socket" -d dbname=bps &
 spid=$!
-for i in $(seq 100); do
-	[ -S "$W/socket" ] && break
-	sleep 0.05
-done
+wait_until test -S "$W/socket"
 pserve=$("$B" pipe "$W"/pipe/* -- "$BIN" -q --socket "$W/socket")
 kill -TERM "$spid"
 wait "$spid"

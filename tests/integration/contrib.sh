@@ -245,10 +245,7 @@ else
 	(TLSRPT_DB=$(conninfo sds) && export TLSRPT_DB &&
 	    eval "exec $_exec") 2>/dev/null &
 	_pid=$!
-	for _i in $(seq 100); do
-		[ -S "$TMP/sd-socket" ] && break
-		sleep 0.05
-	done
+	wait_until test -S "$TMP/sd-socket"
 	"$BIN" --socket "$TMP/sd-socket" -d "host=/nonexistent dbname=none" \
 	    <"$M1" >/dev/null 2>&1
 	check "systemd: pipe mode handed its message to the server" \

@@ -66,6 +66,16 @@ pipe_bin() {
 	rm -f "$_o" "$_e"
 }
 
+# wait_until COMMAND...: run it every 0.05 s until it succeeds, for at
+# most 10 s; its last status.
+wait_until() {
+	for _w in $(seq 200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 finish() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]

@@ -29,12 +29,13 @@ serve_start() {
 	"$BIN" --serve --socket "$S" -d "dbname=$_db" "$@" \
 	    >"$W/serve.out" 2>"$W/serve.err" &
 	SPID=$!
-	for _i in $(seq 100); do
-		[ -S "$S" ] && grep -q listening "$W/serve.err" && return 0
-		sleep 0.05
-	done
+	wait_until serve_ready && return 0
 	echo "# the server did not start:" && sed 's/^/#   /' "$W/serve.err"
 	return 1
+}
+
+serve_ready() {
+	[ -S "$S" ] && grep -q listening "$W/serve.err"
 }
 
 # serve_stop: SIGTERM, wait; SRC is its exit code
@@ -156,11 +157,12 @@ for f in $(find "$C" -name '*.eml' | sort | head -n 20); do
 	i=$((i + 1))
 	( "$BIN" --socket "$S" <"$f" >/dev/null 2>&1; echo $? >"$W/rc.$i" ) &
 done
+# wait_clients N: until N clients have left their exit code in $W/rc.*
+clients_done() {
+	[ "$(ls "$W" | grep -c '^rc\.')" -ge "$1" ]
+}
 wait_clients() {
-	for _i in $(seq 200); do
-		[ "$(ls "$W" | grep -c '^rc\.')" -ge "$1" ] && return 0
-		sleep 0.05
-	done
+	wait_until clients_done "$1"
 }
 wait_clients "$i"
 check "twenty at once: all exit 0" "$(cat "$W"/rc.* | sort -u | tr '\n' ' ')" "0 "
@@ -314,10 +316,7 @@ if sys.argv[2] != "-":
 c.close()
 ' "$S" "$1" &
 	FPID=$!
-	for _i in $(seq 100); do
-		[ -e "$S.ready" ] && return 0
-		sleep 0.05
-	done
+	wait_until test -e "$S.ready"
 }
 pg_newdb lost || exit 99
 for case in 'closes:-' 'no newline:stored	1	x	y' 'bad count:stored	one	x	y	\n' \

@@ -454,11 +454,7 @@ setpriv --reuid=tlsrpt --regid="$(id -g tlsrpt)" --init-groups -- \
     "$T/bin/tlsrpt-ingest" --serve --socket "$SOCK" --db "$CONNINFO" \
     2>"$T/serve.log" &
 SPID=$!
-_i=0
-while [ "$_i" -lt 100 ] && ! grep -q listening "$T/serve.log"; do
-	sleep 0.05
-	_i=$((_i + 1))
-done
+wait_until grep -q listening "$T/serve.log"
 check "server: listening" "$(test -S "$SOCK" && echo yes)" yes
 serve_ids="postfix-serve-1 postfix-serve-2"
 for id in $serve_ids; do
