@@ -262,7 +262,7 @@ handoff_message(struct run *run, const char *path, struct buf **input,
 	char line[HANDOFF_ANSWER_BYTES];
 	struct run_answer ans;
 	struct timespec t0;
-	struct ti_err err;
+	struct ti_err err, perr;
 	size_t hlen, len = (*input)->len;
 	int fd = -1;
 
@@ -278,12 +278,23 @@ handoff_message(struct run *run, const char *path, struct buf **input,
 		    path, strerror(errno));
 		return false;
 	}
+	log_debug("handing the message to the server on %s", path);
 	hlen = handoff_format_request(header, sizeof(header), len, truncated,
 	    log_get_queue_id());
 	if (hlen == 0 || handoff_write_all(fd, header, hlen) != 0 ||
 	    (len > 0 && handoff_write_all(fd, (*input)->data, len) != 0)) {
+		int saved = errno;
+
 		ti_err_set(&err, TI_KIND_TEMP, "server on %s: sending the "
-		    "message: %s", path, strerror(errno));
+		    "message: %s", path, strerror(saved));
+		/* A server that refuses a request answers "retry" with its
+		 * reason and closes without reading the rest: say why. */
+		if ((saved == EPIPE || saved == ECONNRESET) &&
+		    handoff_read_answer(fd, line, sizeof(line)) == 0 &&
+		    handoff_parse_answer(line, &ans, &perr) == 0 &&
+		    ans.outcome == JOB_NONE)
+			ti_err_set(&err, TI_KIND_TEMP, "server on %s: "
+			    "refused the message: %s", path, ans.why);
 		goto lost;
 	}
 	(void)shutdown(fd, SHUT_WR);

@@ -67,9 +67,9 @@ pipe_bin() {
 }
 
 # wait_until COMMAND...: run it every 0.05 s until it succeeds, for at
-# most 10 s; its last status.
+# most 30 s; its last status.
 wait_until() {
-	for _w in $(seq 200); do
+	for _w in $(seq 600); do
 		"$@" && return 0
 		sleep 0.05
 	done

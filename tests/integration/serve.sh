@@ -149,17 +149,22 @@ check "over the server's limit: kept truncated" \
     "t|2048"
 serve_stop
 
+# rc_put RC: client $i's exit code into $W/rc.$i, whole or not at all
+rc_put() {
+	echo "$1" >"$W/rc.$i.new" && mv "$W/rc.$i.new" "$W/rc.$i"
+}
+
 # Twenty clients at once: each waits its turn, each is stored.
 pg_newdb many || exit 99
 serve_start many || exit 99
 i=0
 for f in $(find "$C" -name '*.eml' | sort | head -n 20); do
 	i=$((i + 1))
-	( "$BIN" --socket "$S" <"$f" >/dev/null 2>&1; echo $? >"$W/rc.$i" ) &
+	( "$BIN" --socket "$S" <"$f" >/dev/null 2>&1; rc_put $? ) &
 done
 # wait_clients N: until N clients have left their exit code in $W/rc.*
 clients_done() {
-	[ "$(ls "$W" | grep -c '^rc\.')" -ge "$1" ]
+	[ "$(ls "$W" | grep -c '^rc\.[0-9]*$')" -ge "$1" ]
 }
 wait_clients() {
 	wait_until clients_done "$1"
@@ -217,17 +222,24 @@ serve_stop
 
 # Stopped with clients waiting in the listen queue: those are served
 # before it exits, so a restart defers none.  (SIGSTOP holds the server
-# while they connect; SIGTERM is then taken before SIGCONT.)
+# while they connect, which each says with -v before it sends; SIGTERM is
+# then taken before SIGCONT.)
 pg_newdb drain || exit 99
 serve_start drain || exit 99
 kill -STOP "$SPID"
 i=0
 for f in $(find "$C" -name '*.eml' | sort | head -n 3); do
 	i=$((i + 1))
-	( "$BIN" --socket "$S" -d "host=/nonexistent dbname=none" <"$f" \
-	    >/dev/null 2>&1; echo $? >"$W/rc.$i" ) &
+	( "$BIN" -v --socket "$S" -d "host=/nonexistent dbname=none" <"$f" \
+	    >/dev/null 2>"$W/err.$i"; rc_put $? ) &
 done
-sleep 0.5
+clients_queued() {
+	[ "$(cat "$W"/err.* 2>/dev/null |
+	    grep -c 'handing the message to the server')" -ge "$1" ]
+}
+wait_until clients_queued 3 ||
+	not_ok "stopped with three queued: the three connect" \
+	    "they said: $(cat "$W"/err.* | tr '\n' ' ')"
 kill -TERM "$SPID"
 kill -CONT "$SPID"
 wait "$SPID"
@@ -241,7 +253,7 @@ check "stopped with three queued: each stored or kept" \
     "$(pg_q drain "SELECT (SELECT count(*) FROM tlsrpt.report) + (SELECT count(*) FROM tlsrpt.rejected_message)")" 3
 check "stopped with three queued: socket removed" \
     "$(test -e "$S" && echo there)" ""
-rm -f "$W"/rc.*
+rm -f "$W"/rc.* "$W"/err.*
 
 # A client that stops sending, or trickles its bytes, is dropped after the
 # time limit (here 1 s), and the next one is served.
@@ -301,7 +313,10 @@ check_match "not a socket: says so" "$ERR" 'exists and is not a socket'
 check "not a socket: left alone" "$(test -L "$S.link" && echo yes)" yes
 
 # A server that goes wrong mid-message: exit 75 and one line, never 0,
-# and pipe mode does not store the message behind its back.
+# and pipe mode does not store the message behind its back.  The fake
+# server reads the whole request (to the client's end of sending), or
+# with "header" as $2 only its first line, then answers $1 ("-": nothing)
+# and closes.
 fake() {
 	python3 -c '
 import os, socket, sys
@@ -310,11 +325,16 @@ s.bind(sys.argv[1])
 s.listen(1)
 open(sys.argv[1] + ".ready", "w").close()
 c, _ = s.accept()
-c.recv(1 << 20)
+got = b""
+while True:
+    b = c.recv(1 << 16)
+    got += b
+    if not b or (sys.argv[3] == "header" and b"\n" in got):
+        break
 if sys.argv[2] != "-":
     c.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
 c.close()
-' "$S" "$1" &
+' "$S" "$1" "${2:-all}" &
 	FPID=$!
 	wait_until test -e "$S.ready"
 }
@@ -330,6 +350,25 @@ for case in 'closes:-' 'no newline:stored	1	x	y' 'bad count:stored	one	x	y	\n' \
 	check "broken server ($name): one line" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1
 	check_match "broken server ($name): says so" "$ERR" "server on $S: (no answer|not an answer); left for a later try"
 done
+# A server that refuses the request at its header answers "retry" and
+# closes without reading the rest: a message larger than the socket's
+# buffer meets a closed socket, and the client still gives the reason.
+{ cat "$msg"; head -c 4194304 /dev/zero | tr '\0' x; } >"$W/big.eml"
+rm -f "$S" "$S.ready"
+fake 'retry\t0\t\t\tnot a hand-off request\n' header
+pipe_bin "$W/big.eml" --socket "$S" -d dbname=lost
+wait "$FPID"
+check "refused at the header: exit 75" "$RC" 75
+check "refused at the header: one line" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1
+check_match "refused at the header: gives the server's reason" "$ERR" \
+    "server on $S: refused the message: not a hand-off request; left for a later try"
+rm -f "$S" "$S.ready"
+fake 'stored\t1\tx\ty\t\n' header
+pipe_bin "$W/big.eml" --socket "$S" -d dbname=lost
+wait "$FPID"
+check "\"stored\" before the whole message: exit 75" "$RC" 75
+check_match "\"stored\" before the whole message: not believed" "$ERR" \
+    "server on $S: sending the message: (Broken pipe|Connection reset by peer); left for a later try"
 check "broken server: nothing stored behind its back" \
     "$(pg_q lost "SELECT count(*) FROM tlsrpt.report")" 0
 
