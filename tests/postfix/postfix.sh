@@ -454,7 +454,7 @@ setpriv --reuid=tlsrpt --regid="$(id -g tlsrpt)" --init-groups -- \
     "$T/bin/tlsrpt-ingest" --serve --socket "$SOCK" --db "$CONNINFO" \
     2>"$T/serve.log" &
 SPID=$!
-wait_until grep -q listening "$T/serve.log"
+wait_until grep -qs listening "$T/serve.log"
 check "server: listening" "$(test -S "$SOCK" && echo yes)" yes
 serve_ids="postfix-serve-1 postfix-serve-2"
 for id in $serve_ids; do
