@@ -313,11 +313,13 @@ check_match "not a socket: says so" "$ERR" 'exists and is not a socket'
 check "not a socket: left alone" "$(test -L "$S.link" && echo yes)" yes
 
 # A server that goes wrong mid-message: exit 75 and one line, never 0,
-# and pipe mode does not store the message behind its back.  The fake
-# server reads the whole request (to the client's end of sending), or
-# with "header" as $2 only its first line, then answers $1 ("-": nothing)
+# and pipe mode does not store the message behind its back.
+# via_fake FILE ANSWER [header]: pipe mode hands FILE to a fake server on
+# $S, which reads the whole request (to the client's end of sending), or
+# with "header" only its first line, then answers ANSWER ("-": nothing)
 # and closes.
-fake() {
+via_fake() {
+	rm -f "$S" "$S.ready"
 	python3 -c '
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -334,18 +336,17 @@ while True:
 if sys.argv[2] != "-":
     c.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
 c.close()
-' "$S" "$1" "${2:-all}" &
-	FPID=$!
+' "$S" "$2" "${3:-all}" &
+	_fpid=$!
 	wait_until test -e "$S.ready"
+	pipe_bin "$1" --socket "$S" -d dbname=lost
+	wait "$_fpid"
 }
 pg_newdb lost || exit 99
 for case in 'closes:-' 'no newline:stored	1	x	y' 'bad count:stored	one	x	y	\n' \
     'bad word:kept	1	x	y	\n'; do
 	name=${case%%:*}
-	rm -f "$S" "$S.ready"
-	fake "${case#*:}"
-	pipe_bin "$msg" --socket "$S" -d dbname=lost
-	wait "$FPID"
+	via_fake "$msg" "${case#*:}"
 	check "broken server ($name): exit 75" "$RC" 75
 	check "broken server ($name): one line" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1
 	check_match "broken server ($name): says so" "$ERR" "server on $S: (no answer|not an answer); left for a later try"
@@ -354,18 +355,12 @@ done
 # closes without reading the rest: a message larger than the socket's
 # buffer meets a closed socket, and the client still gives the reason.
 { cat "$msg"; head -c 4194304 /dev/zero | tr '\0' x; } >"$W/big.eml"
-rm -f "$S" "$S.ready"
-fake 'retry\t0\t\t\tnot a hand-off request\n' header
-pipe_bin "$W/big.eml" --socket "$S" -d dbname=lost
-wait "$FPID"
+via_fake "$W/big.eml" 'retry\t0\t\t\tnot a hand-off request\n' header
 check "refused at the header: exit 75" "$RC" 75
 check "refused at the header: one line" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1
 check_match "refused at the header: gives the server's reason" "$ERR" \
     "server on $S: refused the message: not a hand-off request; left for a later try"
-rm -f "$S" "$S.ready"
-fake 'stored\t1\tx\ty\t\n' header
-pipe_bin "$W/big.eml" --socket "$S" -d dbname=lost
-wait "$FPID"
+via_fake "$W/big.eml" 'stored\t1\tx\ty\t\n' header
 check "\"stored\" before the whole message: exit 75" "$RC" 75
 check_match "\"stored\" before the whole message: not believed" "$ERR" \
     "server on $S: sending the message: (Broken pipe|Connection reset by peer); left for a later try"
