@@ -1,9 +1,12 @@
 -- tlsrpt-ingest: least-privilege roles.  Load after schema.sql, as the
--- owner of schema tlsrpt (or a superuser).  Idempotent.
+-- owner of schema tlsrpt (or a superuser).  Loading it again changes
+-- nothing.
 --
---   tlsrpt_ingest  what the ingester needs and nothing more: INSERT into
---                  the four report tables, and SELECT on the columns its
---                  statements return.  No UPDATE, DELETE, TRUNCATE or DDL.
+--   tlsrpt_ingest  what the ingester needs and nothing more: EXECUTE on
+--                  the two writers, tlsrpt.store_reports() and
+--                  tlsrpt.store_rejected(), and reading the schema
+--                  version.  No privilege on the report tables at all:
+--                  the writers are the only way in.
 --   tlsrpt_reader  read-only, for dashboards, views and alert checks.
 --
 -- Give them to login roles, e.g. for the Postfix pipe user "tlsrpt"
@@ -12,8 +15,9 @@
 --   CREATE ROLE tlsrpt LOGIN IN ROLE tlsrpt_ingest;
 --   CREATE ROLE grafana LOGIN PASSWORD '...' IN ROLE tlsrpt_reader;
 
+\set ON_ERROR_STOP on
 BEGIN;
-SELECT pg_advisory_xact_lock(8460);
+SELECT pg_advisory_xact_lock(8460) AS locked \gset
 
 DO $$
 BEGIN
@@ -28,23 +32,13 @@ $$;
 
 REVOKE ALL ON SCHEMA tlsrpt FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA tlsrpt FROM PUBLIC;
 GRANT USAGE ON SCHEMA tlsrpt TO tlsrpt_ingest, tlsrpt_reader;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_ingest;
-GRANT INSERT ON tlsrpt.report, tlsrpt.policy, tlsrpt.failure_detail,
-    tlsrpt.rejected_message TO tlsrpt_ingest;
--- RETURNING and ON CONFLICT read these columns, and nothing else.
-GRANT SELECT (id, organization_name, report_id) ON tlsrpt.report
+GRANT SELECT ON tlsrpt.schema_version TO tlsrpt_ingest;
+GRANT EXECUTE ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
     TO tlsrpt_ingest;
-GRANT SELECT (id, policy_index, report_ref) ON tlsrpt.policy
-    TO tlsrpt_ingest;
-GRANT SELECT (report_ref) ON tlsrpt.failure_detail TO tlsrpt_ingest;
-GRANT SELECT (id, raw_sha256) ON tlsrpt.rejected_message TO tlsrpt_ingest;
-
-REVOKE ALL ON FUNCTION tlsrpt.store_report, tlsrpt.ingest_report,
-    tlsrpt.ingest_reports FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tlsrpt.store_report, tlsrpt.ingest_report,
-    tlsrpt.ingest_reports TO tlsrpt_ingest;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;

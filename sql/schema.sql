@@ -1,26 +1,24 @@
 -- tlsrpt-ingest: the database schema, all in schema "tlsrpt".
 --
--- Idempotent: loading it again changes nothing.  Column names are the
--- RFC 8460 field names with "-" turned into "_"; views, dashboards and
--- checks rely on them.
+--   psql -v ON_ERROR_STOP=1 -d DBNAME -f schema.sql
 --
---   psql -v ON_ERROR_STOP=1 -f schema.sql DBNAME
+-- The schema is a list of numbered steps, oldest first.  Each runs once:
+-- tlsrpt.schema_version records the steps a database has been through,
+-- and loading this file runs the ones it has not, in order, in one
+-- transaction.  So the same file creates a new database and brings an
+-- old one up to date, and loading it again changes nothing.  A change to
+-- the schema is a new step at the end; a step, once released, is never
+-- edited.  tlsrpt-ingest reads the highest version at connect and refuses
+-- to run on a database older than it needs (DB_SCHEMA_VERSION in
+-- src/db.c).  It needs psql (\if) and PostgreSQL 14 or later.
 --
--- Growth: report rows are keyed by an identity column and carry their
--- date range, so the three report tables can later be partitioned by
--- month of start_datetime (the unique key then gains start_datetime).
---
--- References: policy.report_ref, failure_detail.policy_ref and
--- failure_detail.report_ref name rows written in the same statement by
--- the functions below, the only writers, so they carry no foreign keys
--- (checking them was a quarter to a third of the server's work in a
--- sweep, and a month's partitions of the three tables are dropped
--- together anyway).
--- Deleting reports or policies still deletes what hangs off them, one
--- statement per table (see tlsrpt.deleted() below), and so does TRUNCATE.
+-- Column names are the RFC 8460 field names with "-" turned into "_";
+-- views, dashboards and checks rely on them.
 
+\set ON_ERROR_STOP on
 BEGIN;
-SELECT pg_advisory_xact_lock(8460);
+SELECT pg_advisory_xact_lock(8460) AS locked \gset
+SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA IF NOT EXISTS tlsrpt;
 
@@ -28,6 +26,11 @@ CREATE TABLE IF NOT EXISTS tlsrpt.schema_version (
 	version integer PRIMARY KEY,
 	applied_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- ---- Step 1: the tables (the first release)
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 1)
+    AS step_due \gset
+\if :step_due
 
 -- One row per report: per (organization_name, report_id).
 CREATE TABLE IF NOT EXISTS tlsrpt.report (
@@ -67,7 +70,8 @@ CREATE INDEX IF NOT EXISTS report_received_at_idx
 -- One row per policies[] entry.
 CREATE TABLE IF NOT EXISTS tlsrpt.policy (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	report_ref bigint NOT NULL,
+	report_ref bigint NOT NULL
+	    REFERENCES tlsrpt.report (id) ON DELETE CASCADE,
 	policy_index integer NOT NULL,
 	policy_type text NOT NULL,
 	policy_domain text NOT NULL,
@@ -86,8 +90,10 @@ CREATE INDEX IF NOT EXISTS policy_domain_idx
 CREATE TABLE IF NOT EXISTS tlsrpt.failure_detail (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	-- the report of policy_ref, repeated for simple joins
-	report_ref bigint NOT NULL,
-	policy_ref bigint NOT NULL,
+	report_ref bigint NOT NULL
+	    REFERENCES tlsrpt.report (id) ON DELETE CASCADE,
+	policy_ref bigint NOT NULL
+	    REFERENCES tlsrpt.policy (id) ON DELETE CASCADE,
 	detail_index integer NOT NULL,
 	result_type text NOT NULL,
 	-- NULL when absent or not an address (as sent in report.report)
@@ -106,78 +112,6 @@ CREATE INDEX IF NOT EXISTS failure_detail_policy_ref_idx
     ON tlsrpt.failure_detail (policy_ref);
 CREATE INDEX IF NOT EXISTS failure_detail_report_ref_idx
     ON tlsrpt.failure_detail (report_ref);
--- Versions 1 and 2 had foreign keys (see References above).  (Not there
--- on a new database: no notice about it.)
-SET LOCAL client_min_messages = warning;
-ALTER TABLE tlsrpt.failure_detail
-    DROP CONSTRAINT IF EXISTS failure_detail_report_ref_fkey,
-    DROP CONSTRAINT IF EXISTS failure_detail_policy_ref_fkey;
-ALTER TABLE tlsrpt.policy
-    DROP CONSTRAINT IF EXISTS policy_report_ref_fkey;
-RESET client_min_messages;
-
--- What ON DELETE CASCADE did, a statement at a time: deleting reports
--- deletes their policies, deleting policies deletes their failure
--- details.  TRUNCATE empties the tables below the one truncated.
-CREATE OR REPLACE FUNCTION tlsrpt.deleted() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-	-- Deleting policies deletes their failure details in its turn.
-	IF TG_TABLE_NAME = 'report' THEN
-		DELETE FROM tlsrpt.policy p USING gone
-		    WHERE p.report_ref = gone.id;
-	ELSE
-		DELETE FROM tlsrpt.failure_detail d USING gone
-		    WHERE d.policy_ref = gone.id;
-	END IF;
-	RETURN NULL;
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION tlsrpt.truncated() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-	-- Truncating policy truncates failure_detail in its turn.
-	IF TG_TABLE_NAME = 'report' THEN
-		TRUNCATE tlsrpt.policy;
-	ELSE
-		TRUNCATE tlsrpt.failure_detail;
-	END IF;
-	RETURN NULL;
-END
-$fn$;
-
-CREATE OR REPLACE TRIGGER report_deleted AFTER DELETE ON tlsrpt.report
-    REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
-CREATE OR REPLACE TRIGGER policy_deleted AFTER DELETE ON tlsrpt.policy
-    REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
-CREATE OR REPLACE TRIGGER report_truncated AFTER TRUNCATE ON tlsrpt.report
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
-CREATE OR REPLACE TRIGGER policy_truncated AFTER TRUNCATE ON tlsrpt.policy
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
-
--- A report's JSON is compressed with lz4 where the server was built with
--- it: several times faster than the default pglz, to write and to read.
-DO $$
-BEGIN
-	IF (SELECT attcompression FROM pg_attribute
-	    WHERE attrelid = 'tlsrpt.report'::regclass
-	    AND attname = 'report') IS DISTINCT FROM 'l' THEN
-		ALTER TABLE tlsrpt.report ALTER COLUMN report
-		    SET COMPRESSION lz4;
-	END IF;
-EXCEPTION
-	WHEN feature_not_supported THEN
-		NULL;
-END
-$$;
-
 -- Messages that could not be ingested: the reason and the raw bytes, so
 -- that nothing is lost and they can be replayed after a fix.
 CREATE TABLE IF NOT EXISTS tlsrpt.rejected_message (
@@ -204,180 +138,138 @@ CREATE TABLE IF NOT EXISTS tlsrpt.rejected_message (
 CREATE INDEX IF NOT EXISTS rejected_message_received_at_idx
     ON tlsrpt.rejected_message (received_at);
 
--- Store one report with its policies and failure details, all or nothing,
--- in one statement.  p_report is the report's JSON text as received: its
--- SHA-256 is taken here, and it is stored as jsonb.  The policies and
--- failure details travel as arrays, one element each: a policy by its
--- index in the report, a policy string, an mx-host or a failure detail by
--- the index of its policy.  A report already stored (same
--- organization_name and report_id) writes nothing.  Values the database
--- refuses raise their error (SQLSTATE classes 22 and 23), which ends the
--- caller's transaction.
---
--- Returns one row: report (the new report's id, or NULL for a duplicate),
--- policies and details (rows written).
---
--- Earlier versions of tlsrpt-ingest stored one report (pipe mode)
--- through here; it now sends the same statement itself, with a policy's
--- strings and mx-hosts as slices rather than aggregates, which costs a
--- new backend less.  Kept for other clients and older versions.  Plain
--- SQL with its body parsed here, once (so every name in it is resolved
--- now, whatever the caller's search_path).  Needs PostgreSQL 14 or
--- later.
-CREATE OR REPLACE FUNCTION tlsrpt.store_report(
-	p_organization_name text, p_report_id text, p_contact_info text,
-	p_start timestamptz, p_end timestamptz, p_source text,
-	p_message_id text, p_message_from text, p_message_date timestamptz,
-	p_message_subject text, p_tls_report_domain text,
-	p_tls_report_submitter text, p_dkim_result text, p_dkim_domain text,
-	p_dkim_authserv_id text, p_submitter_match boolean,
-	p_report text,
-	p_pol_index int[], p_pol_type text[], p_pol_domain text[],
-	p_pol_has_string bool[], p_pol_has_mx bool[], p_pol_ok int8[],
-	p_pol_fail int8[], p_str_policy int[], p_str_value text[],
-	p_mx_policy int[], p_mx_value text[],
-	p_det_policy int[], p_det_index int[], p_det_result_type text[],
-	p_det_sending_ip inet[], p_det_mx_hostname text[],
-	p_det_mx_helo text[], p_det_receiving_ip inet[], p_det_count int8[],
-	p_det_info text[], p_det_code text[],
-	OUT report bigint, OUT policies bigint, OUT details bigint)
-LANGUAGE sql
-BEGIN ATOMIC
-	WITH r AS (
-		INSERT INTO tlsrpt.report (organization_name, report_id,
-		    contact_info, start_datetime, end_datetime, source,
-		    message_id, message_from, message_date, message_subject,
-		    tls_report_domain, tls_report_submitter, dkim_result,
-		    dkim_domain, dkim_authserv_id, submitter_match,
-		    report_sha256, report)
-		VALUES (p_organization_name, p_report_id, p_contact_info,
-		    p_start, p_end, p_source, p_message_id, p_message_from,
-		    p_message_date, p_message_subject, p_tls_report_domain,
-		    p_tls_report_submitter, p_dkim_result, p_dkim_domain,
-		    p_dkim_authserv_id, p_submitter_match,
-		    sha256(convert_to(p_report, 'UTF8')), p_report::jsonb)
-		ON CONFLICT ON CONSTRAINT report_org_report_id_key DO NOTHING
-		RETURNING id
-	), p AS (
-		INSERT INTO tlsrpt.policy (report_ref, policy_index,
-		    policy_type, policy_domain, policy_string, mx_host,
-		    total_successful_session_count,
-		    total_failure_session_count)
-		SELECT r.id, u.i, u.t, u.d,
-		    CASE WHEN u.has_ps THEN coalesce(ps.a, '{}') END,
-		    CASE WHEN u.has_mx THEN coalesce(mx.a, '{}') END,
-		    u.ok, u.fail
-		FROM r, unnest(p_pol_index, p_pol_type, p_pol_domain,
-		    p_pol_has_string, p_pol_has_mx, p_pol_ok, p_pol_fail)
-		    AS u(i, t, d, has_ps, has_mx, ok, fail)
-		LEFT JOIN (SELECT x.pi, array_agg(x.v ORDER BY x.o) AS a
-		    FROM unnest(p_str_policy, p_str_value)
-		    WITH ORDINALITY AS x(pi, v, o) GROUP BY x.pi) ps
-		    ON ps.pi = u.i
-		LEFT JOIN (SELECT x.pi, array_agg(x.v ORDER BY x.o) AS a
-		    FROM unnest(p_mx_policy, p_mx_value)
-		    WITH ORDINALITY AS x(pi, v, o) GROUP BY x.pi) mx
-		    ON mx.pi = u.i
-		RETURNING id, policy_index, report_ref
-	), d AS (
-		INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,
-		    detail_index, result_type, sending_mta_ip,
-		    receiving_mx_hostname, receiving_mx_helo, receiving_ip,
-		    failed_session_count, additional_information,
-		    failure_reason_code)
-		SELECT p.report_ref, p.id, u.di, u.rt, u.sip, u.mxh, u.helo,
-		    u.rip, u.n, u.info, u.code
-		FROM unnest(p_det_policy, p_det_index, p_det_result_type,
-		    p_det_sending_ip, p_det_mx_hostname, p_det_mx_helo,
-		    p_det_receiving_ip, p_det_count, p_det_info, p_det_code)
-		    AS u(pi, di, rt, sip, mxh, helo, rip, n, info, code)
-		JOIN p ON p.policy_index = u.pi
-		RETURNING 1
-	)
-	SELECT (SELECT id FROM r), (SELECT count(*) FROM p),
-	    (SELECT count(*) FROM d);
-END;
+INSERT INTO tlsrpt.schema_version (version) VALUES (1);
+\endif
 
--- tlsrpt.store_report() that does not abort the caller's transaction
--- when the database refuses a value (SQLSTATE classes 22 and 23): it
--- returns the refusal instead, so one bad report never poisons a batch.
--- Kept for tlsrpt-ingest before schema version 2, which sent each report
--- of a batch through here.
---
--- Returns one row: report (the new report's id, or NULL for a duplicate
--- or a refusal), policies and details (rows written), and refused_state
--- and refused_message (NULL unless refused).
-CREATE OR REPLACE FUNCTION tlsrpt.ingest_report(
-	p_organization_name text, p_report_id text, p_contact_info text,
-	p_start timestamptz, p_end timestamptz, p_source text,
-	p_message_id text, p_message_from text, p_message_date timestamptz,
-	p_message_subject text, p_tls_report_domain text,
-	p_tls_report_submitter text, p_dkim_result text, p_dkim_domain text,
-	p_dkim_authserv_id text, p_submitter_match boolean,
-	p_report text,
-	p_pol_index int[], p_pol_type text[], p_pol_domain text[],
-	p_pol_has_string bool[], p_pol_has_mx bool[], p_pol_ok int8[],
-	p_pol_fail int8[], p_str_policy int[], p_str_value text[],
-	p_mx_policy int[], p_mx_value text[],
-	p_det_policy int[], p_det_index int[], p_det_result_type text[],
-	p_det_sending_ip inet[], p_det_mx_hostname text[],
-	p_det_mx_helo text[], p_det_receiving_ip inet[], p_det_count int8[],
-	p_det_info text[], p_det_code text[],
-	OUT report bigint, OUT policies bigint, OUT details bigint,
-	OUT refused_state text, OUT refused_message text)
+-- ---- Step 2: the first batch writer (replaced)
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 2)
+    AS step_due \gset
+\if :step_due
+
+-- Version 2 added the first batch writer, tlsrpt.ingest_reports().  Step
+-- 4 replaced it; nothing of it is left to create.
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (2);
+\endif
+
+-- ---- Step 3: no foreign keys below report
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 3)
+    AS step_due \gset
+\if :step_due
+
+-- No foreign keys below report: policy.report_ref,
+-- failure_detail.policy_ref and failure_detail.report_ref name rows that
+-- the writer (step 4) inserts in the same statement.  Deleting reports or
+-- policies still deletes what hangs off them, one statement per table,
+-- and TRUNCATE empties the tables below the one truncated.
+ALTER TABLE tlsrpt.failure_detail
+    DROP CONSTRAINT IF EXISTS failure_detail_report_ref_fkey,
+    DROP CONSTRAINT IF EXISTS failure_detail_policy_ref_fkey;
+ALTER TABLE tlsrpt.policy
+    DROP CONSTRAINT IF EXISTS policy_report_ref_fkey;
+
+CREATE FUNCTION tlsrpt.deleted() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-	SELECT s.report, s.policies, s.details
-	    INTO report, policies, details
-	    FROM tlsrpt.store_report(p_organization_name, p_report_id,
-		p_contact_info, p_start, p_end, p_source, p_message_id,
-		p_message_from, p_message_date, p_message_subject,
-		p_tls_report_domain, p_tls_report_submitter, p_dkim_result,
-		p_dkim_domain, p_dkim_authserv_id, p_submitter_match, p_report,
-		p_pol_index, p_pol_type, p_pol_domain, p_pol_has_string,
-		p_pol_has_mx, p_pol_ok, p_pol_fail, p_str_policy, p_str_value,
-		p_mx_policy, p_mx_value, p_det_policy, p_det_index,
-		p_det_result_type, p_det_sending_ip, p_det_mx_hostname,
-		p_det_mx_helo, p_det_receiving_ip, p_det_count, p_det_info,
-		p_det_code) s;
-EXCEPTION
-	WHEN data_exception OR integrity_constraint_violation THEN
-		report := NULL;
-		policies := 0;
-		details := 0;
-		GET STACKED DIAGNOSTICS refused_state = RETURNED_SQLSTATE,
-		    refused_message = MESSAGE_TEXT;
+	-- Deleting policies deletes their failure details in its turn.
+	IF TG_TABLE_NAME = 'report' THEN
+		DELETE FROM tlsrpt.policy p USING gone
+		    WHERE p.report_ref = gone.id;
+	ELSE
+		DELETE FROM tlsrpt.failure_detail d USING gone
+		    WHERE d.policy_ref = gone.id;
+	END IF;
+	RETURN NULL;
 END
 $fn$;
 
--- Store a group of reports (a batch sends up to a few dozen at a time) in
--- one statement: per report, the server then spends about half of what a
--- call for each report costs it (statement start-up, a subtransaction,
--- the function's own overhead).
+CREATE FUNCTION tlsrpt.truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	-- Truncating policy truncates failure_detail in its turn.
+	IF TG_TABLE_NAME = 'report' THEN
+		TRUNCATE tlsrpt.policy;
+	ELSE
+		TRUNCATE tlsrpt.failure_detail;
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER report_deleted AFTER DELETE ON tlsrpt.report
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
+CREATE TRIGGER policy_deleted AFTER DELETE ON tlsrpt.policy
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
+CREATE TRIGGER report_truncated AFTER TRUNCATE ON tlsrpt.report
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
+CREATE TRIGGER policy_truncated AFTER TRUNCATE ON tlsrpt.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
+
+-- A report's JSON is compressed with lz4 where the server has it.
+DO $$
+BEGIN
+	IF (SELECT attcompression FROM pg_attribute
+	    WHERE attrelid = 'tlsrpt.report'::regclass
+	    AND attname = 'report') IS DISTINCT FROM 'l' THEN
+		ALTER TABLE tlsrpt.report ALTER COLUMN report
+		    SET COMPRESSION lz4;
+	END IF;
+EXCEPTION
+	WHEN feature_not_supported THEN
+		NULL;
+END
+$$;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (3);
+\endif
+
+-- ---- Step 4: one writer
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 4)
+    AS step_due \gset
+\if :step_due
+
+-- The one way in.  Every report, from every path (a message on its own,
+-- a batch, the resident server), is stored by tlsrpt.store_reports(), and
+-- every message that could not be ingested by tlsrpt.store_rejected().
+-- Both run with their owner's rights (SECURITY DEFINER, search_path
+-- pinned), so a role that may call them needs no privilege on the tables
+-- (sql/roles.sql grants EXECUTE and nothing else), and nothing in another
+-- schema can stand in for a function or operator they use.
+DROP FUNCTION IF EXISTS tlsrpt.store_report;
+DROP FUNCTION IF EXISTS tlsrpt.ingest_report;
+DROP FUNCTION IF EXISTS tlsrpt.ingest_reports;
+
+-- Store a group of reports (one, or up to a few dozen) in one statement.
 --
--- The arguments are those of tlsrpt.store_report(), each an array: the
--- report-level ones with one element per report, the policy, policy
--- string, mx-host and failure detail ones with those of all the reports
--- one after the other.  Then come the ordinals: p_ord gives each report
--- its own (distinct, in the order the reports arrived), and p_pol_report,
+-- Every argument is an array: the report-level ones with one element per
+-- report, the policy, policy string, mx-host and failure detail ones with
+-- those of all the reports one after the other.  p_report is each
+-- report's JSON text as received: its SHA-256 is taken here, and it is
+-- stored as jsonb.  Then come the ordinals: p_ord gives each report its
+-- own (distinct, in the order the reports arrived), and p_pol_report,
 -- p_str_report, p_mx_report and p_det_report give, for each element of
--- the arrays they are named after, the ordinal of its report.
+-- the arrays they are named after, the ordinal of its report; a policy
+-- string, an mx-host or a failure detail also names its policy by index.
 --
 -- Reports are inserted in ordinal order.  A report already stored, or
 -- one that comes again in the same group (same organization_name and
 -- report_id), writes nothing: of several in one group the first is
--- stored.  A value the database refuses (SQLSTATE classes 22 and 23)
+-- stored.  A value the database refuses (SQLSTATE classes 22, 23 and 54)
 -- anywhere in the group rolls back the group alone (one subtransaction
--- per group, not per report); the reports are then stored one by one, in
--- order, each in a subtransaction of its own, so that only the bad one is
--- refused, and the caller's transaction goes on either way.
+-- per group); the reports are then stored one by one, each in a
+-- subtransaction of its own, so that only the bad one is refused, and the
+-- caller's transaction goes on either way.
 --
 -- Returns one row per report: ord, report (the new report's id, or NULL
 -- for a duplicate or a refusal), policies and details (rows written), and
 -- refused_state and refused_message (NULL unless refused).
-CREATE OR REPLACE FUNCTION tlsrpt.ingest_reports(
+CREATE FUNCTION tlsrpt.store_reports(
 	p_organization_name text[], p_report_id text[],
 	p_contact_info text[], p_start timestamptz[], p_end timestamptz[],
 	p_source text[], p_message_id text[], p_message_from text[],
@@ -399,6 +291,7 @@ CREATE OR REPLACE FUNCTION tlsrpt.ingest_reports(
 RETURNS TABLE (ord int, report bigint, policies bigint, details bigint,
     refused_state text, refused_message text)
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 -- The planner cannot know how many rows the joins of written reports and
 -- policies give, guesses one, and would then compare every failure
@@ -456,7 +349,7 @@ BEGIN
 				    f.src, f.mid, f.mfrom, f.mdate, f.subj,
 				    f.rdom, f.rsub, f.dkim, f.dkimd, f.dkimas,
 				    f.smatch,
-				    sha256(convert_to(f.rep, 'UTF8')),
+				    pg_catalog.sha256(pg_catalog.convert_to(f.rep, 'UTF8')),
 				    f.rep::jsonb
 				FROM f ORDER BY f.ord
 				ON CONFLICT ON CONSTRAINT
@@ -532,8 +425,8 @@ BEGIN
 			LEFT JOIN (SELECT d.report_ref, count(*) AS n FROM d
 			    GROUP BY d.report_ref) dc ON dc.report_ref = m.id;
 		EXCEPTION
-			WHEN data_exception OR
-			    integrity_constraint_violation THEN
+			WHEN data_exception OR integrity_constraint_violation
+			    OR program_limit_exceeded THEN
 				IF v_only IS NULL THEN
 					-- Refused as a group: now one by one.
 					v_try := v_try || p_ord;
@@ -554,7 +447,35 @@ BEGIN
 END
 $fn$;
 
-INSERT INTO tlsrpt.schema_version (version) VALUES (1), (2), (3)
-    ON CONFLICT (version) DO NOTHING;
+-- Keep a message that could not be ingested, once: the same bytes again
+-- write nothing.  Returns the new row's id, or NULL for such a duplicate.
+CREATE FUNCTION tlsrpt.store_rejected(
+	p_source text, p_reason text, p_message_id text, p_message_from text,
+	p_message_subject text, p_message_date timestamptz,
+	p_tls_report_domain text, p_tls_report_submitter text,
+	p_dkim_result text, p_dkim_domain text, p_headers text,
+	p_raw_size bigint, p_raw_truncated boolean, p_raw bytea)
+RETURNS bigint
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO tlsrpt.rejected_message (source, reason, message_id,
+	    message_from, message_subject, message_date, tls_report_domain,
+	    tls_report_submitter, dkim_result, dkim_domain, headers,
+	    raw_sha256, raw_size, raw_truncated, raw)
+	VALUES (p_source, p_reason, p_message_id, p_message_from,
+	    p_message_subject, p_message_date, p_tls_report_domain,
+	    p_tls_report_submitter, p_dkim_result, p_dkim_domain, p_headers,
+	    pg_catalog.sha256(p_raw), p_raw_size, p_raw_truncated, p_raw)
+	ON CONFLICT (raw_sha256) DO NOTHING
+	RETURNING id;
+END;
+
+REVOKE ALL ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
+    FROM PUBLIC;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (4);
+\endif
 
 COMMIT;

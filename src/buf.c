@@ -159,3 +159,21 @@ buf_bytes(const struct buf *b)
 	}
 	return v;
 }
+
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
+int
+buf_overwrite(struct buf *b, size_t off, const void *p, size_t n)
+{
+	if (off > b->len || n > b->len - off)
+		return -1;
+	memcpy(b->data + off, p, n);
+	return 0;
+}

@@ -55,4 +55,10 @@ int buf_reserve(struct buf *b, size_t n, struct ti_err *err) TI_MUST_CHECK;
 /* Borrowed view of the buffer's contents. */
 struct ti_bytes buf_bytes(const struct buf *b);
 
+/* Cut the contents to their first len bytes (no-op if shorter). */
+void buf_truncate(struct buf *b, size_t len);
+
+/* Replace n bytes at off, all within the contents: -1 if they are not. */
+int buf_overwrite(struct buf *b, size_t off, const void *p, size_t n);
+
 #endif

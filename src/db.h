@@ -1,6 +1,8 @@
 /*
- * db.h - stage 5: store a validated report, or a rejected message, in
- * PostgreSQL.  No libpq type leaves db.c.
+ * db.h - stage 5: store validated reports, and rejected messages, in
+ * PostgreSQL.  Everything is stored in batches (a message on its own is a
+ * batch of one) through the schema's two writers.  No libpq type leaves
+ * db.c and db_batch.c.
  */
 #ifndef TI_DB_H
 #define TI_DB_H
@@ -35,7 +37,7 @@ struct db_meta {
 enum db_outcome {
 	DB_STORED = 1,
 	DB_DUPLICATE,
-	DB_REFUSED,		/* the server refused a value (batches only) */
+	DB_REFUSED,		/* the server refused a value of the report */
 };
 
 /*
@@ -61,36 +63,16 @@ bool db_idle_ok(struct db *db);
 void db_close(struct db **dbp);
 
 /*
- * Store a report with its policies and failure details, all or nothing,
- * in one statement and a transaction of its own.  json is the report text
- * (stored as jsonb).  An already stored (organization_name, report_id)
- * gives DB_DUPLICATE and writes nothing.  Errors: TEMP (connection, server
- * trouble), DATA (the server refuses these values; err says why, for the
- * rejected message), CONFIG (schema missing or different).
- */
-int db_store_report(struct db *db, const struct report *r,
-    const struct ti_bytes *json, const struct db_meta *meta,
-    enum db_outcome *outcome_r, struct ti_err *err) TI_MUST_CHECK;
-
-/*
- * Keep a message that could not be ingested, with the reason line.
- * The same bytes kept twice give DB_DUPLICATE.  Errors as above.
- */
-int db_store_rejected(struct db *db, const struct ti_bytes *raw,
-    bool truncated, size_t raw_size, const char *reason,
-    const struct db_meta *meta, enum db_outcome *outcome_r,
-    struct ti_err *err) TI_MUST_CHECK;
-
-/*
- * Batches: many messages in one transaction, sent without waiting for
- * each answer (libpq pipeline mode), reports in groups of several to a
+ * Batches: messages in one transaction, sent without waiting for each
+ * answer (libpq pipeline mode), reports in groups of several to a
  * request.  Results arrive through fn, once for each message queued, in
  * the order the requests were sent: tag is the caller's, refusal is the
  * reason line when outcome is DB_REFUSED (the report was not stored, the
  * batch goes on; the caller may then queue the message as rejected).  fn
  * returns 0, or -1 with err to end the batch.  Any error (TEMP, CONFIG,
  * INTERNAL) ends the batch: nothing of it is committed, and the caller
- * closes the connection.
+ * closes the connection.  CONFIG includes a schema older than this
+ * program needs ("database schema version N, need M: load schema.sql").
  */
 typedef int db_result_fn(void *arg, void *tag, enum db_outcome outcome,
     const char *refusal, struct ti_err *err);

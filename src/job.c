@@ -191,23 +191,6 @@ job_headers(struct job *job, struct ti_err *err)
 	return job->mail ? mime_headers(&in, &job->info, err) : 0;
 }
 
-static int
-job_reject(struct job *job, struct db *db, struct ti_err *err)
-{
-	struct ti_bytes raw = buf_bytes(job->input);
-	struct db_meta meta;
-	enum db_outcome got;
-
-	if (job_headers(job, err) != 0)
-		return -1;
-	job_meta(job, &meta);
-	if (db_store_rejected(db, &raw, job->truncated, raw.len, job->reason,
-	    &meta, &got, err) != 0)
-		return -1;
-	job->outcome = JOB_REJECTED;
-	return 0;
-}
-
 int
 job_prepare(struct job *job, const struct config *cfg, struct ti_err *err)
 {
@@ -245,14 +228,34 @@ job_usable(const struct job *job)
 	return job->usable;
 }
 
+/* A message stored on its own: its job and connection. */
+struct job_alone {
+	struct job *job;
+	struct db *db;
+};
+
+/* Its batch's one answer. */
+static int
+job_alone_result(void *arg, void *tag, enum db_outcome outcome,
+    const char *refusal, struct ti_err *err)
+{
+	struct job_alone *a = arg;
+
+	if (outcome == DB_REFUSED)
+		return job_queue_refused(a->job, a->db, refusal, tag, err);
+	if (a->job->usable)
+		a->job->outcome = outcome == DB_STORED ? JOB_STORED :
+		    JOB_DUPLICATE;
+	else
+		a->job->outcome = JOB_REJECTED;
+	return 0;
+}
+
 int
 job_run(struct job *job, struct db *db, const struct config *cfg,
     struct ti_err *err)
 {
-	struct ti_err perr;
-	struct ti_bytes json;
-	struct db_meta meta;
-	enum db_outcome got;
+	struct job_alone alone = { job, db };
 
 	if (job_prepare(job, cfg, err) != 0)
 		return -1;
@@ -260,19 +263,9 @@ job_run(struct job *job, struct db *db, const struct config *cfg,
 		job->outcome = job->usable ? JOB_VALID : JOB_INVALID;
 		return 0;
 	}
-	if (!job->usable)
-		return job_reject(job, db, err);
-	job_meta(job, &meta);
-	json = buf_bytes(job->json);
-	if (db_store_report(db, job->report, &json, &meta, &got, &perr) != 0) {
-		if (perr.kind != TI_KIND_DATA) {
-			*err = perr;
-			return -1;
-		}
-		memcpy(job->reason, perr.msg, sizeof(perr.msg));
-		return job_reject(job, db, err);
-	}
-	job->outcome = got == DB_STORED ? JOB_STORED : JOB_DUPLICATE;
+	if (db_batch_begin(db, err) != 0 || job_queue(job, db, NULL, err) != 0 ||
+	    db_batch_commit(db, job_alone_result, &alone, err) != 0)
+		return -1;
 	return 0;
 }
 
@@ -295,7 +288,7 @@ job_queue(struct job *job, struct db *db, void *tag, struct ti_err *err)
 			*err = perr;
 			return -1;
 		}
-		/* Values no column can take: kept aside, as in job_run. */
+		/* Values no column can take: kept aside. */
 		return job_queue_refused(job, db, perr.msg, tag, err);
 	}
 	if (job_headers(job, err) != 0)

@@ -129,7 +129,7 @@ pipe_bin "$C/YnkDK__tls_reporting/truncated.gz" -d "dbname=f5 user=ingester"
 check "ingest role: keeps rejected messages" "$RC/$(pg_q f5 "SELECT count(*) FROM tlsrpt.rejected_message")" "0/1"
 run_bin -d "dbname=f5 user=ingester" "$C/domainaware__parsedmarc/rfc8460.json"
 check "ingest role: stores failure details" "$RC/$(pg_q f5 "SELECT count(*) FROM tlsrpt.failure_detail")" "0/3"
-# A batch stores through tlsrpt.ingest_reports(), which needs more.
+# A batch goes through the same writer.
 for i in 1 2; do
 	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"role-$i\"/" \
 	    "$C/domainaware__parsedmarc/rfc8460.json" >"$TMP/role$i.json"
@@ -203,10 +203,10 @@ sed 's/"report-id": *"[^"]*"/"report-id":"poison-2"/' "$C/domainaware__parsedmar
 pg_q f7 "ALTER DATABASE f7 SET track_functions = 'pl'" >/dev/null
 run_bin -d dbname=f7 --maildir "$M"
 check "refused in a batch: exit 0" "$RC" 0
-wait_for f7 "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'ingest_reports'" 1
+wait_for f7 "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'store_reports'" 1
 check "refused in a batch: one group, one call" \
-    "$(pg_q f7 "SELECT funcname || '=' || calls FROM pg_stat_user_functions WHERE funcname LIKE 'ingest_report%' ORDER BY 1")" \
-    "ingest_reports=1"
+    "$(pg_q f7 "SELECT funcname || '=' || calls FROM pg_stat_user_functions WHERE funcname LIKE 'store_re%' ORDER BY 1")" \
+    "store_reports=1"
 check "refused in a batch: the others stored in order" \
     "$(pg_q f7 "SELECT string_agg(report_id, ',' ORDER BY id) FROM tlsrpt.report WHERE report_id LIKE 'batch-%'")" \
     "batch-1,batch-2,batch-3,batch-4,batch-5,batch-6"
