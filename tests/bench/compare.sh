@@ -1,0 +1,117 @@
+#!/bin/sh
+# compare.sh - make bench-compare: two builds of the program, OLD and NEW,
+# on the same synthetic messages and the same private PostgreSQL (default
+# durability, as in make bench).  Prints figures; asserts nothing about
+# speed.
+#
+#   make bench-compare OLD=/path/to/old/tlsrpt-ingest [NEW=/path/to/new]
+#   compare.sh OLD [NEW]
+#
+# NEW defaults to this tree's build.  gen.py writes BENCH_N messages once;
+# then, for BENCH_RUNS rounds, OLD and NEW take turns at
+#   - a Maildir sweep of a fresh copy of the messages into a fresh
+#     database, and
+#   - a --dry-run over the messages, on one core.
+# Each run prints its messages per second; at the end, per binary, the
+# medians, and NEW/OLD (above 1: NEW is faster).  Both load this tree's
+# sql/schema.sql unless OLD_SCHEMA names another one for OLD.
+#
+#   BENCH_N      messages (default 10000)
+#   BENCH_RUNS   rounds (default 3)
+#   OLD_SCHEMA   schema file for OLD's databases
+
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/pg.sh"
+
+OLD=${1:-}
+NEW=${2:-$BIN}
+if [ -z "$OLD" ]; then
+	echo "usage: compare.sh OLD [NEW]  (make bench-compare OLD=...)" >&2
+	exit 64
+fi
+for b in "$OLD" "$NEW"; do
+	if [ ! -x "$b" ]; then
+		echo "compare.sh: $b: not an executable" >&2
+		exit 64
+	fi
+done
+N=${BENCH_N:-10000}
+R=${BENCH_RUNS:-3}
+NEW_SCHEMA=$top_srcdir/sql/schema.sql
+OLD_SCHEMA=${OLD_SCHEMA:-$NEW_SCHEMA}
+B=$top_builddir/tests/bench/bench
+ONE_CORE=
+command -v taskset >/dev/null 2>&1 && ONE_CORE="taskset -c 0"
+W=$(mktemp -d "${TMPDIR:-/tmp}/tlsrpt-compare.XXXXXX")
+PG_DURABLE=1
+pg_start
+trap 'rm -rf "$W"; pg_cleanup' EXIT
+chmod 755 "$W"
+
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)"
+echo "PostgreSQL: $("$PG_BINDIR/postgres" --version | sed 's/.*) //'), Unix socket, fsync on"
+echo "OLD: $OLD ($("$OLD" --version))"
+echo "NEW: $NEW ($("$NEW" --version))"
+python3 "$top_srcdir/tests/bench/gen.py" "$N" "$W/msgs" || exit 1
+bytes=$(du -sk "$W/msgs/new" | cut -f1)
+echo "messages: $N, $((bytes / N)) KiB each on average; $R rounds"
+
+rate() { awk "BEGIN {printf \"%.0f\", $1 * 1000 / ($2 > 0 ? $2 : 1)}"; }
+median() {
+	sort -n | awk '{ v[NR] = $1 }
+	    END { m = int((NR + 1) / 2); printf "%.0f", NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2 }'
+}
+
+# sweep NAME BIN SCHEMA: a fresh copy, a fresh database; prints the rate.
+sweep() {
+	rm -rf "$W/run"
+	cp -r "$W/msgs" "$W/run"
+	"$PG_BINDIR/createdb" "$1" &&
+	"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d "$1" -f "$3" \
+	    >/dev/null || exit 1
+	# Nothing of the copy is left to write back while the clock runs.
+	sync
+	t=$("$B" rusage "$2" -q -d "dbname=$1" --maildir "$W/run") ||
+	    echo "compare.sh: sweep $1: $2 exited $?" >&2
+	set -- "$1" $t
+	stored=$(pg_q "$1" "SELECT count(*) FROM tlsrpt.report")
+	if [ "$stored" != "$N" ]; then
+		echo "compare.sh: sweep $1 stored $stored of $N" >&2
+		exit 1
+	fi
+	"$PG_BINDIR/dropdb" "$1"
+	rate "$N" "$2"
+}
+
+# dry BIN: prints the rate.
+dry() {
+	t=$("$B" rusage $ONE_CORE "$1" -q --dry-run --maildir "$W/msgs") || {
+		echo "compare.sh: dry run: $1 exited $?" >&2
+		exit 1
+	}
+	set -- $t
+	rate "$N" "$1"
+}
+
+s_old= s_new= d_old= d_new=
+for r in $(seq "$R"); do
+	so=$(sweep "old$r" "$OLD" "$OLD_SCHEMA") || exit 1
+	sn=$(sweep "new$r" "$NEW" "$NEW_SCHEMA") || exit 1
+	dro=$(dry "$OLD") || exit 1
+	drn=$(dry "$NEW") || exit 1
+	echo "round $r: sweep OLD $so NEW $sn messages/s;" \
+	    "--dry-run OLD $dro NEW $drn messages/s"
+	s_old="$s_old $so" s_new="$s_new $sn"
+	d_old="$d_old $dro" d_new="$d_new $drn"
+done
+
+# line WHAT OLD-RUNS NEW-RUNS
+line() {
+	mo=$(for v in $2; do echo "$v"; done | median)
+	mn=$(for v in $3; do echo "$v"; done | median)
+	echo "$1: median OLD $mo, NEW $mn messages/s; NEW/OLD" \
+	    "$(awk "BEGIN {printf \"%.2f\", $mn / $mo}")"
+}
+echo
+line "Maildir sweep of $N" "$s_old" "$s_new"
+line "--dry-run over $N, one core" "$d_old" "$d_new"
