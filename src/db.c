@@ -55,6 +55,30 @@ db_one_line(const char *in, char *out, size_t size)
 	out[i] = '\0';
 }
 
+enum ti_kind
+db_sqlstate_kind(const char *state)
+{
+	static const struct {
+		const char *class;
+		enum ti_kind kind;
+	} classes[] = {
+		{ "22", TI_KIND_DATA },		/* data exception */
+		{ "23", TI_KIND_DATA },		/* integrity constraint */
+		{ "54", TI_KIND_DATA },		/* program limit exceeded */
+		{ "42", TI_KIND_CONFIG },	/* syntax, access, undefined */
+		{ "3F", TI_KIND_CONFIG },	/* invalid schema name */
+	};
+	size_t i;
+
+	if (state == NULL || strlen(state) != 5)
+		return TI_KIND_TEMP;
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		if (strncmp(state, classes[i].class, 2) == 0)
+			return classes[i].kind;
+	}
+	return TI_KIND_TEMP;	/* 08, 40, 53, 55, 57, 58, XX, ... */
+}
+
 /* Classify a failed command by its SQLSTATE. */
 int
 db_fail(struct db *db, const PGresult *res, const char *what,
@@ -62,22 +86,15 @@ db_fail(struct db *db, const PGresult *res, const char *what,
 {
 	const char *state = NULL;
 	char msg[TI_ERR_MSG_BYTES];
-	enum ti_kind kind = TI_KIND_TEMP;
+	enum ti_kind kind;
 
 	if (res != NULL)
 		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	db_one_line(res != NULL && PQresultErrorMessage(res)[0] != '\0' ?
 	    PQresultErrorMessage(res) : PQerrorMessage(db->conn), msg,
 	    sizeof(msg));
-	if (state == NULL || PQstatus(db->conn) != CONNECTION_OK)
-		kind = TI_KIND_TEMP;
-	else if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ||
-	    strncmp(state, "54", 2) == 0)
-		kind = TI_KIND_DATA;
-	else if (strncmp(state, "42", 2) == 0 || strncmp(state, "3F", 2) == 0)
-		kind = TI_KIND_CONFIG;
-	else
-		kind = TI_KIND_TEMP;	/* 08, 40, 53, 57, 58, XX, ... */
+	kind = PQstatus(db->conn) == CONNECTION_OK ?
+	    db_sqlstate_kind(state) : TI_KIND_TEMP;
 	if (kind == TI_KIND_CONFIG && strcmp(state, "42501") == 0)
 		return ti_err_set(err, kind, "%s: permission denied (grant the "
 		    "role tlsrpt_ingest, see sql/roles.sql): %s", what, msg);

@@ -59,6 +59,14 @@ struct db *db_open(const char *conninfo, unsigned connect_timeout_s,
  */
 bool db_idle_ok(struct db *db);
 
+/*
+ * The kind of a failure from its SQLSTATE: DATA for what the report's
+ * values caused (classes 22, 23, 54), CONFIG for a schema or privilege
+ * problem (42, 3F), TEMP for everything else, and for NULL (no SQLSTATE:
+ * the connection failed).
+ */
+enum ti_kind db_sqlstate_kind(const char *sqlstate);
+
 /* NULL-safe; closes the connection, sets *dbp to NULL. */
 void db_close(struct db **dbp);
 

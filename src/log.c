@@ -19,11 +19,20 @@ static enum log_level log_max = LOG_LEVEL_INFO;
 static const char *log_queue_id;
 static const char *log_source;
 static int log_errors_to_stderr;
+static log_sink_fn *log_sink;
+static void *log_sink_arg;
 
 void
 log_set_errors_to_stderr(int on)
 {
 	log_errors_to_stderr = on;
+}
+
+void
+log_set_sink(log_sink_fn *fn, void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
 }
 
 void
@@ -157,6 +166,11 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 		    log_source != NULL ? "source=" : "",
 		    log_source != NULL ?
 		    log_sanitize(log_source, src, sizeof(src)) : "");
+	}
+	if (log_sink != NULL) {
+		log_sink(log_sink_arg, level, ctx, line);
+		errno = saved;
+		return;
 	}
 	if (log_syslog)
 		syslog(prio[level], "%s%s", ctx, line);

@@ -35,6 +35,16 @@ const char *log_get_queue_id(void);
  */
 void log_set_errors_to_stderr(int on);
 
+/*
+ * Hand every line to fn instead of syslog or stderr (NULL: back to
+ * them), for tests: ctx is the queue id and source part ("" without),
+ * line the rest.  Lines above the level set by log_init() still go
+ * nowhere.
+ */
+typedef void log_sink_fn(void *arg, enum log_level level, const char *ctx,
+    const char *line);
+void log_set_sink(log_sink_fn *fn, void *arg);
+
 /* True when lines of this level would be written. */
 int log_enabled(enum log_level level);
 
