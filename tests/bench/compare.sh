@@ -12,11 +12,17 @@
 #   - a Maildir sweep of a fresh copy of the messages into a fresh
 #     database, and
 #   - a --dry-run over the messages, on one core.
-# Each run prints its messages per second; at the end, per binary, the
-# medians, and NEW/OLD (above 1: NEW is faster).  Both load this tree's
-# sql/schema.sql unless OLD_SCHEMA names another one for OLD.
+#   - pipe mode, one process per message for BENCH_PIPE of them, storing
+#     each message itself, and handed to a resident server of the same
+#     binary (--serve, --socket).
+# Each run prints its messages per second (pipe mode: the median time per
+# message); at the end, per binary, the medians, and NEW/OLD (above 1:
+# NEW is faster).  Both load this tree's sql/schema.sql unless OLD_SCHEMA
+# names another one for OLD (tests/data/schema-v3.sql for a build before
+# schema step 4).
 #
 #   BENCH_N      messages (default 10000)
+#   BENCH_PIPE   messages for pipe mode (default 300)
 #   BENCH_RUNS   rounds (default 3)
 #   OLD_SCHEMA   schema file for OLD's databases
 
@@ -36,6 +42,7 @@ for b in "$OLD" "$NEW"; do
 	fi
 done
 N=${BENCH_N:-10000}
+NP=${BENCH_PIPE:-300}
 R=${BENCH_RUNS:-3}
 NEW_SCHEMA=$top_srcdir/sql/schema.sql
 OLD_SCHEMA=${OLD_SCHEMA:-$NEW_SCHEMA}
@@ -53,6 +60,8 @@ echo "PostgreSQL: $("$PG_BINDIR/postgres" --version | sed 's/.*) //'), Unix sock
 echo "OLD: $OLD ($("$OLD" --version))"
 echo "NEW: $NEW ($("$NEW" --version))"
 python3 "$top_srcdir/tests/bench/gen.py" "$N" "$W/msgs" || exit 1
+mkdir -p "$W/pipe"
+ls "$W/msgs/new" | head -n "$NP" | while read -r f; do cp "$W/msgs/new/$f" "$W/pipe/"; done
 bytes=$(du -sk "$W/msgs/new" | cut -f1)
 echo "messages: $N, $((bytes / N)) KiB each on average; $R rounds"
 
@@ -93,16 +102,52 @@ dry() {
 	rate "$N" "$1"
 }
 
-s_old= s_new= d_old= d_new=
+# newdb NAME SCHEMA
+newdb() {
+	"$PG_BINDIR/createdb" "$1" &&
+	"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d "$1" -f "$2" \
+	    >/dev/null || exit 1
+}
+
+# pipe NAME BIN SCHEMA [serve]: the median microseconds per message.
+pipe() {
+	newdb "$1" "$3"
+	if [ "${4:-}" = serve ]; then
+		"$2" -q --serve --socket "$W/socket" -d "dbname=$1" &
+		spid=$!
+		wait_until test -S "$W/socket"
+		t=$("$B" pipe "$W"/pipe/* -- "$2" -q --socket "$W/socket")
+		kill -TERM "$spid"
+		wait "$spid"
+	else
+		t=$("$B" pipe "$W"/pipe/* -- "$2" -q -d "dbname=$1")
+	fi
+	stored=$(pg_q "$1" "SELECT count(*) FROM tlsrpt.report")
+	if [ "$stored" != "$NP" ]; then
+		echo "compare.sh: pipe $1 stored $stored of $NP" >&2
+		exit 1
+	fi
+	"$PG_BINDIR/dropdb" "$1"
+	echo "$t"
+}
+
+s_old= s_new= d_old= d_new= p_old= p_new= v_old= v_new=
 for r in $(seq "$R"); do
 	so=$(sweep "old$r" "$OLD" "$OLD_SCHEMA") || exit 1
 	sn=$(sweep "new$r" "$NEW" "$NEW_SCHEMA") || exit 1
 	dro=$(dry "$OLD") || exit 1
 	drn=$(dry "$NEW") || exit 1
+	po=$(pipe "pold$r" "$OLD" "$OLD_SCHEMA") || exit 1
+	pn=$(pipe "pnew$r" "$NEW" "$NEW_SCHEMA") || exit 1
+	vo=$(pipe "vold$r" "$OLD" "$OLD_SCHEMA" serve) || exit 1
+	vn=$(pipe "vnew$r" "$NEW" "$NEW_SCHEMA" serve) || exit 1
 	echo "round $r: sweep OLD $so NEW $sn messages/s;" \
-	    "--dry-run OLD $dro NEW $drn messages/s"
+	    "--dry-run OLD $dro NEW $drn messages/s;" \
+	    "pipe mode OLD $po NEW $pn us; served OLD $vo NEW $vn us"
 	s_old="$s_old $so" s_new="$s_new $sn"
 	d_old="$d_old $dro" d_new="$d_new $drn"
+	p_old="$p_old $po" p_new="$p_new $pn"
+	v_old="$v_old $vo" v_new="$v_new $vn"
 done
 
 # line WHAT OLD-RUNS NEW-RUNS
@@ -112,6 +157,16 @@ line() {
 	echo "$1: median OLD $mo, NEW $mn messages/s; NEW/OLD" \
 	    "$(awk "BEGIN {printf \"%.2f\", $mn / $mo}")"
 }
+# lineus WHAT OLD-RUNS NEW-RUNS: times, lower is better
+lineus() {
+	mo=$(for v in $2; do echo "$v"; done | median)
+	mn=$(for v in $3; do echo "$v"; done | median)
+	echo "$1: median OLD $(awk "BEGIN {printf \"%.2f\", $mo / 1000}")," \
+	    "NEW $(awk "BEGIN {printf \"%.2f\", $mn / 1000}") ms per message;" \
+	    "NEW/OLD $(awk "BEGIN {printf \"%.2f\", $mn / $mo}")"
+}
 echo
 line "Maildir sweep of $N" "$s_old" "$s_new"
 line "--dry-run over $N, one core" "$d_old" "$d_new"
+lineus "pipe mode, storing itself, $NP messages" "$p_old" "$p_new"
+lineus "pipe mode, handed to a resident server" "$v_old" "$v_new"
