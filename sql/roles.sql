@@ -34,6 +34,11 @@ REVOKE ALL ON SCHEMA tlsrpt FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA tlsrpt FROM PUBLIC;
 GRANT USAGE ON SCHEMA tlsrpt TO tlsrpt_ingest, tlsrpt_reader;
+-- Nothing the project's roles create can stand in for a function the
+-- writers or dashboards use.  (On PostgreSQL 14 PUBLIC itself may still
+-- create in public: REVOKE CREATE ON SCHEMA public FROM PUBLIC is the
+-- operator's call, and the default from 15 on.)
+REVOKE CREATE ON SCHEMA public FROM tlsrpt_ingest, tlsrpt_reader;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_ingest;
 GRANT SELECT ON tlsrpt.schema_version TO tlsrpt_ingest;

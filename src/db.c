@@ -7,7 +7,10 @@
  * SQLSTATE: connection and server trouble is TEMP (the MTA retries),
  * values the server refuses are DATA (the message is kept as rejected),
  * a missing schema or privilege is CONFIG.  The conninfo may hold a
- * password: it never reaches an error or a log line.
+ * password: it never reaches an error or a log line.  The session's
+ * search_path is pg_catalog alone, so that no function or operator that
+ * a user created in another schema (public) can stand in for one the
+ * statements name without a schema.
  */
 #include "autoconf.h"
 
@@ -176,7 +179,7 @@ db_open(const char *conninfo, unsigned connect_timeout_s,
 	PQconninfoOption *opts = NULL;
 	char *perr = NULL;
 	char timeout[32];
-	char options[64];
+	char options[96];
 	char msg[TI_ERR_MSG_BYTES];
 	/* Ours before dbname may be overridden by the conninfo; the encoding
 	 * after it may not: every string we send is UTF-8. */
@@ -197,7 +200,8 @@ db_open(const char *conninfo, unsigned connect_timeout_s,
 	}
 	if (ti_snprintf(timeout, sizeof(timeout), "%u", connect_timeout_s) ||
 	    ti_snprintf(options, sizeof(options),
-	    "-c statement_timeout=%us", statement_timeout_s)) {
+	    "-c statement_timeout=%us -c search_path=pg_catalog,pg_temp",
+	    statement_timeout_s)) {
 		ti_err_set(err, TI_KIND_INTERNAL, "option text too long");
 		goto fail;
 	}

@@ -95,7 +95,7 @@ static const enum pgarray_type db_param_type[P_COUNT] = {
 #define DB_STMT_REJECTED "tlsrpt_store_rejected"
 
 static const char db_sql_version[] =
-    "SELECT max(version) FROM tlsrpt.schema_version";
+    "SELECT pg_catalog.max(version) FROM tlsrpt.schema_version";
 
 static const char db_sql_reports[] =
     "SELECT ord, report, policies, details, refused_state, refused_message"

@@ -160,4 +160,24 @@ done
 pipe_bin "$C/domainaware__parsedmarc/rfc8460.json" -d "dbname=fresh user=ingester"
 check "roles: the ingest role stores through the writer" "$RC $(counts fresh)" "0 2/2/3/0"
 
+# ---- Functions a user creates in public stand in for nothing the
+# program's statements or the writers use.
+pg_newdb decoy || exit 99
+load decoy "$top_srcdir/sql/roles.sql"
+pg_q decoy "CREATE FUNCTION public.decoy() RETURNS bytea LANGUAGE plpgsql AS
+    \$\$BEGIN RAISE EXCEPTION 'decoy called'; END\$\$;
+    CREATE FUNCTION public.sha256(text) RETURNS bytea LANGUAGE sql AS 'SELECT public.decoy()';
+    CREATE FUNCTION public.convert_to(text, text) RETURNS bytea LANGUAGE sql AS 'SELECT public.decoy()';
+    CREATE FUNCTION public.unnest(text[]) RETURNS SETOF text LANGUAGE sql AS 'SELECT public.decoy()::text';
+    CREATE FUNCTION public.max_step(integer, integer) RETURNS integer LANGUAGE sql AS 'SELECT length(public.decoy())';
+    CREATE AGGREGATE public.max(integer) (SFUNC = public.max_step, STYPE = integer);
+    CREATE ROLE decoyer LOGIN IN ROLE tlsrpt_ingest" >/dev/null
+pipe_bin "$MSG" -d "dbname=decoy user=decoyer"
+check "decoys: a report stored" "$RC $(counts decoy)" "0 1/1/0/0"
+pipe_bin "$C/YnkDK__tls_reporting/truncated.gz" -d "dbname=decoy user=decoyer"
+check "decoys: a message kept as rejected" "$RC $(counts decoy)" "0 1/1/0/1"
+check "decoys: its digest is the server's own" "$(pg_q decoy "SELECT count(*) FROM tlsrpt.rejected_message WHERE raw_sha256 = pg_catalog.sha256(raw)")" 1
+run_bin -d "dbname=decoy user=decoyer" "$C/domainaware__parsedmarc/rfc8460.json" "$C/YnkDK__tls_reporting/date_error.json"
+check "decoys: a batch stored" "$RC $(counts decoy)" "0 2/2/3/2"
+
 finish
