@@ -31,6 +31,8 @@ struct db_meta {
 	const char *dkim_domain;
 	const char *dkim_authserv_id;
 	int submitter_match;		/* 1, 0, or -1 unknown */
+	bool authenticated;		/* a trusted DKIM pass of the
+					 * reporting domain */
 	const char *headers;		/* for rejected messages */
 };
 

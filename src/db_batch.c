@@ -31,7 +31,7 @@
 #include "pgarray.h"
 
 /* The schema step this program's statements need (sql/schema.sql). */
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 5
 
 /* An array parameter holds at most this (a report of 100k details). */
 #define DB_PARAM_MAX_BYTES ((size_t)1 << 30)
@@ -51,7 +51,7 @@
 enum db_param {
 	P_ORG, P_RID, P_CONTACT, P_START, P_END, P_SOURCE, P_MSGID, P_FROM,
 	P_MDATE, P_SUBJECT, P_RDOMAIN, P_SUBMITTER, P_DKIM, P_DKIMD,
-	P_DKIMAS, P_SUBMATCH, P_JSON,
+	P_DKIMAS, P_SUBMATCH, P_JSON, P_AUTH,
 	/* policies, their strings and mx-hosts */
 	P_P_IDX, P_P_TYPE, P_P_DOMAIN, P_P_HASPS, P_P_HASMX, P_P_OK, P_P_FAIL,
 	P_PS_IDX, P_PS_VAL, P_MX_IDX, P_MX_VAL,
@@ -74,7 +74,7 @@ static const enum pgarray_type db_param_type[P_COUNT] = {
 	[P_RDOMAIN] = PGARRAY_TEXT, [P_SUBMITTER] = PGARRAY_TEXT,
 	[P_DKIM] = PGARRAY_TEXT, [P_DKIMD] = PGARRAY_TEXT,
 	[P_DKIMAS] = PGARRAY_TEXT, [P_SUBMATCH] = PGARRAY_BOOL,
-	[P_JSON] = PGARRAY_TEXT,
+	[P_JSON] = PGARRAY_TEXT, [P_AUTH] = PGARRAY_BOOL,
 	[P_P_IDX] = PGARRAY_INT4, [P_P_TYPE] = PGARRAY_TEXT,
 	[P_P_DOMAIN] = PGARRAY_TEXT, [P_P_HASPS] = PGARRAY_BOOL,
 	[P_P_HASMX] = PGARRAY_BOOL, [P_P_OK] = PGARRAY_INT8,
@@ -102,7 +102,7 @@ static const char db_sql_reports[] =
     " FROM tlsrpt.store_reports($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
     " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,"
     " $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-    " $39, $40, $41, $42, $43)";
+    " $39, $40, $41, $42, $43, $44)";
 
 static const char db_sql_rejected[] =
     "SELECT tlsrpt.store_rejected($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
@@ -300,6 +300,7 @@ db_group_add_report(struct buf *const *arr, const struct report *r,
 	    pgarray_add_null(arr[P_SUBMATCH], err)) != 0 ||
 	    pgarray_add_bytes(arr[P_JSON], json->data + bom, json->len - bom,
 	    err) != 0 ||
+	    pgarray_add_bool(arr[P_AUTH], m->authenticated, err) != 0 ||
 	    pgarray_add_int4(arr[P_ORD], ord, err) != 0)
 		return -1;
 	return 0;
