@@ -31,18 +31,6 @@ struct buf *buf_new(size_t max, struct ti_err *err);
 void buf_free(struct buf **bp);
 
 /*
- * A block of want to most bytes that buf_block_give() kept, and its
- * size, or NULL: then malloc() it.
- */
-void *buf_block_take(size_t want, size_t most, size_t *size_r);
-
-/* Keep a block of size bytes for buf_block_take(), or free() it. */
-void buf_block_give(void *p, size_t size);
-
-/* Free the blocks kept (at exit). */
-void buf_shutdown(void);
-
-/*
  * Append n bytes.  Fails with DATA when len would pass max (the buffer is
  * left unchanged), TEMP when memory runs out.
  */

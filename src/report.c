@@ -83,7 +83,7 @@ arena_free(struct arena *a)
 	while (a->head != NULL) {
 		b = a->head;
 		a->head = b->next;
-		buf_block_give(b, RP_BLOCK_HDR + b->cap);
+		free(b);
 	}
 }
 
@@ -111,8 +111,8 @@ arena_alloc(struct arena *a, size_t n, size_t align)
 	if (cap > SIZE_MAX - RP_BLOCK_HDR)
 		return NULL;
 	size = RP_BLOCK_HDR + cap;
-	b = buf_block_take(size, SIZE_MAX, &size);
-	if (b == NULL && (b = malloc(size)) == NULL)
+	b = malloc(size);
+	if (b == NULL)
 		return NULL;
 	b->cap = size - RP_BLOCK_HDR;
 	b->used = n;
@@ -122,7 +122,7 @@ arena_alloc(struct arena *a, size_t n, size_t align)
 }
 
 /*
- * Empty the arena for reuse: every block goes back to malloc but the
+ * Empty the arena for reuse: every block goes back to free but the
  * first one, which is kept for the next round.
  */
 static void
@@ -133,7 +133,7 @@ arena_reset(struct arena *a)
 	while (a->head != NULL && a->head->next != NULL) {
 		b = a->head;
 		a->head = b->next;
-		buf_block_give(b, RP_BLOCK_HDR + b->cap);
+		free(b);
 	}
 	if (a->head != NULL) {
 		a->head->used = 0;

@@ -293,78 +293,6 @@ test_buf_free(void **ts)
 	(void)st;
 }
 
-/*
- * A block freed is kept and handed to the next buffer that fits it
- * (within that buffer's limit), emptied; buf_block_take() and
- * buf_block_give() keep at most 16, of at most 64 KiB each.
- */
-static void
-test_kept_blocks(void **ts)
-{
-	struct buf *a = NULL, *b = NULL, *c = NULL;
-	struct ti_err err;
-	unsigned char *first = NULL;
-	void *blocks[17];
-	void *p = NULL;
-	size_t cap, size, i;
-
-	(void)ts;
-	buf_shutdown();
-	a = buf_new(1 << 20, &err);
-	assert_non_null(a);
-	assert_int_equal(buf_append(a, "0123456789", 10, &err), 0);
-	assert_int_equal(buf_reserve(a, 5000, &err), 0);
-	first = a->data;
-	cap = a->cap;
-	buf_free(&a);
-	/* Too small a limit for it: not that block. */
-	c = buf_new(50, &err);
-	assert_non_null(c);
-	assert_int_equal(buf_append(c, "x", 1, &err), 0);
-	assert_true(c->cap <= 51);
-	/* Within its limit: that block, holding nothing. */
-	b = buf_new(1 << 20, &err);
-	assert_non_null(b);
-	assert_int_equal(buf_reserve(b, 100, &err), 0);
-	assert_ptr_equal(b->data, first);
-	assert_int_equal(b->cap, cap);
-	assert_int_equal(b->len, 0);
-	assert_int_equal(b->data[0], '\0');
-	assert_int_equal(buf_append(b, "abc", 3, &err), 0);
-	assert_string_equal((const char *)b->data, "abc");
-	buf_free(&b);
-	buf_free(&c);
-	buf_shutdown();
-	/* Nothing kept after buf_shutdown(). */
-	assert_null(buf_block_take(1, SIZE_MAX, &size));
-	/* At most 16; a block too large is not kept. */
-	for (i = 0; i < 17; i++) {
-		blocks[i] = malloc(1024 + i);
-		assert_non_null(blocks[i]);
-		buf_block_give(blocks[i], 1024 + i);
-	}
-	p = malloc(65 * 1024);
-	assert_non_null(p);
-	buf_block_give(p, 65 * 1024);
-	assert_null(buf_block_take(64 * 1024, SIZE_MAX, &size));
-	for (i = 0; i < 16; i++) {
-		p = buf_block_take(1024, SIZE_MAX, &size);
-		assert_non_null(p);
-		assert_true(size >= 1024 && size < 1024 + 17);
-		free(p);
-	}
-	assert_null(buf_block_take(1024, SIZE_MAX, &size));
-	/* The smallest that fits is not required, but one that fits is. */
-	p = malloc(2000);
-	assert_non_null(p);
-	buf_block_give(p, 2000);
-	assert_null(buf_block_take(2001, SIZE_MAX, &size));
-	assert_null(buf_block_take(10, 1999, &size));
-	assert_ptr_equal(buf_block_take(2000, 2000, &size), p);
-	assert_int_equal(size, 2000);
-	free(p);
-}
-
 static void
 test_bytes_view(void **ts)
 {
@@ -395,7 +323,6 @@ main(void)
 	add_test(tests, &n, "binary contents", test_binary, NULL);
 	add_test(tests, &n, "string contents", test_string, NULL);
 	add_test(tests, &n, "buf_free", test_buf_free, NULL);
-	add_test(tests, &n, "blocks kept", test_kept_blocks, NULL);
 	add_test(tests, &n, "buf_bytes(NULL)", test_bytes_view, NULL);
 	return _cmocka_run_group_tests("buf", tests, n, NULL, NULL);
 }
