@@ -42,7 +42,6 @@
 #define RP_ARENA_MIN ((size_t)1024)
 #define RP_ARENA_MAX ((size_t)1024 * 1024)	/* largest shared block */
 #define RP_ALIGN (_Alignof(max_align_t))
-#define RP_JSON_ARENA_BYTES ((size_t)32 * 1024)	/* first jansson block */
 
 struct arena_block {
 	struct arena_block *next;
@@ -119,50 +118,6 @@ arena_alloc(struct arena *a, size_t n, size_t align)
 	b->next = a->head;
 	a->head = b;
 	return (unsigned char *)b + RP_BLOCK_HDR;
-}
-
-/*
- * Empty the arena for reuse: every block goes back to free but the
- * first one, which is kept for the next round.
- */
-static void
-arena_reset(struct arena *a)
-{
-	struct arena_block *b = NULL;
-
-	while (a->head != NULL && a->head->next != NULL) {
-		b = a->head;
-		a->head = b->next;
-		free(b);
-	}
-	if (a->head != NULL) {
-		a->head->used = 0;
-		a->next_cap = a->head->cap;
-	}
-}
-
-/*
- * jansson's memory while one report is read.  The whole tree is thrown
- * away at the end of report_parse(), so its nodes come from an arena
- * that is emptied at once, and jansson's frees in between cost nothing.
- * Outside report_parse() jansson gets plain malloc and free.
- */
-static struct arena rp_json_arena = { NULL, RP_JSON_ARENA_BYTES };
-static bool rp_json_in_arena;
-
-static void *
-rp_json_malloc(size_t n)
-{
-	if (!rp_json_in_arena)
-		return malloc(n);
-	return arena_alloc(&rp_json_arena, n, RP_ALIGN);
-}
-
-static void
-rp_json_free(void *p)
-{
-	if (!rp_json_in_arena)
-		free(p);
 }
 
 /* A zeroed array of n elements of size bytes, or NULL. */
@@ -714,8 +669,6 @@ report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
 	}
 	if (rp_prescan(p, len, lim->json_depth, rp_max_values(lim), err) != 0)
 		goto out;
-	json_set_alloc_funcs(rp_json_malloc, rp_json_free);
-	rp_json_in_arena = true;
 	root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
 	    &jerr);
 	if (root == NULL) {
@@ -749,8 +702,6 @@ out:
 		free(ri);
 	}
 	json_decref(root);
-	rp_json_in_arena = false;
-	arena_reset(&rp_json_arena);
 	return r;
 }
 
