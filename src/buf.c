@@ -7,6 +7,7 @@
  */
 #include "autoconf.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +99,91 @@ buf_bytes(const struct buf *b)
 		v.len = b->len;
 	}
 	return v;
+}
+
+size_t
+buf_len(const struct buf *b)
+{
+	return b->len;
+}
+
+size_t
+buf_max(const struct buf *b)
+{
+	return b->max;
+}
+
+const char *
+buf_str(const struct buf *b)
+{
+	return b->data != NULL ? (const char *)b->data : "";
+}
+
+unsigned char *
+buf_data(struct buf *b)
+{
+	return b->data;
+}
+
+unsigned char *
+buf_spare(struct buf *b, size_t *n_r)
+{
+	size_t n = 0;
+
+	if (b->data != NULL) {
+		n = b->cap - 1 - b->len;
+		if (n > b->max - b->len)
+			n = b->max - b->len;
+	}
+	*n_r = n;
+	return n > 0 ? b->data + b->len : NULL;
+}
+
+void
+buf_commit(struct buf *b, size_t n)
+{
+	if (n == 0)
+		return;
+	/* Only what buf_spare() offered: the NUL's byte stays free. */
+	assert(b->data != NULL && n <= b->cap - 1 - b->len &&
+	    n <= b->max - b->len);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	assert(len <= b->len);
+	if (len == b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+void
+buf_reset(struct buf *b, size_t keep)
+{
+	if (b->cap > keep) {
+		free(b->data);
+		b->data = NULL;
+		b->cap = 0;
+	}
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+char *
+buf_take_str(struct buf *b, struct ti_err *err)
+{
+	char *s = NULL;
+
+	if (buf_reserve(b, 0, err) != 0)
+		return NULL;
+	s = (char *)b->data;
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return s;
 }

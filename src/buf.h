@@ -15,7 +15,10 @@ struct ti_bytes {
 	size_t len;
 };
 
-/* An owned, growable buffer that refuses to grow past max. */
+/*
+ * An owned, growable buffer that refuses to grow past max.  The fields
+ * are private to buf.c: use the functions below.
+ */
 struct buf {
 	unsigned char *data;	/* NULL until the first reserve or append,
 				 * then always NUL-terminated past len */
@@ -40,7 +43,48 @@ int buf_append(struct buf *b, const void *p, size_t n, struct ti_err *err)
 /* Make room for n more bytes; same errors as buf_append. */
 int buf_reserve(struct buf *b, size_t n, struct ti_err *err) TI_MUST_CHECK;
 
-/* Borrowed view of the buffer's contents. */
+/* Borrowed view of the buffer's contents, valid until it changes. */
 struct ti_bytes buf_bytes(const struct buf *b);
+
+/* The number of bytes held, and the most it may hold. */
+size_t buf_len(const struct buf *b);
+size_t buf_max(const struct buf *b);
+
+/*
+ * The contents as a NUL-terminated string ("" when empty); borrowed,
+ * valid until the buffer changes.  A NUL among the bytes ends it early.
+ */
+const char *buf_str(const struct buf *b);
+
+/*
+ * The contents, writable in place (buf_len() bytes), or NULL when nothing
+ * was ever reserved.  Borrowed, valid until the buffer grows.
+ */
+unsigned char *buf_data(struct buf *b);
+
+/*
+ * The room reserved past the contents: *n_r bytes at the pointer
+ * returned (NULL when there is none).  Bytes written there count once
+ * buf_commit() says so.
+ */
+unsigned char *buf_spare(struct buf *b, size_t *n_r);
+
+/* Add n bytes written into buf_spare()'s room to the contents. */
+void buf_commit(struct buf *b, size_t n);
+
+/* Keep the first len bytes (len at most buf_len()). */
+void buf_truncate(struct buf *b, size_t len);
+
+/*
+ * Empty the buffer; give its memory back when it holds more than keep
+ * bytes, else keep it for the next contents.
+ */
+void buf_reset(struct buf *b, size_t keep);
+
+/*
+ * Hand the contents out as an owned NUL-terminated string; the buffer is
+ * left empty.  Returns NULL with TEMP when memory runs out.
+ */
+char *buf_take_str(struct buf *b, struct ti_err *err);
 
 #endif

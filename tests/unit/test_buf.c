@@ -4,7 +4,8 @@
  * Table-driven: each case is a maximum and a script of appends and
  * reserves, each step with the outcome it must have.  The limit is tried
  * at N and N+1, alone and after earlier appends; the contents and the
- * terminating NUL are checked after every step.
+ * terminating NUL are checked after every step, through the accessors
+ * only.
  */
 #include "autoconf.h"
 
@@ -88,7 +89,7 @@ static const struct buf_case cases[] = {
 	    { OK(OP_APPEND, 4095), OK(OP_APPEND, 1), OK(OP_APPEND, 1),
 	    OK(OP_APPEND, 50000), OK(OP_APPEND, 45903),
 	    FULL(OP_APPEND, 1, "more than 100000 bytes") } },
-	{ "capacity clamped to max + 1", 5000,
+	{ "past the first allocation up to max", 5000,
 	    { OK(OP_APPEND, 4096), OK(OP_APPEND, 904),
 	    FULL(OP_APPEND, 1, "more than 5000 bytes") } },
 	{ "out of memory is TEMP", SIZE_MAX - 1,
@@ -139,25 +140,25 @@ static void
 check_contents(const struct state *st)
 {
 	struct ti_bytes v = buf_bytes(st->b);
+	const unsigned char *data = buf_data(st->b);
 	size_t i;
 
-	assert_int_equal(st->b->len, st->model_len);
+	assert_int_equal(buf_len(st->b), st->model_len);
 	assert_int_equal(v.len, st->model_len);
-	assert_ptr_equal(v.data, st->b->data);
-	assert_true(st->b->len <= st->b->max);
-	if (st->b->data == NULL) {
+	assert_ptr_equal(v.data, data);
+	assert_true(buf_len(st->b) <= buf_max(st->b));
+	if (data == NULL) {
 		/* Nothing was ever added or reserved. */
-		assert_int_equal(st->b->cap, 0);
+		assert_int_equal(buf_len(st->b), 0);
+		assert_string_equal(buf_str(st->b), "");
 		return;
 	}
-	assert_true(st->b->cap >= st->b->len + 1);
-	/* Never more than the limit and its NUL. */
-	if (st->b->max < SIZE_MAX)
-		assert_true(st->b->cap <= st->b->max + 1);
+	assert_ptr_equal(buf_str(st->b), data);
+	assert_int_equal(data[buf_len(st->b)], '\0');
 	for (i = 0; i < st->model_len; i++) {
-		if (st->b->data[i] != st->model[i])
+		if (data[i] != st->model[i])
 			fail_msg("byte %zu: got 0x%02x, want 0x%02x", i,
-			    st->b->data[i], st->model[i]);
+			    data[i], st->model[i]);
 	}
 }
 
@@ -176,8 +177,8 @@ test_script(void **ts)
 	ti_err_clear(&err);
 	st->b = buf_new(c->max, &err);
 	assert_non_null(st->b);
-	assert_int_equal(st->b->max, c->max);
-	assert_int_equal(st->b->len, 0);
+	assert_int_equal(buf_max(st->b), c->max);
+	assert_int_equal(buf_len(st->b), 0);
 	st->model = malloc(c->max < 200000 ? c->max + 1 : 200000);
 	assert_non_null(st->model);
 	check_contents(st);
@@ -189,29 +190,25 @@ test_script(void **ts)
 			chunk = malloc(s->n + 1);
 			assert_non_null(chunk);
 			for (k = 0; k < s->n; k++)
-				chunk[k] = pattern(st->b->len + k);
+				chunk[k] = pattern(buf_len(st->b) + k);
 			rc = buf_append(st->b, chunk, s->n, &err);
 			if (rc == 0) {
 				memcpy(st->model + st->model_len, chunk, s->n);
 				st->model_len += s->n;
-				/* Terminated just past the new end. */
-				assert_int_equal(st->b->data[st->b->len],
-				    '\0');
 			}
 			free(chunk);
 			chunk = NULL;
 			break;
 		case OP_APPEND_NULL:
 			rc = buf_append(st->b, NULL, s->n, &err);
-			if (rc == 0)
-				assert_int_equal(st->b->data[st->b->len],
-				    '\0');
 			break;
 		case OP_RESERVE:
 			rc = buf_reserve(st->b, s->n, &err);
-			if (rc == 0)
-				assert_true(st->b->cap >= st->b->len + s->n +
-				    1);
+			if (rc == 0) {
+				/* The room asked for, at least. */
+				(void)buf_spare(st->b, &k);
+				assert_true(k >= s->n);
+			}
 			break;
 		case OP_END:
 		default:
@@ -246,9 +243,9 @@ test_binary(void **ts)
 	st->b = buf_new(sizeof(bin), &err);
 	assert_non_null(st->b);
 	assert_int_equal(buf_append(st->b, bin, sizeof(bin), &err), 0);
-	assert_int_equal(st->b->len, sizeof(bin));
-	assert_memory_equal(st->b->data, bin, sizeof(bin));
-	assert_int_equal(st->b->data[sizeof(bin)], '\0');
+	assert_int_equal(buf_len(st->b), sizeof(bin));
+	assert_memory_equal(buf_data(st->b), bin, sizeof(bin));
+	assert_int_equal(buf_data(st->b)[sizeof(bin)], '\0');
 }
 
 /* A string appended in pieces reads back as a C string. */
@@ -261,11 +258,11 @@ test_string(void **ts)
 	st->b = buf_new(11, &err);
 	assert_non_null(st->b);
 	assert_int_equal(buf_append(st->b, "hello", 5, &err), 0);
-	assert_string_equal((const char *)st->b->data, "hello");
+	assert_string_equal(buf_str(st->b), "hello");
 	assert_int_equal(buf_append(st->b, " world", 6, &err), 0);
-	assert_string_equal((const char *)st->b->data, "hello world");
+	assert_string_equal(buf_str(st->b), "hello world");
 	assert_int_equal(buf_append(st->b, "!", 1, &err), -1);
-	assert_string_equal((const char *)st->b->data, "hello world");
+	assert_string_equal(buf_str(st->b), "hello world");
 }
 
 static void
@@ -293,6 +290,98 @@ test_buf_free(void **ts)
 	(void)st;
 }
 
+/*
+ * Reading into the room reserved: buf_spare() offers at most max - len
+ * bytes, buf_commit() counts what was written and terminates it.
+ */
+static void
+test_spare_commit(void **ts)
+{
+	struct state *st = *ts;
+	struct ti_err err;
+	unsigned char *room = NULL;
+	size_t n;
+
+	st->b = buf_new(6, &err);
+	assert_non_null(st->b);
+	assert_null(buf_spare(st->b, &n));
+	assert_int_equal(n, 0);
+	buf_commit(st->b, 0);
+	assert_int_equal(buf_len(st->b), 0);
+	assert_int_equal(buf_reserve(st->b, 4, &err), 0);
+	room = buf_spare(st->b, &n);
+	assert_non_null(room);
+	/* Within the limit, whatever was allocated. */
+	assert_int_equal(n, 6);
+	memcpy(room, "abcd", 4);
+	buf_commit(st->b, 4);
+	assert_string_equal(buf_str(st->b), "abcd");
+	room = buf_spare(st->b, &n);
+	assert_int_equal(n, 2);
+	memcpy(room, "ef", 2);
+	buf_commit(st->b, 2);
+	assert_string_equal(buf_str(st->b), "abcdef");
+	assert_null(buf_spare(st->b, &n));
+	assert_int_equal(n, 0);
+}
+
+static void
+test_truncate_reset(void **ts)
+{
+	struct state *st = *ts;
+	struct ti_err err;
+
+	st->b = buf_new(100, &err);
+	assert_non_null(st->b);
+	buf_truncate(st->b, 0);
+	assert_int_equal(buf_append(st->b, "hello world", 11, &err), 0);
+	buf_truncate(st->b, 11);
+	assert_string_equal(buf_str(st->b), "hello world");
+	buf_truncate(st->b, 5);
+	assert_int_equal(buf_len(st->b), 5);
+	assert_string_equal(buf_str(st->b), "hello");
+	/* Emptied, its memory kept. */
+	buf_reset(st->b, SIZE_MAX);
+	assert_int_equal(buf_len(st->b), 0);
+	assert_non_null(buf_data(st->b));
+	assert_string_equal(buf_str(st->b), "");
+	assert_int_equal(buf_append(st->b, "x", 1, &err), 0);
+	assert_string_equal(buf_str(st->b), "x");
+	/* Emptied, its memory given back. */
+	buf_reset(st->b, 0);
+	assert_int_equal(buf_len(st->b), 0);
+	assert_null(buf_data(st->b));
+	assert_string_equal(buf_str(st->b), "");
+	assert_int_equal(buf_append(st->b, "yz", 2, &err), 0);
+	assert_string_equal(buf_str(st->b), "yz");
+}
+
+static void
+test_take_str(void **ts)
+{
+	struct state *st = *ts;
+	struct ti_err err;
+	char *s = NULL;
+
+	st->b = buf_new(100, &err);
+	assert_non_null(st->b);
+	/* Nothing held yet: an empty string all the same. */
+	s = buf_take_str(st->b, &err);
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(buf_append(st->b, "abc", 3, &err), 0);
+	s = buf_take_str(st->b, &err);
+	assert_non_null(s);
+	assert_string_equal(s, "abc");
+	free(s);
+	/* The buffer is left empty and works on. */
+	assert_int_equal(buf_len(st->b), 0);
+	assert_null(buf_data(st->b));
+	assert_int_equal(buf_append(st->b, "de", 2, &err), 0);
+	assert_string_equal(buf_str(st->b), "de");
+}
+
 static void
 test_bytes_view(void **ts)
 {
@@ -314,7 +403,7 @@ add_test(struct CMUnitTest *t, size_t *n, const char *name,
 int
 main(void)
 {
-	struct CMUnitTest tests[NELEM(cases) + 8];
+	struct CMUnitTest tests[NELEM(cases) + 10];
 	size_t n = 0;
 	size_t i;
 
@@ -323,6 +412,11 @@ main(void)
 	add_test(tests, &n, "binary contents", test_binary, NULL);
 	add_test(tests, &n, "string contents", test_string, NULL);
 	add_test(tests, &n, "buf_free", test_buf_free, NULL);
+	add_test(tests, &n, "buf_spare and buf_commit", test_spare_commit,
+	    NULL);
+	add_test(tests, &n, "buf_truncate and buf_reset", test_truncate_reset,
+	    NULL);
+	add_test(tests, &n, "buf_take_str", test_take_str, NULL);
 	add_test(tests, &n, "buf_bytes(NULL)", test_bytes_view, NULL);
 	return _cmocka_run_group_tests("buf", tests, n, NULL, NULL);
 }
