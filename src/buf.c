@@ -1,13 +1,16 @@
 /*
- * buf.c - byte buffers with a hard maximum.  Every stage that collects
- * untrusted bytes does it through here, so no stage can grow without
- * bound: growth past max fails with DATA before any allocation.  Memory
- * comes from malloc and goes back to free; nothing is kept between
- * buffers.
+ * buf.c - memory with one owner: byte buffers with a hard maximum, and
+ * arenas.  Every stage that collects untrusted bytes does it through a
+ * struct buf, so no stage can grow without bound: growth past max fails
+ * with DATA before any allocation.  An arena holds the many small objects
+ * of one owner (a report's strings and arrays) and frees them together.
+ * Both take memory from malloc and give it back to free; nothing is kept
+ * between owners.
  */
 #include "autoconf.h"
 
 #include <assert.h>
+#include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,21 @@
 
 /* The first allocation of a buffer: small reads need no second one. */
 #define BUF_MIN_BYTES 4096
+/* Arena blocks grow from the size asked to this, doubling. */
+#define BUF_ARENA_MIN_BYTES ((size_t)1024)
+#define BUF_ARENA_MAX_BYTES ((size_t)1024 * 1024)
+
+struct buf_arena_block {
+	struct buf_arena_block *next;
+	size_t used;
+	size_t cap;		/* bytes of data */
+	max_align_t data[];
+};
+
+struct buf_arena {
+	struct buf_arena_block *head;	/* the block being filled */
+	size_t next_bytes;		/* size of the next block */
+};
 
 struct buf *
 buf_new(size_t max, struct ti_err *err)
@@ -186,4 +204,118 @@ buf_take_str(struct buf *b, struct ti_err *err)
 	b->len = 0;
 	b->cap = 0;
 	return s;
+}
+
+struct buf_arena *
+buf_arena_new(size_t first_bytes, struct ti_err *err)
+{
+	struct buf_arena *a = NULL;
+
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		return NULL;
+	}
+	a->next_bytes = first_bytes < BUF_ARENA_MIN_BYTES ?
+	    BUF_ARENA_MIN_BYTES : first_bytes > BUF_ARENA_MAX_BYTES ?
+	    BUF_ARENA_MAX_BYTES : first_bytes;
+	return a;
+}
+
+/* Free the blocks from b on. */
+static void
+buf_arena_drop(struct buf_arena_block *b)
+{
+	struct buf_arena_block *next = NULL;
+
+	while (b != NULL) {
+		next = b->next;
+		free(b);
+		b = next;
+	}
+}
+
+void
+buf_arena_free(struct buf_arena **ap)
+{
+	if (ap == NULL || *ap == NULL)
+		return;
+	buf_arena_drop((*ap)->head);
+	free(*ap);
+	*ap = NULL;
+}
+
+void
+buf_arena_reset(struct buf_arena *a)
+{
+	if (a->head == NULL)
+		return;
+	buf_arena_drop(a->head->next);
+	a->head->next = NULL;
+	a->head->used = 0;
+}
+
+/* n bytes aligned to align (a power of two), or NULL. */
+static void *
+buf_arena_get(struct buf_arena *a, size_t n, size_t align)
+{
+	struct buf_arena_block *b = a->head;
+	size_t off, cap;
+
+	if (b != NULL) {
+		off = (b->used + align - 1) & ~(align - 1);
+		if (off <= b->cap && b->cap - off >= n) {
+			b->used = off + n;
+			return (unsigned char *)b->data + off;
+		}
+	}
+	cap = a->next_bytes;
+	if (cap < n)
+		cap = n;	/* a large request gets a block of its own */
+	else if (a->next_bytes <= BUF_ARENA_MAX_BYTES / 2)
+		a->next_bytes *= 2;
+	if (cap > SIZE_MAX - sizeof(*b))
+		return NULL;
+	b = malloc(sizeof(*b) + cap);
+	if (b == NULL)
+		return NULL;
+	b->cap = cap;
+	b->used = n;
+	b->next = a->head;
+	a->head = b;
+	return b->data;
+}
+
+void *
+buf_arena_alloc(struct buf_arena *a, size_t n)
+{
+	return buf_arena_get(a, n, alignof(max_align_t));
+}
+
+void *
+buf_arena_array(struct buf_arena *a, size_t n, size_t size)
+{
+	void *p = NULL;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	p = buf_arena_get(a, n * size, alignof(max_align_t));
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
+char *
+buf_arena_strndup(struct buf_arena *a, const char *s, size_t n)
+{
+	char *p = NULL;
+
+	if (n == SIZE_MAX)
+		return NULL;
+	p = buf_arena_get(a, n + 1, 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
 }

@@ -1,6 +1,8 @@
 /*
- * buf.h - a length-carrying byte buffer with a hard maximum, and a
- * borrowed view of bytes (struct ti_bytes) that stages pass to each other.
+ * buf.h - memory that one owner holds and releases at once: a
+ * length-carrying byte buffer with a hard maximum (struct buf), an arena
+ * whose objects are freed together (struct buf_arena), and a borrowed
+ * view of bytes (struct ti_bytes) that stages pass to each other.
  */
 #ifndef TI_BUF_H
 #define TI_BUF_H
@@ -26,6 +28,9 @@ struct buf {
 	size_t cap;
 	size_t max;		/* hard limit on len */
 };
+
+/* Objects allocated together and freed together; opaque. */
+struct buf_arena;
 
 /* Returns owned, or NULL (TEMP: out of memory). */
 struct buf *buf_new(size_t max, struct ti_err *err);
@@ -86,5 +91,26 @@ void buf_reset(struct buf *b, size_t keep);
  * left empty.  Returns NULL with TEMP when memory runs out.
  */
 char *buf_take_str(struct buf *b, struct ti_err *err);
+
+/* Returns owned, or NULL (TEMP: out of memory). */
+struct buf_arena *buf_arena_new(size_t first_bytes, struct ti_err *err);
+
+/* NULL-safe; frees every object of the arena, sets *ap to NULL. */
+void buf_arena_free(struct buf_arena **ap);
+
+/*
+ * n bytes aligned for any object, or NULL: out of memory.  Owned by the
+ * arena, valid until buf_arena_reset() or buf_arena_free().
+ */
+void *buf_arena_alloc(struct buf_arena *a, size_t n);
+
+/* n zeroed elements of size bytes, aligned; NULL as buf_arena_alloc(). */
+void *buf_arena_array(struct buf_arena *a, size_t n, size_t size);
+
+/* A NUL-terminated copy of n bytes at s; NULL as buf_arena_alloc(). */
+char *buf_arena_strndup(struct buf_arena *a, const char *s, size_t n);
+
+/* Free every object at once; the arena keeps one block for reuse. */
+void buf_arena_reset(struct buf_arena *a);
 
 #endif

@@ -17,9 +17,8 @@
  * values, and detail counts that do not add up.  Every DATA error is
  * one line, "<JSON path>: <problem>", with no input text in the path.
  *
- * Every string and array of a report lives in one arena (a few large
- * blocks), so a report costs a handful of allocations and report_free()
- * releases it in one sweep.  The jansson tree is released before
+ * Every string and array of a report lives in the report's arena, which
+ * report_free() releases.  The jansson tree is released before
  * report_parse() returns: nothing in struct report borrows from it.
  */
 #include "autoconf.h"
@@ -39,100 +38,14 @@
 
 #define RP_PATH_BYTES 128		/* longest JSON path we name */
 #define RP_PROBLEM_BYTES 128
-#define RP_ARENA_MIN ((size_t)1024)
-#define RP_ARENA_MAX ((size_t)1024 * 1024)	/* largest shared block */
-#define RP_ALIGN (_Alignof(max_align_t))
-
-struct arena_block {
-	struct arena_block *next;
-	size_t used;
-	size_t cap;
-};
-
-/* Blocks carry their header in front of the data, aligned. */
-#define RP_BLOCK_HDR ((sizeof(struct arena_block) + RP_ALIGN - 1) / \
-	RP_ALIGN * RP_ALIGN)
-
-struct arena {
-	struct arena_block *head;	/* the block being filled */
-	size_t next_cap;		/* size of the next shared block */
-};
-
-/* What report_parse() hands out; report_free() gets it back. */
-struct report_impl {
-	struct report pub;		/* first: a struct report * is ours */
-	struct arena arena;
-};
 
 /* State of one parse. */
 struct rp_ctx {
 	const struct ti_limits *lim;
-	struct arena *arena;
+	struct buf_arena *arena;
 	struct ti_err *err;
 	size_t n_details;		/* failure details so far */
 };
-
-/* The arena. */
-
-static void
-arena_free(struct arena *a)
-{
-	struct arena_block *b = NULL;
-
-	while (a->head != NULL) {
-		b = a->head;
-		a->head = b->next;
-		free(b);
-	}
-}
-
-/* n bytes aligned to align (a power of two), or NULL: out of memory. */
-static void *
-arena_alloc(struct arena *a, size_t n, size_t align)
-{
-	struct arena_block *b = a->head;
-	size_t off, cap, size;
-
-	if (b != NULL) {
-		off = (b->used + align - 1) & ~(align - 1);
-		if (off <= b->cap && b->cap - off >= n) {
-			b->used = off + n;
-			return (unsigned char *)b + RP_BLOCK_HDR + off;
-		}
-	}
-	cap = a->next_cap;
-	if (cap < n)
-		cap = n;	/* a large request gets a block of its own */
-	else if (a->next_cap < RP_ARENA_MAX / 2)
-		a->next_cap *= 2;
-	else
-		a->next_cap = RP_ARENA_MAX;
-	if (cap > SIZE_MAX - RP_BLOCK_HDR)
-		return NULL;
-	size = RP_BLOCK_HDR + cap;
-	b = malloc(size);
-	if (b == NULL)
-		return NULL;
-	b->cap = size - RP_BLOCK_HDR;
-	b->used = n;
-	b->next = a->head;
-	a->head = b;
-	return (unsigned char *)b + RP_BLOCK_HDR;
-}
-
-/* A zeroed array of n elements of size bytes, or NULL. */
-static void *
-arena_array(struct arena *a, size_t n, size_t size, size_t align)
-{
-	void *p = NULL;
-
-	if (size != 0 && n > SIZE_MAX / size)
-		return NULL;
-	p = arena_alloc(a, n * size, align);
-	if (p != NULL)
-		memset(p, 0, n * size);
-	return p;
-}
 
 /* Errors. */
 
@@ -209,15 +122,10 @@ rp_path(struct rp_ctx *c, char *out, const char *base, const char *key,
 static int
 rp_copy(struct rp_ctx *c, const json_t *v, char **out)
 {
-	size_t n = json_string_length(v);
-	char *s = NULL;
-
-	s = arena_alloc(c->arena, n + 1, 1);
-	if (s == NULL)
+	*out = buf_arena_strndup(c->arena, json_string_value(v),
+	    json_string_length(v));
+	if (*out == NULL)
 		return rp_nomem(c);
-	memcpy(s, json_string_value(v), n);
-	s[n] = '\0';
-	*out = s;
 	return 0;
 }
 
@@ -321,8 +229,7 @@ rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
 		    "must be an array of strings");
 	}
 	if (n > 0) {
-		arr = arena_array(c->arena, n, sizeof(*arr),
-		    _Alignof(char *));
+		arr = buf_arena_array(c->arena, n, sizeof(*arr));
 		if (arr == NULL)
 			return rp_nomem(c);
 	}
@@ -470,8 +377,7 @@ rp_policy(struct rp_ctx *c, const json_t *entry, size_t i,
 	c->n_details += n;
 	if (n == 0)
 		return 0;
-	p->details = arena_array(c->arena, n, sizeof(*p->details),
-	    _Alignof(struct report_detail));
+	p->details = buf_arena_array(c->arena, n, sizeof(*p->details));
 	if (p->details == NULL)
 		return rp_nomem(c);
 	p->n_details = n;
@@ -524,8 +430,8 @@ rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
 		return rp_fail(c, "policies", NULL, "more than %zu policies",
 		    c->lim->policies);
 	if (n > 0) {
-		r->policies = arena_array(c->arena, n, sizeof(*r->policies),
-		    _Alignof(struct report_policy));
+		r->policies = buf_arena_array(c->arena, n,
+		    sizeof(*r->policies));
 		if (r->policies == NULL)
 			return rp_nomem(c);
 	}
@@ -634,14 +540,13 @@ struct report *
 report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
     struct ti_err *err)
 {
-	struct report_impl *ri = NULL;
+	struct buf_arena *arena = NULL;
 	struct report *r = NULL;
 	json_t *root = NULL;
 	json_error_t jerr;
 	struct rp_ctx c;
 	const unsigned char *p = NULL;
 	size_t len, lines = 0, cols = 0;
-	size_t cap;
 
 	if (json == NULL || lim == NULL || (json->data == NULL &&
 	    json->len > 0)) {
@@ -679,28 +584,27 @@ report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
 		goto out;
 	}
 
-	ri = calloc(1, sizeof(*ri));
-	if (ri == NULL) {
+	/* Strings and arrays take at most about the size of the text. */
+	arena = buf_arena_new(len / 2, err);
+	if (arena == NULL)
+		goto out;
+	r = buf_arena_array(arena, 1, sizeof(*r));
+	if (r == NULL) {
 		ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		goto out;
 	}
-	/* Strings and arrays take at most about the size of the text. */
-	cap = len / 2;
-	ri->arena.next_cap = cap < RP_ARENA_MIN ? RP_ARENA_MIN :
-	    cap > RP_ARENA_MAX ? RP_ARENA_MAX : cap;
 	c.lim = lim;
-	c.arena = &ri->arena;
+	c.arena = arena;
 	c.err = err;
 	c.n_details = 0;
-	if (rp_report(&c, root, &ri->pub) != 0)
+	if (rp_report(&c, root, r) != 0) {
+		r = NULL;
 		goto out;
-	r = &ri->pub;
-	ri = NULL;
-out:
-	if (ri != NULL) {
-		arena_free(&ri->arena);
-		free(ri);
 	}
+	r->arena = arena;
+	arena = NULL;
+out:
+	buf_arena_free(&arena);
 	json_decref(root);
 	return r;
 }
@@ -708,14 +612,14 @@ out:
 void
 report_free(struct report **rp)
 {
-	struct report_impl *ri = NULL;
+	struct buf_arena *arena = NULL;
 
 	if (rp == NULL || *rp == NULL)
 		return;
-	ri = (struct report_impl *)(void *)*rp;
-	arena_free(&ri->arena);
-	free(ri);
+	/* The report itself lives in its arena. */
+	arena = (*rp)->arena;
 	*rp = NULL;
+	buf_arena_free(&arena);
 }
 
 /* Output. */

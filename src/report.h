@@ -48,6 +48,8 @@ struct report {
 	size_t n_policies;
 	struct report_policy *policies;
 	size_t n_details_total;		/* sum of n_details over policies */
+	struct buf_arena *arena;	/* holds the report and everything it
+					 * points to; NULL if not parsed */
 };
 
 /*

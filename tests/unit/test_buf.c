@@ -1,5 +1,6 @@
 /*
- * test_buf.c - the bounded byte buffer every stage collects input in.
+ * test_buf.c - the bounded byte buffer every stage collects input in,
+ * and the arena a report's strings and arrays live in.
  *
  * Table-driven: each case is a maximum and a script of appends and
  * reserves, each step with the outcome it must have.  The limit is tried
@@ -382,6 +383,61 @@ test_take_str(void **ts)
 	assert_string_equal(buf_str(st->b), "de");
 }
 
+/*
+ * The arena: objects aligned for any type, zeroed arrays, copied
+ * strings, requests larger than a block, overflow refused, reset and
+ * free.  Run under ASan and valgrind, this also checks that every block
+ * is released.
+ */
+static void
+test_arena(void **ts)
+{
+	struct buf_arena *a = NULL;
+	struct ti_err err;
+	unsigned char *big = NULL;
+	long double *ld = NULL;
+	char *s = NULL;
+	int *arr = NULL;
+	size_t i;
+
+	(void)ts;
+	buf_arena_free(NULL);
+	buf_arena_free(&a);
+	a = buf_arena_new(0, &err);
+	assert_non_null(a);
+	for (i = 0; i < 1000; i++) {
+		s = buf_arena_strndup(a, "abcdef", 3);
+		assert_non_null(s);
+		assert_string_equal(s, "abc");
+		ld = buf_arena_alloc(a, sizeof(*ld));
+		assert_non_null(ld);
+		assert_int_equal((uintptr_t)ld % _Alignof(max_align_t), 0);
+		*ld = (long double)i;
+	}
+	arr = buf_arena_array(a, 100, sizeof(*arr));
+	assert_non_null(arr);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(arr[i], 0);
+	/* Larger than any block: one of its own. */
+	big = buf_arena_alloc(a, 3 * 1024 * 1024);
+	assert_non_null(big);
+	memset(big, 'x', 3 * 1024 * 1024);
+	assert_null(buf_arena_array(a, SIZE_MAX / 2, 4));
+	assert_null(buf_arena_strndup(a, "", SIZE_MAX));
+	buf_arena_reset(a);
+	s = buf_arena_strndup(a, "after reset", 11);
+	assert_non_null(s);
+	assert_string_equal(s, "after reset");
+	buf_arena_free(&a);
+	assert_null(a);
+	/* Reset of an arena that holds nothing yet. */
+	a = buf_arena_new(SIZE_MAX, &err);
+	assert_non_null(a);
+	buf_arena_reset(a);
+	assert_non_null(buf_arena_alloc(a, 0));
+	buf_arena_free(&a);
+}
+
 static void
 test_bytes_view(void **ts)
 {
@@ -417,6 +473,7 @@ main(void)
 	add_test(tests, &n, "buf_truncate and buf_reset", test_truncate_reset,
 	    NULL);
 	add_test(tests, &n, "buf_take_str", test_take_str, NULL);
+	add_test(tests, &n, "arena", test_arena, NULL);
 	add_test(tests, &n, "buf_bytes(NULL)", test_bytes_view, NULL);
 	return _cmocka_run_group_tests("buf", tests, n, NULL, NULL);
 }
