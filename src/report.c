@@ -3,8 +3,9 @@
  * text (jansson) to a plain struct report.
  *
  * Trust: the JSON is hostile.  Before jansson sees it, a lexical pre-scan
- * refuses nesting deeper than lim->json_depth, so hostile depth never
- * reaches the parser.  jansson then parses with an explicit length and
+ * refuses nesting deeper than lim->json_depth and more values than a
+ * report within the limits can hold, so hostile shapes never reach the
+ * parser.  jansson then parses with an explicit length and
  * JSON_REJECT_DUPLICATES; it also refuses invalid UTF-8, \u0000 and
  * integers beyond int64_t.  The tree is checked strictly where a report
  * would be unusable (required members, types, counts >= 0, dates,
@@ -23,12 +24,12 @@
  */
 #include "autoconf.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -38,6 +39,14 @@
 
 #define RP_PATH_BYTES 128		/* longest JSON path we name */
 #define RP_PROBLEM_BYTES 128
+#define RP_PATH_DEPTH 4			/* policies[i].policy.mx-host[k] */
+#define RP_NO_INDEX SIZE_MAX		/* a path step without [index] */
+
+/* One step of a JSON path: "key" or "key[index]". */
+struct rp_step {
+	const char *key;
+	size_t index;
+};
 
 /* State of one parse. */
 struct rp_ctx {
@@ -45,29 +54,75 @@ struct rp_ctx {
 	struct buf_arena *arena;
 	struct ti_err *err;
 	size_t n_details;		/* failure details so far */
+	size_t depth;			/* steps in path */
+	struct rp_step path[RP_PATH_DEPTH];	/* where the check is */
 };
 
-/* Errors. */
+/* Paths and errors. */
 
-/* "<path>[.<key>]: <problem>" as DATA.  Returns -1. */
-static int
-rp_fail(struct rp_ctx *c, const char *path, const char *key,
-    const char *fmt, ...) TI_PRINTF(4, 5);
-
-static int
-rp_fail(struct rp_ctx *c, const char *path, const char *key,
-    const char *fmt, ...)
+static void
+rp_enter(struct rp_ctx *c, const char *key, size_t index)
 {
+	assert(c->depth < RP_PATH_DEPTH);
+	c->path[c->depth].key = key;
+	c->path[c->depth].index = index;
+	c->depth++;
+}
+
+static void
+rp_leave(struct rp_ctx *c)
+{
+	assert(c->depth > 0);
+	c->depth--;
+}
+
+/* Append ".key" (no dot first) and "[index]" to out; cut if need be. */
+static void
+rp_path_add(char *out, size_t size, size_t *used, const char *key,
+    size_t index)
+{
+	const char *dot = *used > 0 ? "." : "";
+	int n;
+
+	if (index == RP_NO_INDEX)
+		n = snprintf(out + *used, size - *used, "%s%s", dot, key);
+	else
+		n = snprintf(out + *used, size - *used, "%s%s[%zu]", dot, key,
+		    index);
+	if (n < 0 || (size_t)n >= size - *used)
+		*used = strlen(out);
+	else
+		*used += (size_t)n;
+}
+
+/*
+ * "<path>[.<key>]: <problem>" as DATA, the path being where the check
+ * is.  Returns -1.
+ */
+static int
+rp_fail(struct rp_ctx *c, const char *key, const char *fmt, ...)
+    TI_PRINTF(3, 4);
+
+static int
+rp_fail(struct rp_ctx *c, const char *key, const char *fmt, ...)
+{
+	char path[RP_PATH_BYTES];
 	char problem[RP_PROBLEM_BYTES];
+	size_t used = 0;
+	size_t i;
 	va_list ap;
 
+	path[0] = '\0';
+	for (i = 0; i < c->depth; i++)
+		rp_path_add(path, sizeof(path), &used, c->path[i].key,
+		    c->path[i].index);
+	if (key != NULL)
+		rp_path_add(path, sizeof(path), &used, key, RP_NO_INDEX);
 	va_start(ap, fmt);
 	/* Cutting the message is acceptable: it is for people. */
 	(void)vsnprintf(problem, sizeof(problem), fmt, ap);
 	va_end(ap);
-	return ti_err_set(c->err, TI_KIND_DATA, "%s%s%s: %s", path,
-	    key != NULL && path[0] != '\0' ? "." : "",
-	    key != NULL ? key : "", problem);
+	return ti_err_set(c->err, TI_KIND_DATA, "%s: %s", path, problem);
 }
 
 static int
@@ -76,52 +131,17 @@ rp_nomem(struct rp_ctx *c)
 	return ti_err_set(c->err, TI_KIND_TEMP, "out of memory");
 }
 
-/* rp_path()'s index when the path has none. */
-#define RP_NO_INDEX SIZE_MAX
-
-/*
- * out = "base.key[index]": no dot without a base, no brackets with
- * RP_NO_INDEX.  Paths hold only our own names and numbers.  Built by
- * hand: every member checked builds one, and vsnprintf was a fiftieth
- * of parsing a report.
- */
-static int
-rp_path(struct rp_ctx *c, char *out, const char *base, const char *key,
-    size_t index)
-{
-	char num[24];
-	char *p = num + sizeof(num);
-	size_t nb = strlen(base);
-	size_t nk = strlen(key);
-	size_t nn = 0;
-
-	if (index != RP_NO_INDEX) {
-		*--p = ']';
-		do {
-			*--p = (char)('0' + index % 10);
-			index /= 10;
-		} while (index != 0);
-		*--p = '[';
-		nn = (size_t)(num + sizeof(num) - p);
-	}
-	if (nb + 1 + nk + nn >= RP_PATH_BYTES)
-		return ti_err_set(c->err, TI_KIND_INTERNAL,
-		    "JSON path too long");
-	memcpy(out, base, nb);
-	if (nb > 0)
-		out[nb++] = '.';
-	memcpy(out + nb, key, nk);
-	memcpy(out + nb + nk, p, nn);
-	out[nb + nk + nn] = '\0';
-	return 0;
-}
-
 /* Members. */
 
-/* Copy a checked jansson string into the arena. */
+/* A string value, named key (NULL: the path names it already). */
 static int
-rp_copy(struct rp_ctx *c, const json_t *v, char **out)
+rp_string_value(struct rp_ctx *c, const json_t *v, const char *key,
+    size_t max, char **out)
 {
+	if (!json_is_string(v))
+		return rp_fail(c, key, "must be a string");
+	if (json_string_length(v) > max)
+		return rp_fail(c, key, "longer than %zu bytes", max);
 	*out = buf_arena_strndup(c->arena, json_string_value(v),
 	    json_string_length(v));
 	if (*out == NULL)
@@ -129,55 +149,43 @@ rp_copy(struct rp_ctx *c, const json_t *v, char **out)
 	return 0;
 }
 
-/* A string value at path (its own name already in path). */
-static int
-rp_string_value(struct rp_ctx *c, const json_t *v, const char *path,
-    const char *key, size_t max, char **out)
-{
-	if (!json_is_string(v))
-		return rp_fail(c, path, key, "must be a string");
-	if (json_string_length(v) > max)
-		return rp_fail(c, path, key, "longer than %zu bytes", max);
-	return rp_copy(c, v, out);
-}
-
 /* A required string member; nonempty: "" is refused too. */
 static int
-rp_required(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, size_t max, bool nonempty, char **out)
+rp_required(struct rp_ctx *c, const json_t *obj, const char *key,
+    size_t max, bool nonempty, char **out)
 {
 	const json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
-		return rp_fail(c, path, key, "missing");
+		return rp_fail(c, key, "missing");
 	if (nonempty && json_is_string(v) && json_string_length(v) == 0)
-		return rp_fail(c, path, key, "must not be empty");
-	return rp_string_value(c, v, path, key, max, out);
+		return rp_fail(c, key, "must not be empty");
+	return rp_string_value(c, v, key, max, out);
 }
 
 /* An optional string member: absent or null gives NULL. */
 static int
-rp_optional(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, char **out)
+rp_optional(struct rp_ctx *c, const json_t *obj, const char *key,
+    char **out)
 {
 	const json_t *v = json_object_get(obj, key);
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return 0;
-	return rp_string_value(c, v, path, key, c->lim->string_bytes, out);
+	return rp_string_value(c, v, key, c->lim->string_bytes, out);
 }
 
 /* The RFC name, else the draft name; both are checked when present. */
 static int
-rp_optional_alt(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, const char *draft, char **out)
+rp_optional_alt(struct rp_ctx *c, const json_t *obj, const char *key,
+    const char *draft, char **out)
 {
 	char *a = NULL;
 	char *b = NULL;
 
-	if (rp_optional(c, obj, path, key, &a) != 0 ||
-	    rp_optional(c, obj, path, draft, &b) != 0)
+	if (rp_optional(c, obj, key, &a) != 0 ||
+	    rp_optional(c, obj, draft, &b) != 0)
 		return -1;
 	*out = a != NULL ? a : b;
 	return 0;
@@ -185,16 +193,15 @@ rp_optional_alt(struct rp_ctx *c, const json_t *obj, const char *path,
 
 /* A required count: a JSON integer >= 0 (jansson: up to INT64_MAX). */
 static int
-rp_count(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, int64_t *out)
+rp_count(struct rp_ctx *c, const json_t *obj, const char *key,
+    int64_t *out)
 {
 	const json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
-		return rp_fail(c, path, key, "missing");
+		return rp_fail(c, key, "missing");
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return rp_fail(c, path, key,
-		    "must be a non-negative integer");
+		return rp_fail(c, key, "must be a non-negative integer");
 	*out = (int64_t)json_integer_value(v);
 	return 0;
 }
@@ -204,13 +211,13 @@ rp_count(struct rp_ctx *c, const json_t *obj, const char *path,
  * element), or absent/null (*has_r false).
  */
 static int
-rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, bool *has_r, size_t *n_r, char ***v_r)
+rp_strings(struct rp_ctx *c, const json_t *obj, const char *key,
+    bool *has_r, size_t *n_r, char ***v_r)
 {
 	const json_t *v = json_object_get(obj, key);
-	char epath[RP_PATH_BYTES];
 	char **arr = NULL;
 	size_t i, n;
+	int rc;
 
 	*has_r = false;
 	*n_r = 0;
@@ -222,11 +229,10 @@ rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
 	} else if (json_is_array(v)) {
 		n = json_array_size(v);
 		if (n > c->lim->policy_strings)
-			return rp_fail(c, path, key,
-			    "more than %zu elements", c->lim->policy_strings);
+			return rp_fail(c, key, "more than %zu elements",
+			    c->lim->policy_strings);
 	} else {
-		return rp_fail(c, path, key,
-		    "must be an array of strings");
+		return rp_fail(c, key, "must be an array of strings");
 	}
 	if (n > 0) {
 		arr = buf_arena_array(c->arena, n, sizeof(*arr));
@@ -234,14 +240,16 @@ rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
 			return rp_nomem(c);
 	}
 	if (json_is_string(v)) {
-		if (rp_string_value(c, v, path, key, c->lim->string_bytes,
+		if (rp_string_value(c, v, key, c->lim->string_bytes,
 		    &arr[0]) != 0)
 			return -1;
 	} else {
 		for (i = 0; i < n; i++) {
-			if (rp_path(c, epath, path, key, i) != 0 ||
-			    rp_string_value(c, json_array_get(v, i), epath,
-			    NULL, c->lim->string_bytes, &arr[i]) != 0)
+			rp_enter(c, key, i);
+			rc = rp_string_value(c, json_array_get(v, i), NULL,
+			    c->lim->string_bytes, &arr[i]);
+			rp_leave(c);
+			if (rc != 0)
 				return -1;
 		}
 	}
@@ -253,6 +261,7 @@ rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
 
 /* Structure. */
 
+/* A date-time member of date-range, which the path names. */
 static int
 rp_date(struct rp_ctx *c, const json_t *range, const char *key,
     int64_t *usec_r)
@@ -261,43 +270,42 @@ rp_date(struct rp_ctx *c, const json_t *range, const char *key,
 	struct ti_err derr;
 
 	if (v == NULL)
-		return rp_fail(c, "date-range", key, "missing");
+		return rp_fail(c, key, "missing");
 	if (!json_is_string(v))
-		return rp_fail(c, "date-range", key, "must be a string");
+		return rp_fail(c, key, "must be a string");
 	ti_err_clear(&derr);
 	if (date_parse_rfc3339(json_string_value(v), json_string_length(v),
 	    usec_r, &derr) != 0)
-		return rp_fail(c, "date-range", key, "%s", derr.msg);
+		return rp_fail(c, key, "%s", derr.msg);
 	return 0;
 }
 
 static int
-rp_detail(struct rp_ctx *c, const json_t *v, const char *path,
-    struct report_detail *d)
+rp_detail(struct rp_ctx *c, const json_t *v, struct report_detail *d)
 {
 	if (!json_is_object(v))
-		return rp_fail(c, path, NULL, "must be an object");
-	if (rp_required(c, v, path, "result-type", c->lim->string_bytes,
-	    false, &d->result_type) != 0 ||
-	    rp_optional(c, v, path, "sending-mta-ip",
-	    &d->sending_mta_ip) != 0 ||
-	    rp_optional(c, v, path, "receiving-mx-hostname",
+		return rp_fail(c, NULL, "must be an object");
+	if (rp_required(c, v, "result-type", c->lim->string_bytes, false,
+	    &d->result_type) != 0 ||
+	    rp_optional(c, v, "sending-mta-ip", &d->sending_mta_ip) != 0 ||
+	    rp_optional(c, v, "receiving-mx-hostname",
 	    &d->receiving_mx_hostname) != 0 ||
-	    rp_optional(c, v, path, "receiving-mx-helo",
+	    rp_optional(c, v, "receiving-mx-helo",
 	    &d->receiving_mx_helo) != 0 ||
-	    rp_optional(c, v, path, "receiving-ip", &d->receiving_ip) != 0 ||
-	    rp_count(c, v, path, "failed-session-count",
+	    rp_optional(c, v, "receiving-ip", &d->receiving_ip) != 0 ||
+	    rp_count(c, v, "failed-session-count",
 	    &d->failed_session_count) != 0 ||
-	    rp_optional_alt(c, v, path, "additional-information",
+	    rp_optional_alt(c, v, "additional-information",
 	    "additional-info-uri", &d->additional_information) != 0 ||
-	    rp_optional_alt(c, v, path, "failure-reason-code",
+	    rp_optional_alt(c, v, "failure-reason-code",
 	    "failure-error-code", &d->failure_reason_code) != 0)
 		return -1;
 	return 0;
 }
 
+/* The members of a policy entry's "policy", which the path names. */
 static int
-rp_policy_member(struct rp_ctx *c, const json_t *pol, const char *path,
+rp_policy_member(struct rp_ctx *c, const json_t *pol,
     struct report_policy *p)
 {
 	size_t dmax = c->lim->string_bytes;
@@ -307,15 +315,15 @@ rp_policy_member(struct rp_ctx *c, const json_t *pol, const char *path,
 
 	if (dmax > TI_DOMAIN_BYTES)
 		dmax = TI_DOMAIN_BYTES;
-	if (rp_required(c, pol, path, "policy-type", c->lim->string_bytes,
-	    false, &p->policy_type) != 0 ||
-	    rp_required(c, pol, path, "policy-domain", dmax, false,
+	if (rp_required(c, pol, "policy-type", c->lim->string_bytes, false,
+	    &p->policy_type) != 0 ||
+	    rp_required(c, pol, "policy-domain", dmax, false,
 	    &p->policy_domain) != 0 ||
-	    rp_strings(c, pol, path, "policy-string", &p->has_policy_string,
+	    rp_strings(c, pol, "policy-string", &p->has_policy_string,
 	    &p->n_policy_string, &p->policy_string) != 0 ||
-	    rp_strings(c, pol, path, "mx-host", &p->has_mx_host,
-	    &p->n_mx_host, &p->mx_host) != 0 ||
-	    rp_strings(c, pol, path, "mx-host-pattern", &has_pat, &n_pat,
+	    rp_strings(c, pol, "mx-host", &p->has_mx_host, &p->n_mx_host,
+	    &p->mx_host) != 0 ||
+	    rp_strings(c, pol, "mx-host-pattern", &has_pat, &n_pat,
 	    &pat) != 0)
 		return -1;
 	if (!p->has_mx_host && has_pat) {
@@ -326,52 +334,52 @@ rp_policy_member(struct rp_ctx *c, const json_t *pol, const char *path,
 	return 0;
 }
 
+/* An object member of a policy entry, checked by check. */
 static int
-rp_policy(struct rp_ctx *c, const json_t *entry, size_t i,
-    struct report_policy *p)
+rp_policy_part(struct rp_ctx *c, const json_t *entry, const char *key,
+    struct report_policy *p,
+    int (*check)(struct rp_ctx *, const json_t *, struct report_policy *))
 {
-	const json_t *pol = NULL;
-	const json_t *sum = NULL;
-	const json_t *fds = NULL;
-	char path[RP_PATH_BYTES];
-	char sub[RP_PATH_BYTES];
-	size_t j, n;
+	const json_t *v = json_object_get(entry, key);
+	int rc;
 
-	if (rp_path(c, path, "", "policies", i) != 0)
-		return -1;
-	if (!json_is_object(entry))
-		return rp_fail(c, path, NULL, "must be an object");
+	if (v == NULL)
+		return rp_fail(c, key, "missing");
+	if (!json_is_object(v))
+		return rp_fail(c, key, "must be an object");
+	rp_enter(c, key, RP_NO_INDEX);
+	rc = check(c, v, p);
+	rp_leave(c);
+	return rc;
+}
 
-	pol = json_object_get(entry, "policy");
-	if (pol == NULL)
-		return rp_fail(c, path, "policy", "missing");
-	if (!json_is_object(pol))
-		return rp_fail(c, path, "policy", "must be an object");
-	if (rp_path(c, sub, path, "policy", RP_NO_INDEX) != 0 ||
-	    rp_policy_member(c, pol, sub, p) != 0)
-		return -1;
-
-	sum = json_object_get(entry, "summary");
-	if (sum == NULL)
-		return rp_fail(c, path, "summary", "missing");
-	if (!json_is_object(sum))
-		return rp_fail(c, path, "summary", "must be an object");
-	if (rp_path(c, sub, path, "summary", RP_NO_INDEX) != 0 ||
-	    rp_count(c, sum, sub, "total-successful-session-count",
+/* The members of a policy entry's "summary", which the path names. */
+static int
+rp_summary(struct rp_ctx *c, const json_t *sum, struct report_policy *p)
+{
+	if (rp_count(c, sum, "total-successful-session-count",
 	    &p->total_successful_session_count) != 0 ||
-	    rp_count(c, sum, sub, "total-failure-session-count",
+	    rp_count(c, sum, "total-failure-session-count",
 	    &p->total_failure_session_count) != 0)
 		return -1;
+	return 0;
+}
 
-	fds = json_object_get(entry, "failure-details");
+/* A policy entry's failure-details: absent, null or an array. */
+static int
+rp_details(struct rp_ctx *c, const json_t *entry, struct report_policy *p)
+{
+	const json_t *fds = json_object_get(entry, "failure-details");
+	size_t j, n;
+	int rc;
+
 	if (fds == NULL || json_is_null(fds))
 		return 0;
 	if (!json_is_array(fds))
-		return rp_fail(c, path, "failure-details",
-		    "must be an array");
+		return rp_fail(c, "failure-details", "must be an array");
 	n = json_array_size(fds);
 	if (n > c->lim->failure_details - c->n_details)
-		return rp_fail(c, path, "failure-details",
+		return rp_fail(c, "failure-details",
 		    "more than %zu failure details in the report",
 		    c->lim->failure_details);
 	c->n_details += n;
@@ -382,52 +390,77 @@ rp_policy(struct rp_ctx *c, const json_t *entry, size_t i,
 		return rp_nomem(c);
 	p->n_details = n;
 	for (j = 0; j < n; j++) {
-		if (rp_path(c, sub, path, "failure-details", j) != 0 ||
-		    rp_detail(c, json_array_get(fds, j), sub,
-		    &p->details[j]) != 0)
+		rp_enter(c, "failure-details", j);
+		rc = rp_detail(c, json_array_get(fds, j), &p->details[j]);
+		rp_leave(c);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* One entry of policies, which the path names. */
+static int
+rp_policy(struct rp_ctx *c, const json_t *entry, struct report_policy *p)
+{
+	if (!json_is_object(entry))
+		return rp_fail(c, NULL, "must be an object");
+	if (rp_policy_part(c, entry, "policy", p, rp_policy_member) != 0 ||
+	    rp_policy_part(c, entry, "summary", p, rp_summary) != 0 ||
+	    rp_details(c, entry, p) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+rp_date_range(struct rp_ctx *c, const json_t *root, struct report *r)
+{
+	const json_t *range = json_object_get(root, "date-range");
+	int rc = -1;
+
+	if (range == NULL)
+		return rp_fail(c, "date-range", "missing");
+	if (!json_is_object(range))
+		return rp_fail(c, "date-range", "must be an object");
+	rp_enter(c, "date-range", RP_NO_INDEX);
+	if (rp_date(c, range, "start-datetime", &r->start_usec) != 0 ||
+	    rp_date(c, range, "end-datetime", &r->end_usec) != 0)
+		goto out;
+	if (r->end_usec < r->start_usec) {
+		rp_fail(c, NULL, "end-datetime is before start-datetime");
+		goto out;
+	}
+	rc = 0;
+out:
+	rp_leave(c);
+	return rc;
+}
+
 static int
 rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
 {
-	const json_t *range = NULL;
 	const json_t *pols = NULL;
 	size_t i, n;
+	int rc;
 
 	if (!json_is_object(root))
-		return rp_fail(c, "top level", NULL, "must be an object");
-	if (rp_required(c, root, "", "organization-name",
-	    c->lim->string_bytes, true, &r->organization_name) != 0)
-		return -1;
-
-	range = json_object_get(root, "date-range");
-	if (range == NULL)
-		return rp_fail(c, "date-range", NULL, "missing");
-	if (!json_is_object(range))
-		return rp_fail(c, "date-range", NULL, "must be an object");
-	if (rp_date(c, range, "start-datetime", &r->start_usec) != 0 ||
-	    rp_date(c, range, "end-datetime", &r->end_usec) != 0)
-		return -1;
-	if (r->end_usec < r->start_usec)
-		return rp_fail(c, "date-range", NULL,
-		    "end-datetime is before start-datetime");
-
-	if (rp_optional(c, root, "", "contact-info", &r->contact_info) != 0 ||
-	    rp_required(c, root, "", "report-id", c->lim->string_bytes, true,
+		return rp_fail(c, "top level", "must be an object");
+	if (rp_required(c, root, "organization-name", c->lim->string_bytes,
+	    true, &r->organization_name) != 0 ||
+	    rp_date_range(c, root, r) != 0 ||
+	    rp_optional(c, root, "contact-info", &r->contact_info) != 0 ||
+	    rp_required(c, root, "report-id", c->lim->string_bytes, true,
 	    &r->report_id) != 0)
 		return -1;
 
 	pols = json_object_get(root, "policies");
 	if (pols == NULL)
-		return rp_fail(c, "policies", NULL, "missing");
+		return rp_fail(c, "policies", "missing");
 	if (!json_is_array(pols))
-		return rp_fail(c, "policies", NULL, "must be an array");
+		return rp_fail(c, "policies", "must be an array");
 	n = json_array_size(pols);
 	if (n > c->lim->policies)
-		return rp_fail(c, "policies", NULL, "more than %zu policies",
+		return rp_fail(c, "policies", "more than %zu policies",
 		    c->lim->policies);
 	if (n > 0) {
 		r->policies = buf_arena_array(c->arena, n,
@@ -437,8 +470,10 @@ rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
 	}
 	r->n_policies = n;
 	for (i = 0; i < n; i++) {
-		if (rp_policy(c, json_array_get(pols, i), i,
-		    &r->policies[i]) != 0)
+		rp_enter(c, "policies", i);
+		rc = rp_policy(c, json_array_get(pols, i), &r->policies[i]);
+		rp_leave(c);
+		if (rc != 0)
 			return -1;
 	}
 	r->n_details_total = c->n_details;
@@ -447,12 +482,8 @@ rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
 
 /* Text. */
 
-/*
- * The most JSON values (counted as commas and opening brackets) a report
- * within the limits can need; more would only make the parser allocate.
- */
-static size_t
-rp_max_values(const struct ti_limits *lim)
+size_t
+report_max_values(const struct ti_limits *lim)
 {
 	return lim->failure_details * 16 + lim->policies * 64 +
 	    lim->policy_strings * 2 + 4096;
@@ -536,44 +567,48 @@ rp_jansson_error(const json_error_t *jerr, size_t skipped_lines,
 	    line, col, text);
 }
 
-struct report *
-report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
+/*
+ * Skip a UTF-8 byte order mark and leading white space, which jansson
+ * refuses or miscounts; *lines_r and *cols_r say how far the text moved.
+ */
+static void
+rp_skip_lead(const unsigned char **p, size_t *len, size_t *lines_r,
+    size_t *cols_r)
+{
+	*lines_r = 0;
+	*cols_r = 0;
+	if (*len >= 3 && (*p)[0] == 0xef && (*p)[1] == 0xbb &&
+	    (*p)[2] == 0xbf) {
+		*p += 3;
+		*len -= 3;
+		*cols_r = 1;	/* jansson counts characters */
+	}
+	while (*len > 0 && (**p == ' ' || **p == '\t' || **p == '\r' ||
+	    **p == '\n')) {
+		if (**p == '\n') {
+			(*lines_r)++;
+			*cols_r = 0;
+		} else {
+			(*cols_r)++;
+		}
+		(*p)++;
+		(*len)--;
+	}
+}
+
+/* The tree of the text p (len bytes), or NULL with err. */
+static json_t *
+rp_load(const unsigned char *p, size_t len, const struct ti_limits *lim,
     struct ti_err *err)
 {
-	struct buf_arena *arena = NULL;
-	struct report *r = NULL;
 	json_t *root = NULL;
 	json_error_t jerr;
-	struct rp_ctx c;
-	const unsigned char *p = NULL;
-	size_t len, lines = 0, cols = 0;
+	size_t lines, cols;
 
-	if (json == NULL || lim == NULL || (json->data == NULL &&
-	    json->len > 0)) {
-		ti_err_set(err, TI_KIND_INTERNAL, "report_parse: no input");
-		goto out;
-	}
-	/* jansson refuses a NULL buffer even when it is empty. */
-	p = json->data != NULL ? json->data : (const unsigned char *)"";
-	len = json->len;
-	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
-		p += 3;
-		len -= 3;
-		cols = 1;	/* jansson counts characters */
-	}
-	while (len > 0 && (*p == ' ' || *p == '\t' || *p == '\r' ||
-	    *p == '\n')) {
-		if (*p == '\n') {
-			lines++;
-			cols = 0;
-		} else {
-			cols++;
-		}
-		p++;
-		len--;
-	}
-	if (rp_prescan(p, len, lim->json_depth, rp_max_values(lim), err) != 0)
-		goto out;
+	rp_skip_lead(&p, &len, &lines, &cols);
+	if (rp_prescan(p, len, lim->json_depth, report_max_values(lim),
+	    err) != 0)
+		return NULL;
 	root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
 	    &jerr);
 	if (root == NULL) {
@@ -581,11 +616,31 @@ report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
 			ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		else
 			rp_jansson_error(&jerr, lines, cols, err);
+	}
+	return root;
+}
+
+struct report *
+report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
+    struct ti_err *err)
+{
+	struct buf_arena *arena = NULL;
+	struct report *r = NULL;
+	json_t *root = NULL;
+	struct rp_ctx c;
+
+	if (json == NULL || lim == NULL || (json->data == NULL &&
+	    json->len > 0)) {
+		ti_err_set(err, TI_KIND_INTERNAL, "report_parse: no input");
 		goto out;
 	}
-
+	/* jansson refuses a NULL buffer even when it is empty. */
+	root = rp_load(json->data != NULL ? json->data :
+	    (const unsigned char *)"", json->len, lim, err);
+	if (root == NULL)
+		goto out;
 	/* Strings and arrays take at most about the size of the text. */
-	arena = buf_arena_new(len / 2, err);
+	arena = buf_arena_new(json->len / 2, err);
 	if (arena == NULL)
 		goto out;
 	r = buf_arena_array(arena, 1, sizeof(*r));
@@ -593,10 +648,10 @@ report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
 		ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		goto out;
 	}
+	memset(&c, 0, sizeof(c));
 	c.lim = lim;
 	c.arena = arena;
 	c.err = err;
-	c.n_details = 0;
 	if (rp_report(&c, root, r) != 0) {
 		r = NULL;
 		goto out;
@@ -819,7 +874,7 @@ report_to_json(const struct report *r, struct buf *out, struct ti_err *err)
 	if (r == NULL || out == NULL)
 		return ti_err_set(err, TI_KIND_INTERNAL,
 		    "report_to_json: no report");
-	start_len = out->len;
+	start_len = buf_len(out);
 	if (date_format_iso(r->start_usec, iso, sizeof(iso)) != 0 ||
 	    date_format_iso(r->end_usec, iso, sizeof(iso)) != 0) {
 		ti_err_set(err, TI_KIND_INTERNAL, "report date out of range");
@@ -840,11 +895,9 @@ report_to_json(const struct report *r, struct buf *out, struct ti_err *err)
 	}
 	rc = 0;
 out:
-	if (rc != 0 && out->len != start_len) {
-		/* Leave the buffer as it was, as buf_append does. */
-		out->len = start_len;
-		out->data[start_len] = '\0';
-	}
+	/* Leave the buffer as it was, as buf_append does. */
+	if (rc != 0)
+		buf_truncate(out, start_len);
 	json_decref(root);
 	return rc;
 }

@@ -65,6 +65,12 @@ struct report *report_parse(const struct ti_bytes *json,
 void report_free(struct report **rp);
 
 /*
+ * The most JSON values (opening brackets and commas) report_parse()
+ * lets through under lim; a document with more is refused unparsed.
+ */
+size_t report_max_values(const struct ti_limits *lim);
+
+/*
  * Write the normalized report as one line of JSON (no newline) into out.
  * Used by --json.  Returns 0, or -1 with TEMP (memory) / DATA (out->max).
  */
