@@ -1,6 +1,7 @@
 /*
  * report.h - stage 4: a TLS-RPT JSON document (RFC 8460 section 4) checked
- * and copied into plain C structures.  No jansson type leaves report.c.
+ * and copied into plain C structures (report.c), and written back as
+ * normalized JSON (report_json.c).  No jansson type leaves them.
  */
 #ifndef TI_REPORT_H
 #define TI_REPORT_H
@@ -63,12 +64,6 @@ struct report *report_parse(const struct ti_bytes *json,
 
 /* NULL-safe; releases everything the report owns, sets *rp to NULL. */
 void report_free(struct report **rp);
-
-/*
- * The most JSON values (opening brackets and commas) report_parse()
- * lets through under lim; a document with more is refused unparsed.
- */
-size_t report_max_values(const struct ti_limits *lim);
 
 /*
  * Write the normalized report as one line of JSON (no newline) into out.
