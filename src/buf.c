@@ -1,73 +1,39 @@
 /*
- * buf.c - byte buffers with a hard maximum.  Every stage that collects
- * untrusted bytes does it through here, so no stage can grow without
- * bound: growth past max fails with DATA before any allocation.
+ * buf.c - memory with one owner: byte buffers with a hard maximum, and
+ * arenas.  Every stage that collects untrusted bytes does it through a
+ * struct buf, so no stage can grow without bound: growth past max fails
+ * with DATA before any allocation.  An arena holds the many small objects
+ * of one owner (a report's strings and arrays) and frees them together.
+ * Both take memory from malloc and give it back to free; nothing is kept
+ * between owners.
  */
 #include "autoconf.h"
 
+#include <assert.h>
+#include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 
-/*
- * Blocks let go by buf_free() (and report.c's arenas), kept for the next
- * ones.  glibc's malloc answers any request of 1 KiB or more by first
- * merging every small chunk freed since, and GMime frees hundreds after
- * each message: a Maildir message's buffers (the message, its report
- * part, the report inflated) and its report's arena cost that four times
- * a message.  Taken from here they cost nothing.  Only blocks up to
- * BUF_KEEP_BYTES are kept, at most BUF_KEEP_BLOCKS of them.
- */
+/* The first allocation of a buffer: small reads need no second one. */
 #define BUF_MIN_BYTES 4096
-#define BUF_KEEP_BYTES ((size_t)64 * 1024)
-#define BUF_KEEP_BLOCKS 16
+/* Arena blocks grow from the size asked to this, doubling. */
+#define BUF_ARENA_MIN_BYTES ((size_t)1024)
+#define BUF_ARENA_MAX_BYTES ((size_t)1024 * 1024)
 
-static struct {
-	void *data;
-	size_t cap;
-} buf_kept[BUF_KEEP_BLOCKS];
-static size_t buf_n_kept;
+struct buf_arena_block {
+	struct buf_arena_block *next;
+	size_t used;
+	size_t cap;		/* bytes of data */
+	max_align_t data[];
+};
 
-void *
-buf_block_take(size_t want, size_t most, size_t *size_r)
-{
-	void *p = NULL;
-	size_t i;
-
-	for (i = buf_n_kept; i > 0; i--) {
-		if (buf_kept[i - 1].cap < want || buf_kept[i - 1].cap > most)
-			continue;
-		p = buf_kept[i - 1].data;
-		*size_r = buf_kept[i - 1].cap;
-		buf_kept[i - 1] = buf_kept[--buf_n_kept];
-		return p;
-	}
-	return NULL;
-}
-
-void
-buf_block_give(void *data, size_t cap)
-{
-	if (data != NULL && cap <= BUF_KEEP_BYTES &&
-	    buf_n_kept < BUF_KEEP_BLOCKS) {
-		buf_kept[buf_n_kept].data = data;
-		buf_kept[buf_n_kept].cap = cap;
-		buf_n_kept++;
-		return;
-	}
-	free(data);
-}
-
-void
-buf_shutdown(void)
-{
-	while (buf_n_kept > 0) {
-		buf_n_kept--;
-		free(buf_kept[buf_n_kept].data);
-	}
-}
+struct buf_arena {
+	struct buf_arena_block *head;	/* the block being filled */
+	size_t next_bytes;		/* size of the next block */
+};
 
 struct buf *
 buf_new(size_t max, struct ti_err *err)
@@ -89,7 +55,7 @@ buf_free(struct buf **bp)
 {
 	if (bp == NULL || *bp == NULL)
 		return;
-	buf_block_give((*bp)->data, (*bp)->cap);
+	free((*bp)->data);
 	free(*bp);
 	*bp = NULL;
 }
@@ -109,17 +75,10 @@ buf_reserve(struct buf *b, size_t n, struct ti_err *err)
 		b->data[b->len] = '\0';
 		return 0;
 	}
-	/* Never more than the limit and its NUL. */
-	if (b->data == NULL &&
-	    (p = buf_block_take(want, b->max + 1, &cap)) != NULL) {
-		b->data = p;
-		b->cap = cap;
-		b->data[b->len] = '\0';
-		return 0;
-	}
 	cap = b->cap < BUF_MIN_BYTES ? BUF_MIN_BYTES : b->cap;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+	/* Never more than the limit and its NUL. */
 	if (cap > b->max + 1)
 		cap = b->max + 1;
 	if (cap < want)
@@ -160,20 +119,203 @@ buf_bytes(const struct buf *b)
 	return v;
 }
 
+size_t
+buf_len(const struct buf *b)
+{
+	return b->len;
+}
+
+size_t
+buf_max(const struct buf *b)
+{
+	return b->max;
+}
+
+const char *
+buf_str(const struct buf *b)
+{
+	return b->data != NULL ? (const char *)b->data : "";
+}
+
+unsigned char *
+buf_data(struct buf *b)
+{
+	return b->data;
+}
+
+unsigned char *
+buf_spare(struct buf *b, size_t *n_r)
+{
+	size_t n = 0;
+
+	if (b->data != NULL) {
+		n = b->cap - 1 - b->len;
+		if (n > b->max - b->len)
+			n = b->max - b->len;
+	}
+	*n_r = n;
+	return n > 0 ? b->data + b->len : NULL;
+}
+
+void
+buf_commit(struct buf *b, size_t n)
+{
+	if (n == 0)
+		return;
+	/* Only what buf_spare() offered: the NUL's byte stays free. */
+	assert(b->data != NULL && n <= b->cap - 1 - b->len &&
+	    n <= b->max - b->len);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
 void
 buf_truncate(struct buf *b, size_t len)
 {
-	if (len < b->len) {
-		b->len = len;
-		b->data[len] = '\0';
+	assert(len <= b->len);
+	if (len == b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+void
+buf_reset(struct buf *b, size_t keep)
+{
+	if (b->cap > keep) {
+		free(b->data);
+		b->data = NULL;
+		b->cap = 0;
+	}
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+char *
+buf_take_str(struct buf *b, struct ti_err *err)
+{
+	char *s = NULL;
+
+	if (buf_reserve(b, 0, err) != 0)
+		return NULL;
+	s = (char *)b->data;
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return s;
+}
+
+struct buf_arena *
+buf_arena_new(size_t first_bytes, struct ti_err *err)
+{
+	struct buf_arena *a = NULL;
+
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		return NULL;
+	}
+	a->next_bytes = first_bytes < BUF_ARENA_MIN_BYTES ?
+	    BUF_ARENA_MIN_BYTES : first_bytes > BUF_ARENA_MAX_BYTES ?
+	    BUF_ARENA_MAX_BYTES : first_bytes;
+	return a;
+}
+
+/* Free the blocks from b on. */
+static void
+buf_arena_drop(struct buf_arena_block *b)
+{
+	struct buf_arena_block *next = NULL;
+
+	while (b != NULL) {
+		next = b->next;
+		free(b);
+		b = next;
 	}
 }
 
-int
-buf_overwrite(struct buf *b, size_t off, const void *p, size_t n)
+void
+buf_arena_free(struct buf_arena **ap)
 {
-	if (off > b->len || n > b->len - off)
-		return -1;
-	memcpy(b->data + off, p, n);
-	return 0;
+	if (ap == NULL || *ap == NULL)
+		return;
+	buf_arena_drop((*ap)->head);
+	free(*ap);
+	*ap = NULL;
+}
+
+void
+buf_arena_reset(struct buf_arena *a)
+{
+	if (a->head == NULL)
+		return;
+	buf_arena_drop(a->head->next);
+	a->head->next = NULL;
+	a->head->used = 0;
+}
+
+/* n bytes aligned to align (a power of two), or NULL. */
+static void *
+buf_arena_get(struct buf_arena *a, size_t n, size_t align)
+{
+	struct buf_arena_block *b = a->head;
+	size_t off, cap;
+
+	if (b != NULL) {
+		off = (b->used + align - 1) & ~(align - 1);
+		if (off <= b->cap && b->cap - off >= n) {
+			b->used = off + n;
+			return (unsigned char *)b->data + off;
+		}
+	}
+	cap = a->next_bytes;
+	if (cap < n)
+		cap = n;	/* a large request gets a block of its own */
+	else if (a->next_bytes <= BUF_ARENA_MAX_BYTES / 2)
+		a->next_bytes *= 2;
+	if (cap > SIZE_MAX - sizeof(*b))
+		return NULL;
+	b = malloc(sizeof(*b) + cap);
+	if (b == NULL)
+		return NULL;
+	b->cap = cap;
+	b->used = n;
+	b->next = a->head;
+	a->head = b;
+	return b->data;
+}
+
+void *
+buf_arena_alloc(struct buf_arena *a, size_t n)
+{
+	return buf_arena_get(a, n, alignof(max_align_t));
+}
+
+void *
+buf_arena_array(struct buf_arena *a, size_t n, size_t size)
+{
+	void *p = NULL;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	p = buf_arena_get(a, n * size, alignof(max_align_t));
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
+char *
+buf_arena_strndup(struct buf_arena *a, const char *s, size_t n)
+{
+	char *p = NULL;
+
+	if (n == SIZE_MAX)
+		return NULL;
+	p = buf_arena_get(a, n + 1, 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
 }

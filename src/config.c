@@ -29,7 +29,7 @@ struct config_key {
 	const char *name;
 	enum config_type type;
 	size_t offset;
-	const char *def;	/* default, as text */
+	uintmax_t def;		/* default; a string's is always NULL */
 	uintmax_t min;
 	uintmax_t max;		/* the hard maximum */
 	bool secret;
@@ -37,64 +37,81 @@ struct config_key {
 
 #define LIM(field) (offsetof(struct config, lim) + \
 	offsetof(struct ti_limits, field))
-#define STR(x) STR2(x)
-#define STR2(x) #x
 
+/* Limits take their default and hard maximum from ti_limits.h. */
 static const struct config_key config_keys[] = {
 	{ "authserv_id", CONFIG_STRING, offsetof(struct config, authserv_id),
-	    NULL, 0, 0, false },
+	    0, 0, 0, false },
 	{ "bounce_malformed", CONFIG_BOOL,
-	    offsetof(struct config, bounce_malformed), "no", 0, 1, false },
+	    offsetof(struct config, bounce_malformed), 0, 0, 1, false },
 	{ "connect_timeout", CONFIG_UINT,
-	    offsetof(struct config, connect_timeout_seconds), "10", 1, 600,
+	    offsetof(struct config, connect_timeout_seconds), 10, 1, 600,
 	    false },
-	{ "db", CONFIG_STRING, offsetof(struct config, db), NULL, 0, 0, true },
+	{ "db", CONFIG_STRING, offsetof(struct config, db), 0, 0, 0, true },
 	{ "max_failure_details", CONFIG_SIZE, LIM(failure_details),
-	    STR(TI_DEFAULT_FAILURE_DETAILS), 1, TI_HARD_FAILURE_DETAILS,
-	    false },
-	{ "max_inflated_size", CONFIG_SIZE, LIM(inflated_bytes), "64M", 1024,
-	    TI_HARD_INFLATED_BYTES, false },
+	    TI_DEFAULT_FAILURE_DETAILS, 1, TI_HARD_FAILURE_DETAILS, false },
+	{ "max_inflated_size", CONFIG_SIZE, LIM(inflated_bytes),
+	    TI_DEFAULT_INFLATED_BYTES, 1024, TI_HARD_INFLATED_BYTES, false },
 	{ "max_json_depth", CONFIG_SIZE, LIM(json_depth),
-	    STR(TI_DEFAULT_JSON_DEPTH), 8, TI_HARD_JSON_DEPTH, false },
-	{ "max_message_size", CONFIG_SIZE, LIM(message_bytes), "32M", 1024,
-	    TI_HARD_MESSAGE_BYTES, false },
+	    TI_DEFAULT_JSON_DEPTH, 8, TI_HARD_JSON_DEPTH, false },
+	{ "max_message_size", CONFIG_SIZE, LIM(message_bytes),
+	    TI_DEFAULT_MESSAGE_BYTES, 1024, TI_HARD_MESSAGE_BYTES, false },
 	{ "max_mime_depth", CONFIG_SIZE, LIM(mime_depth),
-	    STR(TI_DEFAULT_MIME_DEPTH), 1, TI_HARD_MIME_DEPTH, false },
+	    TI_DEFAULT_MIME_DEPTH, 1, TI_HARD_MIME_DEPTH, false },
 	{ "max_mime_parts", CONFIG_SIZE, LIM(mime_parts),
-	    STR(TI_DEFAULT_MIME_PARTS), 1, TI_HARD_MIME_PARTS, false },
-	{ "max_policies", CONFIG_SIZE, LIM(policies),
-	    STR(TI_DEFAULT_POLICIES), 1, TI_HARD_POLICIES, false },
+	    TI_DEFAULT_MIME_PARTS, 1, TI_HARD_MIME_PARTS, false },
+	{ "max_policies", CONFIG_SIZE, LIM(policies), TI_DEFAULT_POLICIES, 1,
+	    TI_HARD_POLICIES, false },
 	{ "max_policy_strings", CONFIG_SIZE, LIM(policy_strings),
-	    STR(TI_DEFAULT_POLICY_STRINGS), 1, TI_HARD_POLICY_STRINGS, false },
+	    TI_DEFAULT_POLICY_STRINGS, 1, TI_HARD_POLICY_STRINGS, false },
 	{ "max_string_size", CONFIG_SIZE, LIM(string_bytes),
-	    STR(TI_DEFAULT_STRING_BYTES), 64, TI_HARD_STRING_BYTES, false },
+	    TI_DEFAULT_STRING_BYTES, 64, TI_HARD_STRING_BYTES, false },
 	{ "require_dkim", CONFIG_BOOL, offsetof(struct config, require_dkim),
-	    "no", 0, 1, false },
-	{ "socket", CONFIG_STRING, offsetof(struct config, socket_path), NULL,
-	    0, 0, false },
+	    0, 0, 1, false },
+	{ "socket", CONFIG_STRING, offsetof(struct config, socket_path), 0, 0,
+	    0, false },
 	{ "statement_timeout", CONFIG_UINT,
-	    offsetof(struct config, statement_timeout_seconds), "60", 1, 3600,
+	    offsetof(struct config, statement_timeout_seconds), 60, 1, 3600,
 	    false },
 	{ "timeout", CONFIG_UINT, LIM(timeout_seconds),
-	    STR(TI_DEFAULT_TIMEOUT_SECONDS), 1, TI_HARD_TIMEOUT_SECONDS,
-	    false },
+	    TI_DEFAULT_TIMEOUT_SECONDS, 1, TI_HARD_TIMEOUT_SECONDS, false },
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
+/* Store n (within k's range) in the number or flag at field. */
+static void
+config_store(const struct config_key *k, void *field, uintmax_t n)
+{
+	switch (k->type) {
+	case CONFIG_BOOL:
+		*(bool *)field = n != 0;
+		break;
+	case CONFIG_SIZE:
+		*(size_t *)field = (size_t)n;
+		break;
+	case CONFIG_UINT:
+		*(unsigned *)field = (unsigned)n;
+		break;
+	case CONFIG_STRING:
+		break;
+	}
+}
+
 void
 ti_limits_default(struct ti_limits *lim)
 {
-	lim->message_bytes = TI_DEFAULT_MESSAGE_BYTES;
-	lim->mime_depth = TI_DEFAULT_MIME_DEPTH;
-	lim->mime_parts = TI_DEFAULT_MIME_PARTS;
-	lim->inflated_bytes = TI_DEFAULT_INFLATED_BYTES;
-	lim->json_depth = TI_DEFAULT_JSON_DEPTH;
-	lim->policies = TI_DEFAULT_POLICIES;
-	lim->failure_details = TI_DEFAULT_FAILURE_DETAILS;
-	lim->policy_strings = TI_DEFAULT_POLICY_STRINGS;
-	lim->string_bytes = TI_DEFAULT_STRING_BYTES;
-	lim->timeout_seconds = TI_DEFAULT_TIMEOUT_SECONDS;
+	const size_t from = offsetof(struct config, lim);
+	const struct config_key *k = NULL;
+	size_t i;
+
+	memset(lim, 0, sizeof(*lim));
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (k->offset >= from && k->offset < from + sizeof(*lim))
+			config_store(k, (char *)lim + (k->offset - from),
+			    k->def);
+	}
 }
 
 static const struct config_key *
@@ -200,7 +217,7 @@ config_set(struct config *cfg, const char *key, const char *value,
 		if (config_parse_bool(value, &b) != 0)
 			return ti_err_set(err, TI_KIND_CONFIG,
 			    "%s: expected yes or no", k->name);
-		*(bool *)(void *)field = b;
+		config_store(k, field, b);
 		return 0;
 	case CONFIG_SIZE:
 	case CONFIG_UINT:
@@ -217,10 +234,7 @@ config_set(struct config *cfg, const char *key, const char *value,
 			return ti_err_set(err, TI_KIND_CONFIG,
 			    "%s: %ju exceeds the hard maximum %ju", k->name, n,
 			    k->max);
-		if (k->type == CONFIG_SIZE)
-			*(size_t *)(void *)field = (size_t)n;
-		else
-			*(unsigned *)(void *)field = (unsigned)n;
+		config_store(k, field, n);
 		return 0;
 	}
 	return ti_err_set(err, TI_KIND_INTERNAL, "bad key type");
@@ -231,15 +245,11 @@ config_init(struct config *cfg, struct ti_err *err)
 {
 	size_t i;
 
+	(void)err;
 	memset(cfg, 0, sizeof(*cfg));
-	ti_limits_default(&cfg->lim);
-	for (i = 0; i < CONFIG_NKEYS; i++) {
-		if (config_keys[i].def == NULL)
-			continue;
-		if (config_set(cfg, config_keys[i].name, config_keys[i].def,
-		    err) != 0)
-			return -1;
-	}
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		config_store(&config_keys[i],
+		    (char *)cfg + config_keys[i].offset, config_keys[i].def);
 	return 0;
 }
 

@@ -25,10 +25,7 @@ struct config {
 	struct ti_limits lim;
 };
 
-/* Fill lim with the defaults of ti_limits.h. */
-void ti_limits_default(struct ti_limits *lim);
-
-/* Every key at its default.  Returns 0, or -1 with TEMP. */
+/* Every key at its default (strings NULL).  Returns 0. */
 int config_init(struct config *cfg, struct ti_err *err) TI_MUST_CHECK;
 
 /* Release what cfg owns (the conninfo is wiped first). */

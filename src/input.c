@@ -47,6 +47,7 @@ input_read_fd(int fd, size_t max, enum ti_kind io_kind, bool regular_only,
 {
 	struct stat st;
 	struct buf *b = NULL;
+	unsigned char *room = NULL;
 	bool regular = false;
 	size_t want;
 	size_t ask;
@@ -68,22 +69,21 @@ input_read_fd(int fd, size_t max, enum ti_kind io_kind, bool regular_only,
 		    (size_t)st.st_size + 1 : max;
 	}
 	for (;;) {
-		if (b->len == max) {
+		if (buf_len(b) == max) {
 			if (input_drain(fd, io_kind, truncated_r, err) != 0)
 				goto out;
 			break;
 		}
-		if (b->cap <= b->len + 1) {
-			if (want > max - b->len)
-				want = max - b->len;
+		room = buf_spare(b, &ask);
+		if (room == NULL) {
+			if (want > max - buf_len(b))
+				want = max - buf_len(b);
 			if (buf_reserve(b, want, err) != 0)
 				goto out;
 			want = INPUT_CHUNK_BYTES;
+			room = buf_spare(b, &ask);
 		}
-		ask = b->cap - 1 - b->len;
-		if (ask > max - b->len)
-			ask = max - b->len;
-		n = read(fd, b->data + b->len, ask);
+		n = read(fd, room, ask);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -91,8 +91,7 @@ input_read_fd(int fd, size_t max, enum ti_kind io_kind, bool regular_only,
 			    strerror(errno));
 			goto out;
 		}
-		b->len += (size_t)n;
-		b->data[b->len] = '\0';
+		buf_commit(b, (size_t)n);
 		if (n == 0 || (regular && (size_t)n < ask)) {
 			*truncated_r = false;
 			break;

@@ -172,8 +172,7 @@ pgarray_close(struct buf *b, enum pgarray_type t, struct ti_err *err)
 	pgarray_put32(head + 8, (uint32_t)t);
 	pgarray_put32(head + 12, n);
 	pgarray_put32(head + 16, 1);
-	if (buf_overwrite(b, 0, head, n > 0 ? PGARRAY_HEAD_BYTES :
-	    PGARRAY_EMPTY_BYTES) != 0)
-		return ti_err_set(err, TI_KIND_INTERNAL, "not an array");
+	memcpy(buf_data(b), head, n > 0 ? PGARRAY_HEAD_BYTES :
+	    PGARRAY_EMPTY_BYTES);
 	return 0;
 }

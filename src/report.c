@@ -2,9 +2,10 @@
  * report.c - stage 4: a TLS-RPT report (RFC 8460 section 4) from JSON
  * text (jansson) to a plain struct report.
  *
- * Trust: the JSON is hostile.  Before jansson sees it, a lexical pre-scan
- * refuses nesting deeper than lim->json_depth, so hostile depth never
- * reaches the parser.  jansson then parses with an explicit length and
+ * Trust: the JSON is hostile.  Before jansson sees it, report_scan.c
+ * refuses nesting deeper than lim->json_depth and more values than a
+ * report within the limits can hold, so hostile shapes never reach the
+ * parser.  jansson then parses with an explicit length and
  * JSON_REJECT_DUPLICATES; it also refuses invalid UTF-8, \u0000 and
  * integers beyond int64_t.  The tree is checked strictly where a report
  * would be unusable (required members, types, counts >= 0, dates,
@@ -17,189 +18,112 @@
  * values, and detail counts that do not add up.  Every DATA error is
  * one line, "<JSON path>: <problem>", with no input text in the path.
  *
- * Every string and array of a report lives in one arena (a few large
- * blocks), so a report costs a handful of allocations and report_free()
- * releases it in one sweep.  The jansson tree is released before
+ * Every string and array of a report lives in the report's arena, which
+ * report_free() releases.  The jansson tree is released before
  * report_parse() returns: nothing in struct report borrows from it.
  */
 #include "autoconf.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "date.h"
 #include "report.h"
+#include "report_scan.h"
 
 #define RP_PATH_BYTES 128		/* longest JSON path we name */
 #define RP_PROBLEM_BYTES 128
-#define RP_ARENA_MIN ((size_t)1024)
-#define RP_ARENA_MAX ((size_t)1024 * 1024)	/* largest shared block */
-#define RP_ALIGN (_Alignof(max_align_t))
-#define RP_JSON_ARENA_BYTES ((size_t)32 * 1024)	/* first jansson block */
+#define RP_PATH_DEPTH 4			/* policies[i].policy.mx-host[k] */
+#define RP_NO_INDEX SIZE_MAX		/* a path step without [index] */
 
-struct arena_block {
-	struct arena_block *next;
-	size_t used;
-	size_t cap;
-};
-
-/* Blocks carry their header in front of the data, aligned. */
-#define RP_BLOCK_HDR ((sizeof(struct arena_block) + RP_ALIGN - 1) / \
-	RP_ALIGN * RP_ALIGN)
-
-struct arena {
-	struct arena_block *head;	/* the block being filled */
-	size_t next_cap;		/* size of the next shared block */
-};
-
-/* What report_parse() hands out; report_free() gets it back. */
-struct report_impl {
-	struct report pub;		/* first: a struct report * is ours */
-	struct arena arena;
+/* One step of a JSON path: "key" or "key[index]". */
+struct rp_step {
+	const char *key;
+	size_t index;
 };
 
 /* State of one parse. */
 struct rp_ctx {
 	const struct ti_limits *lim;
-	struct arena *arena;
+	struct buf_arena *arena;
 	struct ti_err *err;
 	size_t n_details;		/* failure details so far */
+	size_t depth;			/* steps in path */
+	struct rp_step path[RP_PATH_DEPTH];	/* where the check is */
 };
 
-/* The arena. */
+/* Paths and errors. */
 
 static void
-arena_free(struct arena *a)
+rp_enter(struct rp_ctx *c, const char *key, size_t index)
 {
-	struct arena_block *b = NULL;
-
-	while (a->head != NULL) {
-		b = a->head;
-		a->head = b->next;
-		buf_block_give(b, RP_BLOCK_HDR + b->cap);
-	}
+	assert(c->depth < RP_PATH_DEPTH);
+	c->path[c->depth].key = key;
+	c->path[c->depth].index = index;
+	c->depth++;
 }
 
-/* n bytes aligned to align (a power of two), or NULL: out of memory. */
-static void *
-arena_alloc(struct arena *a, size_t n, size_t align)
+static void
+rp_leave(struct rp_ctx *c)
 {
-	struct arena_block *b = a->head;
-	size_t off, cap, size;
+	assert(c->depth > 0);
+	c->depth--;
+}
 
-	if (b != NULL) {
-		off = (b->used + align - 1) & ~(align - 1);
-		if (off <= b->cap && b->cap - off >= n) {
-			b->used = off + n;
-			return (unsigned char *)b + RP_BLOCK_HDR + off;
-		}
-	}
-	cap = a->next_cap;
-	if (cap < n)
-		cap = n;	/* a large request gets a block of its own */
-	else if (a->next_cap < RP_ARENA_MAX / 2)
-		a->next_cap *= 2;
+/* Append ".key" (no dot first) and "[index]" to out; cut if need be. */
+static void
+rp_path_add(char *out, size_t size, size_t *used, const char *key,
+    size_t index)
+{
+	const char *dot = *used > 0 ? "." : "";
+	int n;
+
+	if (index == RP_NO_INDEX)
+		n = snprintf(out + *used, size - *used, "%s%s", dot, key);
 	else
-		a->next_cap = RP_ARENA_MAX;
-	if (cap > SIZE_MAX - RP_BLOCK_HDR)
-		return NULL;
-	size = RP_BLOCK_HDR + cap;
-	b = buf_block_take(size, SIZE_MAX, &size);
-	if (b == NULL && (b = malloc(size)) == NULL)
-		return NULL;
-	b->cap = size - RP_BLOCK_HDR;
-	b->used = n;
-	b->next = a->head;
-	a->head = b;
-	return (unsigned char *)b + RP_BLOCK_HDR;
+		n = snprintf(out + *used, size - *used, "%s%s[%zu]", dot, key,
+		    index);
+	if (n < 0 || (size_t)n >= size - *used)
+		*used = strlen(out);
+	else
+		*used += (size_t)n;
 }
 
 /*
- * Empty the arena for reuse: every block goes back to malloc but the
- * first one, which is kept for the next round.
+ * "<path>[.<key>]: <problem>" as DATA, the path being where the check
+ * is.  Returns -1.
  */
-static void
-arena_reset(struct arena *a)
-{
-	struct arena_block *b = NULL;
-
-	while (a->head != NULL && a->head->next != NULL) {
-		b = a->head;
-		a->head = b->next;
-		buf_block_give(b, RP_BLOCK_HDR + b->cap);
-	}
-	if (a->head != NULL) {
-		a->head->used = 0;
-		a->next_cap = a->head->cap;
-	}
-}
-
-/*
- * jansson's memory while one report is read.  The whole tree is thrown
- * away at the end of report_parse(), so its nodes come from an arena
- * that is emptied at once, and jansson's frees in between cost nothing.
- * Outside report_parse() jansson gets plain malloc and free.
- */
-static struct arena rp_json_arena = { NULL, RP_JSON_ARENA_BYTES };
-static bool rp_json_in_arena;
-
-static void *
-rp_json_malloc(size_t n)
-{
-	if (!rp_json_in_arena)
-		return malloc(n);
-	return arena_alloc(&rp_json_arena, n, RP_ALIGN);
-}
-
-static void
-rp_json_free(void *p)
-{
-	if (!rp_json_in_arena)
-		free(p);
-}
-
-/* A zeroed array of n elements of size bytes, or NULL. */
-static void *
-arena_array(struct arena *a, size_t n, size_t size, size_t align)
-{
-	void *p = NULL;
-
-	if (size != 0 && n > SIZE_MAX / size)
-		return NULL;
-	p = arena_alloc(a, n * size, align);
-	if (p != NULL)
-		memset(p, 0, n * size);
-	return p;
-}
-
-/* Errors. */
-
-/* "<path>[.<key>]: <problem>" as DATA.  Returns -1. */
 static int
-rp_fail(struct rp_ctx *c, const char *path, const char *key,
-    const char *fmt, ...) TI_PRINTF(4, 5);
+rp_fail(struct rp_ctx *c, const char *key, const char *fmt, ...)
+    TI_PRINTF(3, 4);
 
 static int
-rp_fail(struct rp_ctx *c, const char *path, const char *key,
-    const char *fmt, ...)
+rp_fail(struct rp_ctx *c, const char *key, const char *fmt, ...)
 {
+	char path[RP_PATH_BYTES];
 	char problem[RP_PROBLEM_BYTES];
+	size_t used = 0;
+	size_t i;
 	va_list ap;
 
+	path[0] = '\0';
+	for (i = 0; i < c->depth; i++)
+		rp_path_add(path, sizeof(path), &used, c->path[i].key,
+		    c->path[i].index);
+	if (key != NULL)
+		rp_path_add(path, sizeof(path), &used, key, RP_NO_INDEX);
 	va_start(ap, fmt);
 	/* Cutting the message is acceptable: it is for people. */
 	(void)vsnprintf(problem, sizeof(problem), fmt, ap);
 	va_end(ap);
-	return ti_err_set(c->err, TI_KIND_DATA, "%s%s%s: %s", path,
-	    key != NULL && path[0] != '\0' ? "." : "",
-	    key != NULL ? key : "", problem);
+	return ti_err_set(c->err, TI_KIND_DATA, "%s: %s", path, problem);
 }
 
 static int
@@ -208,113 +132,61 @@ rp_nomem(struct rp_ctx *c)
 	return ti_err_set(c->err, TI_KIND_TEMP, "out of memory");
 }
 
-/* rp_path()'s index when the path has none. */
-#define RP_NO_INDEX SIZE_MAX
-
-/*
- * out = "base.key[index]": no dot without a base, no brackets with
- * RP_NO_INDEX.  Paths hold only our own names and numbers.  Built by
- * hand: every member checked builds one, and vsnprintf was a fiftieth
- * of parsing a report.
- */
-static int
-rp_path(struct rp_ctx *c, char *out, const char *base, const char *key,
-    size_t index)
-{
-	char num[24];
-	char *p = num + sizeof(num);
-	size_t nb = strlen(base);
-	size_t nk = strlen(key);
-	size_t nn = 0;
-
-	if (index != RP_NO_INDEX) {
-		*--p = ']';
-		do {
-			*--p = (char)('0' + index % 10);
-			index /= 10;
-		} while (index != 0);
-		*--p = '[';
-		nn = (size_t)(num + sizeof(num) - p);
-	}
-	if (nb + 1 + nk + nn >= RP_PATH_BYTES)
-		return ti_err_set(c->err, TI_KIND_INTERNAL,
-		    "JSON path too long");
-	memcpy(out, base, nb);
-	if (nb > 0)
-		out[nb++] = '.';
-	memcpy(out + nb, key, nk);
-	memcpy(out + nb + nk, p, nn);
-	out[nb + nk + nn] = '\0';
-	return 0;
-}
-
 /* Members. */
 
-/* Copy a checked jansson string into the arena. */
+/* A string value, named key (NULL: the path names it already). */
 static int
-rp_copy(struct rp_ctx *c, const json_t *v, char **out)
-{
-	size_t n = json_string_length(v);
-	char *s = NULL;
-
-	s = arena_alloc(c->arena, n + 1, 1);
-	if (s == NULL)
-		return rp_nomem(c);
-	memcpy(s, json_string_value(v), n);
-	s[n] = '\0';
-	*out = s;
-	return 0;
-}
-
-/* A string value at path (its own name already in path). */
-static int
-rp_string_value(struct rp_ctx *c, const json_t *v, const char *path,
-    const char *key, size_t max, char **out)
+rp_string_value(struct rp_ctx *c, const json_t *v, const char *key,
+    size_t max, char **out)
 {
 	if (!json_is_string(v))
-		return rp_fail(c, path, key, "must be a string");
+		return rp_fail(c, key, "must be a string");
 	if (json_string_length(v) > max)
-		return rp_fail(c, path, key, "longer than %zu bytes", max);
-	return rp_copy(c, v, out);
+		return rp_fail(c, key, "longer than %zu bytes", max);
+	*out = buf_arena_strndup(c->arena, json_string_value(v),
+	    json_string_length(v));
+	if (*out == NULL)
+		return rp_nomem(c);
+	return 0;
 }
 
 /* A required string member; nonempty: "" is refused too. */
 static int
-rp_required(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, size_t max, bool nonempty, char **out)
+rp_required(struct rp_ctx *c, const json_t *obj, const char *key,
+    size_t max, bool nonempty, char **out)
 {
 	const json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
-		return rp_fail(c, path, key, "missing");
+		return rp_fail(c, key, "missing");
 	if (nonempty && json_is_string(v) && json_string_length(v) == 0)
-		return rp_fail(c, path, key, "must not be empty");
-	return rp_string_value(c, v, path, key, max, out);
+		return rp_fail(c, key, "must not be empty");
+	return rp_string_value(c, v, key, max, out);
 }
 
 /* An optional string member: absent or null gives NULL. */
 static int
-rp_optional(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, char **out)
+rp_optional(struct rp_ctx *c, const json_t *obj, const char *key,
+    char **out)
 {
 	const json_t *v = json_object_get(obj, key);
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return 0;
-	return rp_string_value(c, v, path, key, c->lim->string_bytes, out);
+	return rp_string_value(c, v, key, c->lim->string_bytes, out);
 }
 
 /* The RFC name, else the draft name; both are checked when present. */
 static int
-rp_optional_alt(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, const char *draft, char **out)
+rp_optional_alt(struct rp_ctx *c, const json_t *obj, const char *key,
+    const char *draft, char **out)
 {
 	char *a = NULL;
 	char *b = NULL;
 
-	if (rp_optional(c, obj, path, key, &a) != 0 ||
-	    rp_optional(c, obj, path, draft, &b) != 0)
+	if (rp_optional(c, obj, key, &a) != 0 ||
+	    rp_optional(c, obj, draft, &b) != 0)
 		return -1;
 	*out = a != NULL ? a : b;
 	return 0;
@@ -322,16 +194,15 @@ rp_optional_alt(struct rp_ctx *c, const json_t *obj, const char *path,
 
 /* A required count: a JSON integer >= 0 (jansson: up to INT64_MAX). */
 static int
-rp_count(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, int64_t *out)
+rp_count(struct rp_ctx *c, const json_t *obj, const char *key,
+    int64_t *out)
 {
 	const json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
-		return rp_fail(c, path, key, "missing");
+		return rp_fail(c, key, "missing");
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return rp_fail(c, path, key,
-		    "must be a non-negative integer");
+		return rp_fail(c, key, "must be a non-negative integer");
 	*out = (int64_t)json_integer_value(v);
 	return 0;
 }
@@ -341,13 +212,13 @@ rp_count(struct rp_ctx *c, const json_t *obj, const char *path,
  * element), or absent/null (*has_r false).
  */
 static int
-rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
-    const char *key, bool *has_r, size_t *n_r, char ***v_r)
+rp_strings(struct rp_ctx *c, const json_t *obj, const char *key,
+    bool *has_r, size_t *n_r, char ***v_r)
 {
 	const json_t *v = json_object_get(obj, key);
-	char epath[RP_PATH_BYTES];
 	char **arr = NULL;
 	size_t i, n;
+	int rc;
 
 	*has_r = false;
 	*n_r = 0;
@@ -359,27 +230,27 @@ rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
 	} else if (json_is_array(v)) {
 		n = json_array_size(v);
 		if (n > c->lim->policy_strings)
-			return rp_fail(c, path, key,
-			    "more than %zu elements", c->lim->policy_strings);
+			return rp_fail(c, key, "more than %zu elements",
+			    c->lim->policy_strings);
 	} else {
-		return rp_fail(c, path, key,
-		    "must be an array of strings");
+		return rp_fail(c, key, "must be an array of strings");
 	}
 	if (n > 0) {
-		arr = arena_array(c->arena, n, sizeof(*arr),
-		    _Alignof(char *));
+		arr = buf_arena_array(c->arena, n, sizeof(*arr));
 		if (arr == NULL)
 			return rp_nomem(c);
 	}
 	if (json_is_string(v)) {
-		if (rp_string_value(c, v, path, key, c->lim->string_bytes,
+		if (rp_string_value(c, v, key, c->lim->string_bytes,
 		    &arr[0]) != 0)
 			return -1;
 	} else {
 		for (i = 0; i < n; i++) {
-			if (rp_path(c, epath, path, key, i) != 0 ||
-			    rp_string_value(c, json_array_get(v, i), epath,
-			    NULL, c->lim->string_bytes, &arr[i]) != 0)
+			rp_enter(c, key, i);
+			rc = rp_string_value(c, json_array_get(v, i), NULL,
+			    c->lim->string_bytes, &arr[i]);
+			rp_leave(c);
+			if (rc != 0)
 				return -1;
 		}
 	}
@@ -391,6 +262,7 @@ rp_strings(struct rp_ctx *c, const json_t *obj, const char *path,
 
 /* Structure. */
 
+/* A date-time member of date-range, which the path names. */
 static int
 rp_date(struct rp_ctx *c, const json_t *range, const char *key,
     int64_t *usec_r)
@@ -399,43 +271,42 @@ rp_date(struct rp_ctx *c, const json_t *range, const char *key,
 	struct ti_err derr;
 
 	if (v == NULL)
-		return rp_fail(c, "date-range", key, "missing");
+		return rp_fail(c, key, "missing");
 	if (!json_is_string(v))
-		return rp_fail(c, "date-range", key, "must be a string");
+		return rp_fail(c, key, "must be a string");
 	ti_err_clear(&derr);
 	if (date_parse_rfc3339(json_string_value(v), json_string_length(v),
 	    usec_r, &derr) != 0)
-		return rp_fail(c, "date-range", key, "%s", derr.msg);
+		return rp_fail(c, key, "%s", derr.msg);
 	return 0;
 }
 
 static int
-rp_detail(struct rp_ctx *c, const json_t *v, const char *path,
-    struct report_detail *d)
+rp_detail(struct rp_ctx *c, const json_t *v, struct report_detail *d)
 {
 	if (!json_is_object(v))
-		return rp_fail(c, path, NULL, "must be an object");
-	if (rp_required(c, v, path, "result-type", c->lim->string_bytes,
-	    false, &d->result_type) != 0 ||
-	    rp_optional(c, v, path, "sending-mta-ip",
-	    &d->sending_mta_ip) != 0 ||
-	    rp_optional(c, v, path, "receiving-mx-hostname",
+		return rp_fail(c, NULL, "must be an object");
+	if (rp_required(c, v, "result-type", c->lim->string_bytes, false,
+	    &d->result_type) != 0 ||
+	    rp_optional(c, v, "sending-mta-ip", &d->sending_mta_ip) != 0 ||
+	    rp_optional(c, v, "receiving-mx-hostname",
 	    &d->receiving_mx_hostname) != 0 ||
-	    rp_optional(c, v, path, "receiving-mx-helo",
+	    rp_optional(c, v, "receiving-mx-helo",
 	    &d->receiving_mx_helo) != 0 ||
-	    rp_optional(c, v, path, "receiving-ip", &d->receiving_ip) != 0 ||
-	    rp_count(c, v, path, "failed-session-count",
+	    rp_optional(c, v, "receiving-ip", &d->receiving_ip) != 0 ||
+	    rp_count(c, v, "failed-session-count",
 	    &d->failed_session_count) != 0 ||
-	    rp_optional_alt(c, v, path, "additional-information",
+	    rp_optional_alt(c, v, "additional-information",
 	    "additional-info-uri", &d->additional_information) != 0 ||
-	    rp_optional_alt(c, v, path, "failure-reason-code",
+	    rp_optional_alt(c, v, "failure-reason-code",
 	    "failure-error-code", &d->failure_reason_code) != 0)
 		return -1;
 	return 0;
 }
 
+/* The members of a policy entry's "policy", which the path names. */
 static int
-rp_policy_member(struct rp_ctx *c, const json_t *pol, const char *path,
+rp_policy_member(struct rp_ctx *c, const json_t *pol,
     struct report_policy *p)
 {
 	size_t dmax = c->lim->string_bytes;
@@ -445,15 +316,15 @@ rp_policy_member(struct rp_ctx *c, const json_t *pol, const char *path,
 
 	if (dmax > TI_DOMAIN_BYTES)
 		dmax = TI_DOMAIN_BYTES;
-	if (rp_required(c, pol, path, "policy-type", c->lim->string_bytes,
-	    false, &p->policy_type) != 0 ||
-	    rp_required(c, pol, path, "policy-domain", dmax, false,
+	if (rp_required(c, pol, "policy-type", c->lim->string_bytes, false,
+	    &p->policy_type) != 0 ||
+	    rp_required(c, pol, "policy-domain", dmax, false,
 	    &p->policy_domain) != 0 ||
-	    rp_strings(c, pol, path, "policy-string", &p->has_policy_string,
+	    rp_strings(c, pol, "policy-string", &p->has_policy_string,
 	    &p->n_policy_string, &p->policy_string) != 0 ||
-	    rp_strings(c, pol, path, "mx-host", &p->has_mx_host,
-	    &p->n_mx_host, &p->mx_host) != 0 ||
-	    rp_strings(c, pol, path, "mx-host-pattern", &has_pat, &n_pat,
+	    rp_strings(c, pol, "mx-host", &p->has_mx_host, &p->n_mx_host,
+	    &p->mx_host) != 0 ||
+	    rp_strings(c, pol, "mx-host-pattern", &has_pat, &n_pat,
 	    &pat) != 0)
 		return -1;
 	if (!p->has_mx_host && has_pat) {
@@ -464,120 +335,146 @@ rp_policy_member(struct rp_ctx *c, const json_t *pol, const char *path,
 	return 0;
 }
 
+/* An object member of a policy entry, checked by check. */
 static int
-rp_policy(struct rp_ctx *c, const json_t *entry, size_t i,
-    struct report_policy *p)
+rp_policy_part(struct rp_ctx *c, const json_t *entry, const char *key,
+    struct report_policy *p,
+    int (*check)(struct rp_ctx *, const json_t *, struct report_policy *))
 {
-	const json_t *pol = NULL;
-	const json_t *sum = NULL;
-	const json_t *fds = NULL;
-	char path[RP_PATH_BYTES];
-	char sub[RP_PATH_BYTES];
-	size_t j, n;
+	const json_t *v = json_object_get(entry, key);
+	int rc;
 
-	if (rp_path(c, path, "", "policies", i) != 0)
-		return -1;
-	if (!json_is_object(entry))
-		return rp_fail(c, path, NULL, "must be an object");
+	if (v == NULL)
+		return rp_fail(c, key, "missing");
+	if (!json_is_object(v))
+		return rp_fail(c, key, "must be an object");
+	rp_enter(c, key, RP_NO_INDEX);
+	rc = check(c, v, p);
+	rp_leave(c);
+	return rc;
+}
 
-	pol = json_object_get(entry, "policy");
-	if (pol == NULL)
-		return rp_fail(c, path, "policy", "missing");
-	if (!json_is_object(pol))
-		return rp_fail(c, path, "policy", "must be an object");
-	if (rp_path(c, sub, path, "policy", RP_NO_INDEX) != 0 ||
-	    rp_policy_member(c, pol, sub, p) != 0)
-		return -1;
-
-	sum = json_object_get(entry, "summary");
-	if (sum == NULL)
-		return rp_fail(c, path, "summary", "missing");
-	if (!json_is_object(sum))
-		return rp_fail(c, path, "summary", "must be an object");
-	if (rp_path(c, sub, path, "summary", RP_NO_INDEX) != 0 ||
-	    rp_count(c, sum, sub, "total-successful-session-count",
+/* The members of a policy entry's "summary", which the path names. */
+static int
+rp_summary(struct rp_ctx *c, const json_t *sum, struct report_policy *p)
+{
+	if (rp_count(c, sum, "total-successful-session-count",
 	    &p->total_successful_session_count) != 0 ||
-	    rp_count(c, sum, sub, "total-failure-session-count",
+	    rp_count(c, sum, "total-failure-session-count",
 	    &p->total_failure_session_count) != 0)
 		return -1;
+	return 0;
+}
 
-	fds = json_object_get(entry, "failure-details");
+/* A policy entry's failure-details: absent, null or an array. */
+static int
+rp_details(struct rp_ctx *c, const json_t *entry, struct report_policy *p)
+{
+	const json_t *fds = json_object_get(entry, "failure-details");
+	size_t j, n;
+	int rc;
+
 	if (fds == NULL || json_is_null(fds))
 		return 0;
 	if (!json_is_array(fds))
-		return rp_fail(c, path, "failure-details",
-		    "must be an array");
+		return rp_fail(c, "failure-details", "must be an array");
 	n = json_array_size(fds);
 	if (n > c->lim->failure_details - c->n_details)
-		return rp_fail(c, path, "failure-details",
+		return rp_fail(c, "failure-details",
 		    "more than %zu failure details in the report",
 		    c->lim->failure_details);
 	c->n_details += n;
 	if (n == 0)
 		return 0;
-	p->details = arena_array(c->arena, n, sizeof(*p->details),
-	    _Alignof(struct report_detail));
+	p->details = buf_arena_array(c->arena, n, sizeof(*p->details));
 	if (p->details == NULL)
 		return rp_nomem(c);
 	p->n_details = n;
 	for (j = 0; j < n; j++) {
-		if (rp_path(c, sub, path, "failure-details", j) != 0 ||
-		    rp_detail(c, json_array_get(fds, j), sub,
-		    &p->details[j]) != 0)
+		rp_enter(c, "failure-details", j);
+		rc = rp_detail(c, json_array_get(fds, j), &p->details[j]);
+		rp_leave(c);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* One entry of policies, which the path names. */
+static int
+rp_policy(struct rp_ctx *c, const json_t *entry, struct report_policy *p)
+{
+	if (!json_is_object(entry))
+		return rp_fail(c, NULL, "must be an object");
+	if (rp_policy_part(c, entry, "policy", p, rp_policy_member) != 0 ||
+	    rp_policy_part(c, entry, "summary", p, rp_summary) != 0 ||
+	    rp_details(c, entry, p) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+rp_date_range(struct rp_ctx *c, const json_t *root, struct report *r)
+{
+	const json_t *range = json_object_get(root, "date-range");
+	int rc = -1;
+
+	if (range == NULL)
+		return rp_fail(c, "date-range", "missing");
+	if (!json_is_object(range))
+		return rp_fail(c, "date-range", "must be an object");
+	rp_enter(c, "date-range", RP_NO_INDEX);
+	if (rp_date(c, range, "start-datetime", &r->start_usec) != 0 ||
+	    rp_date(c, range, "end-datetime", &r->end_usec) != 0)
+		goto out;
+	if (r->end_usec < r->start_usec) {
+		rp_fail(c, NULL, "end-datetime is before start-datetime");
+		goto out;
+	}
+	rc = 0;
+out:
+	rp_leave(c);
+	return rc;
+}
+
 static int
 rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
 {
-	const json_t *range = NULL;
 	const json_t *pols = NULL;
 	size_t i, n;
+	int rc;
 
 	if (!json_is_object(root))
-		return rp_fail(c, "top level", NULL, "must be an object");
-	if (rp_required(c, root, "", "organization-name",
-	    c->lim->string_bytes, true, &r->organization_name) != 0)
-		return -1;
-
-	range = json_object_get(root, "date-range");
-	if (range == NULL)
-		return rp_fail(c, "date-range", NULL, "missing");
-	if (!json_is_object(range))
-		return rp_fail(c, "date-range", NULL, "must be an object");
-	if (rp_date(c, range, "start-datetime", &r->start_usec) != 0 ||
-	    rp_date(c, range, "end-datetime", &r->end_usec) != 0)
-		return -1;
-	if (r->end_usec < r->start_usec)
-		return rp_fail(c, "date-range", NULL,
-		    "end-datetime is before start-datetime");
-
-	if (rp_optional(c, root, "", "contact-info", &r->contact_info) != 0 ||
-	    rp_required(c, root, "", "report-id", c->lim->string_bytes, true,
+		return rp_fail(c, "top level", "must be an object");
+	if (rp_required(c, root, "organization-name", c->lim->string_bytes,
+	    true, &r->organization_name) != 0 ||
+	    rp_date_range(c, root, r) != 0 ||
+	    rp_optional(c, root, "contact-info", &r->contact_info) != 0 ||
+	    rp_required(c, root, "report-id", c->lim->string_bytes, true,
 	    &r->report_id) != 0)
 		return -1;
 
 	pols = json_object_get(root, "policies");
 	if (pols == NULL)
-		return rp_fail(c, "policies", NULL, "missing");
+		return rp_fail(c, "policies", "missing");
 	if (!json_is_array(pols))
-		return rp_fail(c, "policies", NULL, "must be an array");
+		return rp_fail(c, "policies", "must be an array");
 	n = json_array_size(pols);
 	if (n > c->lim->policies)
-		return rp_fail(c, "policies", NULL, "more than %zu policies",
+		return rp_fail(c, "policies", "more than %zu policies",
 		    c->lim->policies);
 	if (n > 0) {
-		r->policies = arena_array(c->arena, n, sizeof(*r->policies),
-		    _Alignof(struct report_policy));
+		r->policies = buf_arena_array(c->arena, n,
+		    sizeof(*r->policies));
 		if (r->policies == NULL)
 			return rp_nomem(c);
 	}
 	r->n_policies = n;
 	for (i = 0; i < n; i++) {
-		if (rp_policy(c, json_array_get(pols, i), i,
-		    &r->policies[i]) != 0)
+		rp_enter(c, "policies", i);
+		rc = rp_policy(c, json_array_get(pols, i), &r->policies[i]);
+		rp_leave(c);
+		if (rc != 0)
 			return -1;
 	}
 	r->n_details_total = c->n_details;
@@ -585,69 +482,6 @@ rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
 }
 
 /* Text. */
-
-/*
- * The most JSON values (counted as commas and opening brackets) a report
- * within the limits can need; more would only make the parser allocate.
- */
-static size_t
-rp_max_values(const struct ti_limits *lim)
-{
-	return lim->failure_details * 16 + lim->policies * 64 +
-	    lim->policy_strings * 2 + 4096;
-}
-
-/*
- * Refuse nesting deeper than max, and more values than max_values,
- * before the parser sees it (so that memory is bounded by the document's
- * shape, not only its size): count brackets and commas outside strings,
- * honouring backslash escapes inside them.
- */
-static int
-rp_prescan(const unsigned char *p, size_t len, size_t max,
-    size_t max_values, struct ti_err *err)
-{
-	size_t depth = 0;
-	size_t values = 0;
-	size_t i;
-	bool in_string = false;
-
-	for (i = 0; i < len; i++) {
-		if (in_string) {
-			if (p[i] == '\\')
-				i++;
-			else if (p[i] == '"')
-				in_string = false;
-			continue;
-		}
-		switch (p[i]) {
-		case '"':
-			in_string = true;
-			break;
-		case '{':
-		case '[':
-			if (++depth > max)
-				return ti_err_set(err, TI_KIND_DATA,
-				    "JSON nesting deeper than %zu", max);
-			values++;
-			break;
-		case ',':
-			values++;
-			break;
-		case '}':
-		case ']':
-			if (depth > 0)
-				depth--;
-			break;
-		default:
-			break;
-		}
-		if (values > max_values)
-			return ti_err_set(err, TI_KIND_DATA,
-			    "JSON holds more than %zu values", max_values);
-	}
-	return 0;
-}
 
 /* jansson's message, which may quote input, as one printable line. */
 static void
@@ -675,47 +509,47 @@ rp_jansson_error(const json_error_t *jerr, size_t skipped_lines,
 	    line, col, text);
 }
 
-struct report *
-report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
+/*
+ * Skip a UTF-8 byte order mark and leading white space, which jansson
+ * refuses or miscounts; *lines_r and *cols_r say how far the text moved.
+ */
+static void
+rp_skip_lead(const unsigned char **p, size_t *len, size_t *lines_r,
+    size_t *cols_r)
+{
+	*lines_r = 0;
+	*cols_r = 0;
+	if (*len >= 3 && (*p)[0] == 0xef && (*p)[1] == 0xbb &&
+	    (*p)[2] == 0xbf) {
+		*p += 3;
+		*len -= 3;
+		*cols_r = 1;	/* jansson counts characters */
+	}
+	while (*len > 0 && (**p == ' ' || **p == '\t' || **p == '\r' ||
+	    **p == '\n')) {
+		if (**p == '\n') {
+			(*lines_r)++;
+			*cols_r = 0;
+		} else {
+			(*cols_r)++;
+		}
+		(*p)++;
+		(*len)--;
+	}
+}
+
+/* The tree of the text p (len bytes), or NULL with err. */
+static json_t *
+rp_load(const unsigned char *p, size_t len, const struct ti_limits *lim,
     struct ti_err *err)
 {
-	struct report_impl *ri = NULL;
-	struct report *r = NULL;
 	json_t *root = NULL;
 	json_error_t jerr;
-	struct rp_ctx c;
-	const unsigned char *p = NULL;
-	size_t len, lines = 0, cols = 0;
-	size_t cap;
+	size_t lines, cols;
 
-	if (json == NULL || lim == NULL || (json->data == NULL &&
-	    json->len > 0)) {
-		ti_err_set(err, TI_KIND_INTERNAL, "report_parse: no input");
-		goto out;
-	}
-	/* jansson refuses a NULL buffer even when it is empty. */
-	p = json->data != NULL ? json->data : (const unsigned char *)"";
-	len = json->len;
-	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
-		p += 3;
-		len -= 3;
-		cols = 1;	/* jansson counts characters */
-	}
-	while (len > 0 && (*p == ' ' || *p == '\t' || *p == '\r' ||
-	    *p == '\n')) {
-		if (*p == '\n') {
-			lines++;
-			cols = 0;
-		} else {
-			cols++;
-		}
-		p++;
-		len--;
-	}
-	if (rp_prescan(p, len, lim->json_depth, rp_max_values(lim), err) != 0)
-		goto out;
-	json_set_alloc_funcs(rp_json_malloc, rp_json_free);
-	rp_json_in_arena = true;
+	rp_skip_lead(&p, &len, &lines, &cols);
+	if (report_scan(p, len, lim, err) != 0)
+		return NULL;
 	root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
 	    &jerr);
 	if (root == NULL) {
@@ -723,273 +557,63 @@ report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
 			ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		else
 			rp_jansson_error(&jerr, lines, cols, err);
+	}
+	return root;
+}
+
+struct report *
+report_parse(const struct ti_bytes *json, const struct ti_limits *lim,
+    struct ti_err *err)
+{
+	struct buf_arena *arena = NULL;
+	struct report *r = NULL;
+	json_t *root = NULL;
+	struct rp_ctx c;
+
+	if (json == NULL || lim == NULL || (json->data == NULL &&
+	    json->len > 0)) {
+		ti_err_set(err, TI_KIND_INTERNAL, "report_parse: no input");
 		goto out;
 	}
-
-	ri = calloc(1, sizeof(*ri));
-	if (ri == NULL) {
+	/* jansson refuses a NULL buffer even when it is empty. */
+	root = rp_load(json->data != NULL ? json->data :
+	    (const unsigned char *)"", json->len, lim, err);
+	if (root == NULL)
+		goto out;
+	/* Strings and arrays take at most about the size of the text. */
+	arena = buf_arena_new(json->len / 2, err);
+	if (arena == NULL)
+		goto out;
+	r = buf_arena_array(arena, 1, sizeof(*r));
+	if (r == NULL) {
 		ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		goto out;
 	}
-	/* Strings and arrays take at most about the size of the text. */
-	cap = len / 2;
-	ri->arena.next_cap = cap < RP_ARENA_MIN ? RP_ARENA_MIN :
-	    cap > RP_ARENA_MAX ? RP_ARENA_MAX : cap;
+	memset(&c, 0, sizeof(c));
 	c.lim = lim;
-	c.arena = &ri->arena;
+	c.arena = arena;
 	c.err = err;
-	c.n_details = 0;
-	if (rp_report(&c, root, &ri->pub) != 0)
+	if (rp_report(&c, root, r) != 0) {
+		r = NULL;
 		goto out;
-	r = &ri->pub;
-	ri = NULL;
-out:
-	if (ri != NULL) {
-		arena_free(&ri->arena);
-		free(ri);
 	}
+	r->arena = arena;
+	arena = NULL;
+out:
+	buf_arena_free(&arena);
 	json_decref(root);
-	rp_json_in_arena = false;
-	arena_reset(&rp_json_arena);
 	return r;
 }
 
 void
 report_free(struct report **rp)
 {
-	struct report_impl *ri = NULL;
+	struct buf_arena *arena = NULL;
 
 	if (rp == NULL || *rp == NULL)
 		return;
-	ri = (struct report_impl *)(void *)*rp;
-	arena_free(&ri->arena);
-	free(ri);
+	/* The report itself lives in its arena. */
+	arena = (*rp)->arena;
 	*rp = NULL;
-}
-
-/* Output. */
-
-static json_t *
-rj_string(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
-static json_t *
-rj_strings(bool has, size_t n, char *const *v)
-{
-	json_t *a = NULL;
-	size_t i;
-
-	if (!has)
-		return json_null();
-	a = json_array();
-	if (a == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (json_array_append_new(a, json_string(v[i])) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static json_t *
-rj_detail(const struct report_detail *d)
-{
-	json_t *o = NULL;
-
-	o = json_object();
-	if (o == NULL)
-		return NULL;
-	if (json_object_set_new(o, "result-type",
-	    rj_string(d->result_type)) != 0 ||
-	    json_object_set_new(o, "sending-mta-ip",
-	    rj_string(d->sending_mta_ip)) != 0 ||
-	    json_object_set_new(o, "receiving-mx-hostname",
-	    rj_string(d->receiving_mx_hostname)) != 0 ||
-	    json_object_set_new(o, "receiving-mx-helo",
-	    rj_string(d->receiving_mx_helo)) != 0 ||
-	    json_object_set_new(o, "receiving-ip",
-	    rj_string(d->receiving_ip)) != 0 ||
-	    json_object_set_new(o, "failed-session-count",
-	    json_integer(d->failed_session_count)) != 0 ||
-	    json_object_set_new(o, "additional-information",
-	    rj_string(d->additional_information)) != 0 ||
-	    json_object_set_new(o, "failure-reason-code",
-	    rj_string(d->failure_reason_code)) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static json_t *
-rj_policy(const struct report_policy *p)
-{
-	json_t *o = NULL;
-	json_t *pol = NULL;
-	json_t *sum = NULL;
-	json_t *fds = NULL;
-	size_t i;
-
-	o = json_object();
-	pol = json_object();
-	sum = json_object();
-	fds = json_array();
-	if (o == NULL || pol == NULL || sum == NULL || fds == NULL)
-		goto fail;
-	if (json_object_set_new(pol, "policy-type",
-	    rj_string(p->policy_type)) != 0 ||
-	    json_object_set_new(pol, "policy-string",
-	    rj_strings(p->has_policy_string, p->n_policy_string,
-	    p->policy_string)) != 0 ||
-	    json_object_set_new(pol, "policy-domain",
-	    rj_string(p->policy_domain)) != 0 ||
-	    json_object_set_new(pol, "mx-host",
-	    rj_strings(p->has_mx_host, p->n_mx_host, p->mx_host)) != 0 ||
-	    json_object_set_new(sum, "total-successful-session-count",
-	    json_integer(p->total_successful_session_count)) != 0 ||
-	    json_object_set_new(sum, "total-failure-session-count",
-	    json_integer(p->total_failure_session_count)) != 0)
-		goto fail;
-	for (i = 0; i < p->n_details; i++) {
-		if (json_array_append_new(fds, rj_detail(&p->details[i])) != 0)
-			goto fail;
-	}
-	/* The _new setters own their value from here, even on failure. */
-	if (json_object_set_new(o, "policy", pol) != 0) {
-		pol = NULL;
-		goto fail;
-	}
-	pol = NULL;
-	if (json_object_set_new(o, "summary", sum) != 0) {
-		sum = NULL;
-		goto fail;
-	}
-	sum = NULL;
-	if (json_object_set_new(o, "failure-details", fds) != 0) {
-		fds = NULL;
-		goto fail;
-	}
-	return o;
-fail:
-	json_decref(fds);
-	json_decref(sum);
-	json_decref(pol);
-	json_decref(o);
-	return NULL;
-}
-
-static json_t *
-rj_report(const struct report *r)
-{
-	char start[DATE_ISO_BYTES];
-	char end[DATE_ISO_BYTES];
-	json_t *o = NULL;
-	json_t *range = NULL;
-	json_t *pols = NULL;
-	size_t i;
-
-	if (date_format_iso(r->start_usec, start, sizeof(start)) != 0 ||
-	    date_format_iso(r->end_usec, end, sizeof(end)) != 0)
-		return NULL;
-	o = json_object();
-	range = json_object();
-	pols = json_array();
-	if (o == NULL || range == NULL || pols == NULL)
-		goto fail;
-	if (json_object_set_new(range, "start-datetime",
-	    json_string(start)) != 0 ||
-	    json_object_set_new(range, "end-datetime", json_string(end)) != 0)
-		goto fail;
-	for (i = 0; i < r->n_policies; i++) {
-		if (json_array_append_new(pols,
-		    rj_policy(&r->policies[i])) != 0)
-			goto fail;
-	}
-	if (json_object_set_new(o, "organization-name",
-	    rj_string(r->organization_name)) != 0)
-		goto fail;
-	if (json_object_set_new(o, "date-range", range) != 0) {
-		range = NULL;
-		goto fail;
-	}
-	range = NULL;
-	if (json_object_set_new(o, "contact-info",
-	    rj_string(r->contact_info)) != 0 ||
-	    json_object_set_new(o, "report-id",
-	    rj_string(r->report_id)) != 0)
-		goto fail;
-	if (json_object_set_new(o, "policies", pols) != 0) {
-		pols = NULL;
-		goto fail;
-	}
-	return o;
-fail:
-	json_decref(pols);
-	json_decref(range);
-	json_decref(o);
-	return NULL;
-}
-
-struct rj_sink {
-	struct buf *out;
-	struct ti_err *err;
-	bool failed;		/* buf_append failed and filled err */
-};
-
-static int
-rj_write(const char *buffer, size_t size, void *data)
-{
-	struct rj_sink *s = data;
-
-	if (buf_append(s->out, buffer, size, s->err) != 0) {
-		s->failed = true;
-		return -1;
-	}
-	return 0;
-}
-
-int
-report_to_json(const struct report *r, struct buf *out, struct ti_err *err)
-{
-	char iso[DATE_ISO_BYTES];
-	json_t *root = NULL;
-	struct rj_sink sink;
-	size_t start_len;
-	int rc = -1;
-
-	if (r == NULL || out == NULL)
-		return ti_err_set(err, TI_KIND_INTERNAL,
-		    "report_to_json: no report");
-	start_len = out->len;
-	if (date_format_iso(r->start_usec, iso, sizeof(iso)) != 0 ||
-	    date_format_iso(r->end_usec, iso, sizeof(iso)) != 0) {
-		ti_err_set(err, TI_KIND_INTERNAL, "report date out of range");
-		goto out;
-	}
-	root = rj_report(r);
-	if (root == NULL) {
-		ti_err_set(err, TI_KIND_TEMP, "out of memory");
-		goto out;
-	}
-	sink.out = out;
-	sink.err = err;
-	sink.failed = false;
-	if (json_dump_callback(root, rj_write, &sink, JSON_COMPACT) != 0) {
-		if (!sink.failed)
-			ti_err_set(err, TI_KIND_TEMP, "out of memory");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc != 0 && out->len != start_len) {
-		/* Leave the buffer as it was, as buf_append does. */
-		out->len = start_len;
-		out->data[start_len] = '\0';
-	}
-	json_decref(root);
-	return rc;
+	buf_arena_free(&arena);
 }

@@ -1,6 +1,7 @@
 /*
  * report.h - stage 4: a TLS-RPT JSON document (RFC 8460 section 4) checked
- * and copied into plain C structures.  No jansson type leaves report.c.
+ * and copied into plain C structures (report.c), and written back as
+ * normalized JSON (report_json.c).  No jansson type leaves them.
  */
 #ifndef TI_REPORT_H
 #define TI_REPORT_H
@@ -48,6 +49,8 @@ struct report {
 	size_t n_policies;
 	struct report_policy *policies;
 	size_t n_details_total;		/* sum of n_details over policies */
+	struct buf_arena *arena;	/* holds the report and everything it
+					 * points to; NULL if not parsed */
 };
 
 /*

@@ -608,5 +608,4 @@ run_end(struct run *run)
 	run->fin = NULL;
 	db_close(&run->db);
 	config_clear(&run->cfg);
-	buf_shutdown();
 }

@@ -1,7 +1,8 @@
 /*
  * ti_limits.h - every limit on untrusted input, with its unit in its name.
  * Defaults apply unless the configuration lowers them; the configuration
- * may never raise one past its hard maximum.
+ * may never raise one past its hard maximum.  Each default and each hard
+ * maximum is written here only: config.c's table of keys refers to them.
  */
 #ifndef TI_TI_LIMITS_H
 #define TI_TI_LIMITS_H
@@ -53,7 +54,7 @@ struct ti_limits {
 	unsigned timeout_seconds;
 };
 
-/* Fill lim with the defaults above. */
+/* Fill lim with the defaults above (config.c, from its table). */
 void ti_limits_default(struct ti_limits *lim);
 
 #endif

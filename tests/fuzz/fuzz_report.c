@@ -123,9 +123,9 @@ fuzz_fixed_point(const struct report *r, const struct ti_limits *lim)
 		goto out;
 	}
 	fuzz_check_buf(out, "report_to_json: buffer");
-	fuzz_check(memchr(out->data, '\n', out->len) == NULL,
-	    "report_to_json: more than one line");
 	v = buf_bytes(out);
+	fuzz_check(memchr(v.data, '\n', v.len) == NULL,
+	    "report_to_json: more than one line");
 	r2 = report_parse(&v, lim, &err);
 	if (r2 == NULL) {
 		if (err.kind == TI_KIND_TEMP)
@@ -138,8 +138,8 @@ fuzz_fixed_point(const struct report *r, const struct ti_limits *lim)
 		    "report_to_json (second pass)");
 		goto out;
 	}
-	fuzz_check(out->len == out2->len &&
-	    memcmp(out->data, out2->data, out->len) == 0,
+	fuzz_check(buf_len(out) == buf_len(out2) &&
+	    memcmp(buf_str(out), buf_str(out2), buf_len(out)) == 0,
 	    "report_to_json: not a fixed point");
 out:
 	report_free(&r2);

@@ -1,10 +1,12 @@
 /*
- * test_buf.c - the bounded byte buffer every stage collects input in.
+ * test_buf.c - the bounded byte buffer every stage collects input in,
+ * and the arena a report's strings and arrays live in.
  *
  * Table-driven: each case is a maximum and a script of appends and
  * reserves, each step with the outcome it must have.  The limit is tried
  * at N and N+1, alone and after earlier appends; the contents and the
- * terminating NUL are checked after every step.
+ * terminating NUL are checked after every step, through the accessors
+ * only.
  */
 #include "autoconf.h"
 
@@ -88,7 +90,7 @@ static const struct buf_case cases[] = {
 	    { OK(OP_APPEND, 4095), OK(OP_APPEND, 1), OK(OP_APPEND, 1),
 	    OK(OP_APPEND, 50000), OK(OP_APPEND, 45903),
 	    FULL(OP_APPEND, 1, "more than 100000 bytes") } },
-	{ "capacity clamped to max + 1", 5000,
+	{ "past the first allocation up to max", 5000,
 	    { OK(OP_APPEND, 4096), OK(OP_APPEND, 904),
 	    FULL(OP_APPEND, 1, "more than 5000 bytes") } },
 	{ "out of memory is TEMP", SIZE_MAX - 1,
@@ -139,25 +141,25 @@ static void
 check_contents(const struct state *st)
 {
 	struct ti_bytes v = buf_bytes(st->b);
+	const unsigned char *data = buf_data(st->b);
 	size_t i;
 
-	assert_int_equal(st->b->len, st->model_len);
+	assert_int_equal(buf_len(st->b), st->model_len);
 	assert_int_equal(v.len, st->model_len);
-	assert_ptr_equal(v.data, st->b->data);
-	assert_true(st->b->len <= st->b->max);
-	if (st->b->data == NULL) {
+	assert_ptr_equal(v.data, data);
+	assert_true(buf_len(st->b) <= buf_max(st->b));
+	if (data == NULL) {
 		/* Nothing was ever added or reserved. */
-		assert_int_equal(st->b->cap, 0);
+		assert_int_equal(buf_len(st->b), 0);
+		assert_string_equal(buf_str(st->b), "");
 		return;
 	}
-	assert_true(st->b->cap >= st->b->len + 1);
-	/* Never more than the limit and its NUL. */
-	if (st->b->max < SIZE_MAX)
-		assert_true(st->b->cap <= st->b->max + 1);
+	assert_ptr_equal(buf_str(st->b), data);
+	assert_int_equal(data[buf_len(st->b)], '\0');
 	for (i = 0; i < st->model_len; i++) {
-		if (st->b->data[i] != st->model[i])
+		if (data[i] != st->model[i])
 			fail_msg("byte %zu: got 0x%02x, want 0x%02x", i,
-			    st->b->data[i], st->model[i]);
+			    data[i], st->model[i]);
 	}
 }
 
@@ -176,8 +178,8 @@ test_script(void **ts)
 	ti_err_clear(&err);
 	st->b = buf_new(c->max, &err);
 	assert_non_null(st->b);
-	assert_int_equal(st->b->max, c->max);
-	assert_int_equal(st->b->len, 0);
+	assert_int_equal(buf_max(st->b), c->max);
+	assert_int_equal(buf_len(st->b), 0);
 	st->model = malloc(c->max < 200000 ? c->max + 1 : 200000);
 	assert_non_null(st->model);
 	check_contents(st);
@@ -189,29 +191,25 @@ test_script(void **ts)
 			chunk = malloc(s->n + 1);
 			assert_non_null(chunk);
 			for (k = 0; k < s->n; k++)
-				chunk[k] = pattern(st->b->len + k);
+				chunk[k] = pattern(buf_len(st->b) + k);
 			rc = buf_append(st->b, chunk, s->n, &err);
 			if (rc == 0) {
 				memcpy(st->model + st->model_len, chunk, s->n);
 				st->model_len += s->n;
-				/* Terminated just past the new end. */
-				assert_int_equal(st->b->data[st->b->len],
-				    '\0');
 			}
 			free(chunk);
 			chunk = NULL;
 			break;
 		case OP_APPEND_NULL:
 			rc = buf_append(st->b, NULL, s->n, &err);
-			if (rc == 0)
-				assert_int_equal(st->b->data[st->b->len],
-				    '\0');
 			break;
 		case OP_RESERVE:
 			rc = buf_reserve(st->b, s->n, &err);
-			if (rc == 0)
-				assert_true(st->b->cap >= st->b->len + s->n +
-				    1);
+			if (rc == 0) {
+				/* The room asked for, at least. */
+				(void)buf_spare(st->b, &k);
+				assert_true(k >= s->n);
+			}
 			break;
 		case OP_END:
 		default:
@@ -246,9 +244,9 @@ test_binary(void **ts)
 	st->b = buf_new(sizeof(bin), &err);
 	assert_non_null(st->b);
 	assert_int_equal(buf_append(st->b, bin, sizeof(bin), &err), 0);
-	assert_int_equal(st->b->len, sizeof(bin));
-	assert_memory_equal(st->b->data, bin, sizeof(bin));
-	assert_int_equal(st->b->data[sizeof(bin)], '\0');
+	assert_int_equal(buf_len(st->b), sizeof(bin));
+	assert_memory_equal(buf_data(st->b), bin, sizeof(bin));
+	assert_int_equal(buf_data(st->b)[sizeof(bin)], '\0');
 }
 
 /* A string appended in pieces reads back as a C string. */
@@ -261,11 +259,11 @@ test_string(void **ts)
 	st->b = buf_new(11, &err);
 	assert_non_null(st->b);
 	assert_int_equal(buf_append(st->b, "hello", 5, &err), 0);
-	assert_string_equal((const char *)st->b->data, "hello");
+	assert_string_equal(buf_str(st->b), "hello");
 	assert_int_equal(buf_append(st->b, " world", 6, &err), 0);
-	assert_string_equal((const char *)st->b->data, "hello world");
+	assert_string_equal(buf_str(st->b), "hello world");
 	assert_int_equal(buf_append(st->b, "!", 1, &err), -1);
-	assert_string_equal((const char *)st->b->data, "hello world");
+	assert_string_equal(buf_str(st->b), "hello world");
 }
 
 static void
@@ -294,75 +292,150 @@ test_buf_free(void **ts)
 }
 
 /*
- * A block freed is kept and handed to the next buffer that fits it
- * (within that buffer's limit), emptied; buf_block_take() and
- * buf_block_give() keep at most 16, of at most 64 KiB each.
+ * Reading into the room reserved: buf_spare() offers at most max - len
+ * bytes, buf_commit() counts what was written and terminates it.
  */
 static void
-test_kept_blocks(void **ts)
+test_spare_commit(void **ts)
 {
-	struct buf *a = NULL, *b = NULL, *c = NULL;
+	struct state *st = *ts;
 	struct ti_err err;
-	unsigned char *first = NULL;
-	void *blocks[17];
-	void *p = NULL;
-	size_t cap, size, i;
+	unsigned char *room = NULL;
+	size_t n;
+
+	st->b = buf_new(6, &err);
+	assert_non_null(st->b);
+	assert_null(buf_spare(st->b, &n));
+	assert_int_equal(n, 0);
+	buf_commit(st->b, 0);
+	assert_int_equal(buf_len(st->b), 0);
+	assert_int_equal(buf_reserve(st->b, 4, &err), 0);
+	room = buf_spare(st->b, &n);
+	assert_non_null(room);
+	/* Within the limit, whatever was allocated. */
+	assert_int_equal(n, 6);
+	memcpy(room, "abcd", 4);
+	buf_commit(st->b, 4);
+	assert_string_equal(buf_str(st->b), "abcd");
+	room = buf_spare(st->b, &n);
+	assert_int_equal(n, 2);
+	memcpy(room, "ef", 2);
+	buf_commit(st->b, 2);
+	assert_string_equal(buf_str(st->b), "abcdef");
+	assert_null(buf_spare(st->b, &n));
+	assert_int_equal(n, 0);
+}
+
+static void
+test_truncate_reset(void **ts)
+{
+	struct state *st = *ts;
+	struct ti_err err;
+
+	st->b = buf_new(100, &err);
+	assert_non_null(st->b);
+	buf_truncate(st->b, 0);
+	assert_int_equal(buf_append(st->b, "hello world", 11, &err), 0);
+	buf_truncate(st->b, 11);
+	assert_string_equal(buf_str(st->b), "hello world");
+	buf_truncate(st->b, 5);
+	assert_int_equal(buf_len(st->b), 5);
+	assert_string_equal(buf_str(st->b), "hello");
+	/* Emptied, its memory kept. */
+	buf_reset(st->b, SIZE_MAX);
+	assert_int_equal(buf_len(st->b), 0);
+	assert_non_null(buf_data(st->b));
+	assert_string_equal(buf_str(st->b), "");
+	assert_int_equal(buf_append(st->b, "x", 1, &err), 0);
+	assert_string_equal(buf_str(st->b), "x");
+	/* Emptied, its memory given back. */
+	buf_reset(st->b, 0);
+	assert_int_equal(buf_len(st->b), 0);
+	assert_null(buf_data(st->b));
+	assert_string_equal(buf_str(st->b), "");
+	assert_int_equal(buf_append(st->b, "yz", 2, &err), 0);
+	assert_string_equal(buf_str(st->b), "yz");
+}
+
+static void
+test_take_str(void **ts)
+{
+	struct state *st = *ts;
+	struct ti_err err;
+	char *s = NULL;
+
+	st->b = buf_new(100, &err);
+	assert_non_null(st->b);
+	/* Nothing held yet: an empty string all the same. */
+	s = buf_take_str(st->b, &err);
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(buf_append(st->b, "abc", 3, &err), 0);
+	s = buf_take_str(st->b, &err);
+	assert_non_null(s);
+	assert_string_equal(s, "abc");
+	free(s);
+	/* The buffer is left empty and works on. */
+	assert_int_equal(buf_len(st->b), 0);
+	assert_null(buf_data(st->b));
+	assert_int_equal(buf_append(st->b, "de", 2, &err), 0);
+	assert_string_equal(buf_str(st->b), "de");
+}
+
+/*
+ * The arena: objects aligned for any type, zeroed arrays, copied
+ * strings, requests larger than a block, overflow refused, reset and
+ * free.  Run under ASan and valgrind, this also checks that every block
+ * is released.
+ */
+static void
+test_arena(void **ts)
+{
+	struct buf_arena *a = NULL;
+	struct ti_err err;
+	unsigned char *big = NULL;
+	long double *ld = NULL;
+	char *s = NULL;
+	int *arr = NULL;
+	size_t i;
 
 	(void)ts;
-	buf_shutdown();
-	a = buf_new(1 << 20, &err);
+	buf_arena_free(NULL);
+	buf_arena_free(&a);
+	a = buf_arena_new(0, &err);
 	assert_non_null(a);
-	assert_int_equal(buf_append(a, "0123456789", 10, &err), 0);
-	assert_int_equal(buf_reserve(a, 5000, &err), 0);
-	first = a->data;
-	cap = a->cap;
-	buf_free(&a);
-	/* Too small a limit for it: not that block. */
-	c = buf_new(50, &err);
-	assert_non_null(c);
-	assert_int_equal(buf_append(c, "x", 1, &err), 0);
-	assert_true(c->cap <= 51);
-	/* Within its limit: that block, holding nothing. */
-	b = buf_new(1 << 20, &err);
-	assert_non_null(b);
-	assert_int_equal(buf_reserve(b, 100, &err), 0);
-	assert_ptr_equal(b->data, first);
-	assert_int_equal(b->cap, cap);
-	assert_int_equal(b->len, 0);
-	assert_int_equal(b->data[0], '\0');
-	assert_int_equal(buf_append(b, "abc", 3, &err), 0);
-	assert_string_equal((const char *)b->data, "abc");
-	buf_free(&b);
-	buf_free(&c);
-	buf_shutdown();
-	/* Nothing kept after buf_shutdown(). */
-	assert_null(buf_block_take(1, SIZE_MAX, &size));
-	/* At most 16; a block too large is not kept. */
-	for (i = 0; i < 17; i++) {
-		blocks[i] = malloc(1024 + i);
-		assert_non_null(blocks[i]);
-		buf_block_give(blocks[i], 1024 + i);
+	for (i = 0; i < 1000; i++) {
+		s = buf_arena_strndup(a, "abcdef", 3);
+		assert_non_null(s);
+		assert_string_equal(s, "abc");
+		ld = buf_arena_alloc(a, sizeof(*ld));
+		assert_non_null(ld);
+		assert_int_equal((uintptr_t)ld % _Alignof(max_align_t), 0);
+		*ld = (long double)i;
 	}
-	p = malloc(65 * 1024);
-	assert_non_null(p);
-	buf_block_give(p, 65 * 1024);
-	assert_null(buf_block_take(64 * 1024, SIZE_MAX, &size));
-	for (i = 0; i < 16; i++) {
-		p = buf_block_take(1024, SIZE_MAX, &size);
-		assert_non_null(p);
-		assert_true(size >= 1024 && size < 1024 + 17);
-		free(p);
-	}
-	assert_null(buf_block_take(1024, SIZE_MAX, &size));
-	/* The smallest that fits is not required, but one that fits is. */
-	p = malloc(2000);
-	assert_non_null(p);
-	buf_block_give(p, 2000);
-	assert_null(buf_block_take(2001, SIZE_MAX, &size));
-	assert_null(buf_block_take(10, 1999, &size));
-	assert_ptr_equal(buf_block_take(2000, 2000, &size), p);
-	assert_int_equal(size, 2000);
-	free(p);
+	arr = buf_arena_array(a, 100, sizeof(*arr));
+	assert_non_null(arr);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(arr[i], 0);
+	/* Larger than any block: one of its own. */
+	big = buf_arena_alloc(a, 3 * 1024 * 1024);
+	assert_non_null(big);
+	memset(big, 'x', 3 * 1024 * 1024);
+	assert_null(buf_arena_array(a, SIZE_MAX / 2, 4));
+	assert_null(buf_arena_strndup(a, "", SIZE_MAX));
+	buf_arena_reset(a);
+	s = buf_arena_strndup(a, "after reset", 11);
+	assert_non_null(s);
+	assert_string_equal(s, "after reset");
+	buf_arena_free(&a);
+	assert_null(a);
+	/* Reset of an arena that holds nothing yet. */
+	a = buf_arena_new(SIZE_MAX, &err);
+	assert_non_null(a);
+	buf_arena_reset(a);
+	assert_non_null(buf_arena_alloc(a, 0));
+	buf_arena_free(&a);
 }
 
 static void
@@ -386,7 +459,7 @@ add_test(struct CMUnitTest *t, size_t *n, const char *name,
 int
 main(void)
 {
-	struct CMUnitTest tests[NELEM(cases) + 8];
+	struct CMUnitTest tests[NELEM(cases) + 10];
 	size_t n = 0;
 	size_t i;
 
@@ -395,7 +468,12 @@ main(void)
 	add_test(tests, &n, "binary contents", test_binary, NULL);
 	add_test(tests, &n, "string contents", test_string, NULL);
 	add_test(tests, &n, "buf_free", test_buf_free, NULL);
-	add_test(tests, &n, "blocks kept", test_kept_blocks, NULL);
+	add_test(tests, &n, "buf_spare and buf_commit", test_spare_commit,
+	    NULL);
+	add_test(tests, &n, "buf_truncate and buf_reset", test_truncate_reset,
+	    NULL);
+	add_test(tests, &n, "buf_take_str", test_take_str, NULL);
+	add_test(tests, &n, "arena", test_arena, NULL);
 	add_test(tests, &n, "buf_bytes(NULL)", test_bytes_view, NULL);
 	return _cmocka_run_group_tests("buf", tests, n, NULL, NULL);
 }

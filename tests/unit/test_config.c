@@ -77,6 +77,29 @@ test_defaults(void **state)
 	assert_null(cfg->authserv_id);
 }
 
+/* ti_limits_default() and config_init() give the same limits. */
+static void
+test_limits_default(void **state)
+{
+	struct config *cfg = *state;
+	struct ti_limits lim;
+
+	ti_limits_default(&lim);
+	assert_int_equal(lim.message_bytes, cfg->lim.message_bytes);
+	assert_int_equal(lim.mime_depth, cfg->lim.mime_depth);
+	assert_int_equal(lim.mime_parts, cfg->lim.mime_parts);
+	assert_int_equal(lim.inflated_bytes, cfg->lim.inflated_bytes);
+	assert_int_equal(lim.json_depth, cfg->lim.json_depth);
+	assert_int_equal(lim.policies, cfg->lim.policies);
+	assert_int_equal(lim.failure_details, cfg->lim.failure_details);
+	assert_int_equal(lim.policy_strings, cfg->lim.policy_strings);
+	assert_int_equal(lim.string_bytes, cfg->lim.string_bytes);
+	assert_int_equal(lim.timeout_seconds, cfg->lim.timeout_seconds);
+	assert_int_equal(lim.json_depth, TI_DEFAULT_JSON_DEPTH);
+	assert_int_equal(lim.policies, TI_DEFAULT_POLICIES);
+	assert_int_equal(lim.string_bytes, TI_DEFAULT_STRING_BYTES);
+}
+
 static void
 test_table(void **state)
 {
@@ -167,6 +190,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_default, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_hides_secret, setup,

@@ -63,18 +63,20 @@ static void
 check_read(const struct input_case *c, struct buf *b, bool truncated)
 {
 	size_t keep = c->size < c->max ? c->size : c->max;
+	struct ti_bytes v;
 	size_t i;
 
 	assert_non_null(b);
-	if (b->len != keep)
-		fail_msg("%s: kept %zu bytes, want %zu", c->name, b->len, keep);
+	v = buf_bytes(b);
+	if (v.len != keep)
+		fail_msg("%s: kept %zu bytes, want %zu", c->name, v.len, keep);
 	for (i = 0; i < keep; i++) {
-		if (b->data[i] != pattern(i))
+		if (v.data[i] != pattern(i))
 			fail_msg("%s: byte %zu differs", c->name, i);
 	}
 	/* Nothing kept may mean nothing allocated (see buf.h). */
-	if (b->data != NULL)
-		assert_int_equal(b->data[b->len], '\0');
+	if (v.data != NULL)
+		assert_int_equal(v.data[v.len], '\0');
 	else
 		assert_int_equal(keep, 0);
 	if (truncated != (c->size > c->max))

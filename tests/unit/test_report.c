@@ -5,7 +5,7 @@
  * Table-driven: every JSON file of the corpus (tests/data/corpus, and
  * the GPL sample from the shared corpus when present) is accepted or
  * refused as expected, with exact values checked for several; the
- * fixtures tests/data/json-*.json (see FIXTURES-report.txt); small inline
+ * fixtures tests/data/json-*.json (see tests/data/README.md); small inline
  * documents for every refusal rule (exact error line) and every
  * leniency; each limit at N (accepted) and N+1 (refused), both lowered
  * inline and at its default with documents generated at run time; and
@@ -13,6 +13,9 @@
  *
  * Inline documents are written with ' for " to stay readable; the test
  * swaps them before parsing (no document here needs a literal ').
+ *
+ * jansson's own words after "invalid JSON at line L column C: " are its
+ * business: only that prefix, which says where, is compared.
  */
 #include "autoconf.h"
 
@@ -32,10 +35,14 @@
 #include "date.h"
 #include "ti_limits.h"
 #include "report.h"
+#include "report_scan.h"
 #include "status.h"
 #include "testutil.h"
 
 #define SEC INT64_C(1000000)
+
+/* A syntax error at pos ("line 1 column 4"); jansson's words follow. */
+#define JANSSON_AT(pos) "invalid JSON at " pos ": "
 
 /* Limits a case lowers; 0 keeps the default. */
 struct lim_set {
@@ -50,7 +57,7 @@ struct doc_case {
 	const char *name;
 	const char *doc;	/* ' stands for " */
 	struct lim_set lim;
-	const char *want_msg;	/* NULL: accepted */
+	const char *want_msg;	/* NULL: accepted; see msg_matches() */
 	void (*check)(const struct report *r);	/* accepted; or NULL */
 };
 
@@ -150,19 +157,32 @@ check_to_json_fixed_point(struct state *st, const char *name)
 	assert_non_null(st->out2);
 	if (report_to_json(st->r, st->out, &err) != 0)
 		fail_msg("%s: report_to_json: %s", name, err.msg);
-	if (memchr(st->out->data, '\n', st->out->len) != NULL)
-		fail_msg("%s: report_to_json wrote more than one line", name);
 	v = buf_bytes(st->out);
+	if (memchr(v.data, '\n', v.len) != NULL)
+		fail_msg("%s: report_to_json wrote more than one line", name);
 	st->r2 = report_parse(&v, &lim, &err);
 	if (st->r2 == NULL)
 		fail_msg("%s: own output refused: %s", name, err.msg);
 	assert_int_equal(report_to_json(st->r2, st->out2, &err), 0);
-	if (st->out->len != st->out2->len ||
-	    memcmp(st->out->data, st->out2->data, st->out->len) != 0)
+	if (strcmp(buf_str(st->out), buf_str(st->out2)) != 0 ||
+	    buf_len(st->out) != buf_len(st->out2))
 		fail_msg("%s: output changed on a second pass:\n%s\n%s", name,
-		    (const char *)st->out->data,
-		    (const char *)st->out2->data);
+		    buf_str(st->out), buf_str(st->out2));
 	report_free(&st->r2);
+}
+
+/*
+ * got is want, or, when want ends in ": " (JANSSON_AT), starts with want
+ * and goes on.
+ */
+static bool
+msg_matches(const char *got, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (n >= 2 && strcmp(want + n - 2, ": ") == 0)
+		return strncmp(got, want, n) == 0 && got[n] != '\0';
+	return strcmp(got, want) == 0;
 }
 
 /* Parse data under set and compare with the expectation. */
@@ -187,7 +207,7 @@ run_one(struct state *st, const char *name, const void *data, size_t len,
 		if (err.kind != TI_KIND_DATA)
 			fail_msg("%s: kind %s, want data (%s)", name,
 			    ti_kind_name(err.kind), err.msg);
-		if (strcmp(err.msg, want_msg) != 0)
+		if (!msg_matches(err.msg, want_msg))
 			fail_msg("%s:\n got \"%s\"\nwant \"%s\"", name, err.msg,
 			    want_msg);
 		return;
@@ -514,11 +534,11 @@ corpus_walk(struct state *st, const char *root, const char *rel)
 		st->in = test_read_file(path);
 		if (fc != NULL) {
 			fc->seen = true;
-			run_one(st, sub, st->in->data, st->in->len, NULL,
-			    fc->want_msg, fc->check);
+			run_one(st, sub, buf_data(st->in), buf_len(st->in),
+			    NULL, fc->want_msg, fc->check);
 		} else {
-			run_one(st, sub, st->in->data, st->in->len, NULL,
-			    NULL, NULL);
+			run_one(st, sub, buf_data(st->in), buf_len(st->in),
+			    NULL, NULL, NULL);
 		}
 		n++;
 	}
@@ -554,8 +574,8 @@ test_corpus_shared(void **sp)
 		return;
 	}
 	st->in = test_read_data(neztore_json);
-	run_one(st, "Neztore microsoft-report.json", st->in->data,
-	    st->in->len, NULL, NULL, check_neztore);
+	run_one(st, "Neztore microsoft-report.json", buf_data(st->in),
+	    buf_len(st->in), NULL, NULL, check_neztore);
 }
 
 /* Fixtures. */
@@ -563,28 +583,21 @@ test_corpus_shared(void **sp)
 static struct file_case fixture_cases[] = {
 	{ "json-bom-crlf.json", false, NULL, check_bom_crlf, false },
 	{ "json-bom-syntax-error.json", false,
-	    "invalid JSON at line 5 column 13: '}' expected near "
-	    "'\"report-id\"'", NULL, false },
+	    JANSSON_AT("line 5 column 13"), NULL, false },
 	{ "json-dup-keys.json", false,
-	    "invalid JSON at line 4 column 13: duplicate object key near "
-	    "'\"report-id\"'", NULL, false },
+	    JANSSON_AT("line 4 column 13"), NULL, false },
 	{ "json-draft-names.json", false, NULL, check_draft_names, false },
 	{ "json-depth-32.json", false, NULL, NULL, false },
 	{ "json-depth-33.json", false, "JSON nesting deeper than 32", NULL,
 	    false },
 	{ "json-trailing-garbage.json", false,
-	    "invalid JSON at line 2 column 1: end of file expected near '{'",
-	    NULL, false },
+	    JANSSON_AT("line 2 column 1"), NULL, false },
 	{ "json-invalid-utf8.json", false,
-	    "invalid JSON at line 1 column 26: unable to decode byte 0xff "
-	    "near '\"bad '", NULL, false },
+	    JANSSON_AT("line 1 column 26"), NULL, false },
 	{ "json-int-overflow.json", false,
-	    "invalid JSON at line 1 column 277: too big integer near "
-	    "'9223372036854775808'", NULL, false },
+	    JANSSON_AT("line 1 column 277"), NULL, false },
 	{ "json-nul-escape.json", false,
-	    "invalid JSON at line 1 column 40: \\u0000 is not allowed "
-	    "without JSON_ALLOW_NUL near '\"nul \\u0000 inside\"'", NULL,
-	    false },
+	    JANSSON_AT("line 1 column 40"), NULL, false },
 	{ "report-odd-values.json", false, NULL, check_odd_values, false },
 };
 
@@ -600,7 +613,7 @@ test_fixtures(void **sp)
 
 		buf_free(&st->in);
 		st->in = test_read_data(fc->file);
-		run_one(st, fc->file, st->in->data, st->in->len, NULL,
+		run_one(st, fc->file, buf_data(st->in), buf_len(st->in), NULL,
 		    fc->want_msg, fc->check);
 	}
 }
@@ -640,22 +653,18 @@ test_fixtures(void **sp)
 
 static const struct doc_case refuse_cases[] = {
 	/* The document itself. */
-	{ "not JSON", "nope", NOLIM,
-	    "invalid JSON at line 1 column 4: '[' or '{' expected near "
-	    "'nope'", NULL },
-	{ "empty", "", NOLIM, "invalid JSON at line 1 column 0: '[' or '{' "
-	    "expected near end of file", NULL },
-	{ "white space only", " \n\t", NOLIM, "invalid JSON at line 2 "
-	    "column 1: '[' or '{' expected near end of file", NULL },
-	{ "cut short", "{'a':1,", NOLIM, "invalid JSON at line 1 column 7: "
-	    "string or '}' expected near end of file", NULL },
+	{ "not JSON", "nope", NOLIM, JANSSON_AT("line 1 column 4"), NULL },
+	{ "empty", "", NOLIM, JANSSON_AT("line 1 column 0"), NULL },
+	{ "white space only", " \n\t", NOLIM, JANSSON_AT("line 2 column 1"),
+	    NULL },
+	{ "cut short", "{'a':1,", NOLIM, JANSSON_AT("line 1 column 7"),
+	    NULL },
 	{ "control byte in the message", "{'a':\x01}", NOLIM,
-	    "invalid JSON at line 1 column 6: invalid token near '?'", NULL },
+	    JANSSON_AT("line 1 column 6"), NULL },
 	{ "top-level array", "[]", NOLIM, "top level: must be an object",
 	    NULL },
 	{ "duplicate nested key", REPORT(WITH_POLICY(PTYPE "," PDOM ","
-	    PDOM)), NOLIM, "invalid JSON at line 1 column 246: duplicate "
-	    "object key near '\"policy-domain\"'", NULL },
+	    PDOM)), NOLIM, JANSSON_AT("line 1 column 246"), NULL },
 	/* organization-name and report-id. */
 	{ "organization-name missing", TOP(DATES "," RID ",'policies':[]"),
 	    NOLIM, "organization-name: missing", NULL },
@@ -895,8 +904,7 @@ static const struct doc_case refuse_cases[] = {
 	    "{'a':'\\\\','b':[[]]}", { 2, 0, 0, 0, 0 },
 	    "JSON nesting deeper than 2", NULL },
 	{ "depth: stray closers are left to jansson", "]]{}",
-	    { 1, 0, 0, 0, 0 }, "invalid JSON at line 1 column 1: '[' or '{' "
-	    "expected near ']'", NULL },
+	    { 1, 0, 0, 0, 0 }, JANSSON_AT("line 1 column 1"), NULL },
 	{ "depth: stray closers do not hide depth", "]]{'a':[]}",
 	    { 1, 0, 0, 0, 0 }, "JSON nesting deeper than 1", NULL },
 };
@@ -1276,8 +1284,9 @@ gen_bytes(struct buf *b, char c, size_t n)
 static void
 gen_run(struct state *st, const char *name, const char *want_msg)
 {
-	unquote((char *)st->in->data, st->in->len);
-	run_one(st, name, st->in->data, st->in->len, NULL, want_msg, NULL);
+	unquote((char *)buf_data(st->in), buf_len(st->in));
+	run_one(st, name, buf_data(st->in), buf_len(st->in), NULL, want_msg,
+	    NULL);
 	buf_free(&st->in);
 }
 
@@ -1372,7 +1381,7 @@ test_default_limits(void **sp)
 	assert_int_equal(ti_snprintf(want, sizeof(want),
 	    "JSON nesting deeper than %d", TI_DEFAULT_JSON_DEPTH), 0);
 	gen_depth(st, TI_DEFAULT_JSON_DEPTH + 1, want);
-	/* Hostile depth, far past jansson's own limit of 2048. */
+	/* Hostile depth, refused before it is parsed. */
 	gen_depth(st, 100000, want);
 
 	gen_policies(st, TI_DEFAULT_POLICIES, NULL);
@@ -1457,10 +1466,9 @@ test_to_json_exact(void **sp)
 	/* Appends after what the buffer holds. */
 	assert_int_equal(buf_append(st->out, "> ", 2, &err), 0);
 	assert_int_equal(report_to_json(st->r, st->out, &err), 0);
-	assert_string_equal((const char *)st->out->data + 2,
-	    draft_names_json);
-	assert_int_equal(st->out->len, 2 + strlen(draft_names_json));
-	assert_memory_equal(st->out->data, "> ", 2);
+	assert_string_equal(buf_str(st->out) + 2, draft_names_json);
+	assert_int_equal(buf_len(st->out), 2 + strlen(draft_names_json));
+	assert_memory_equal(buf_str(st->out), "> ", 2);
 }
 
 static void
@@ -1473,7 +1481,7 @@ test_to_json_policies_empty(void **sp)
 	st->out = buf_new(TI_MIB, &err);
 	assert_non_null(st->out);
 	assert_int_equal(report_to_json(st->r, st->out, &err), 0);
-	assert_string_equal((const char *)st->out->data,
+	assert_string_equal(buf_str(st->out),
 	    "{\"organization-name\":\"Company-X\",\"date-range\":{"
 	    "\"start-datetime\":\"2016-04-01T00:00:00Z\","
 	    "\"end-datetime\":\"2016-04-01T23:59:59Z\"},"
@@ -1495,7 +1503,7 @@ test_to_json_max(void **sp)
 	assert_non_null(st->out);
 	assert_int_equal(buf_append(st->out, "> ", 2, &err), 0);
 	assert_int_equal(report_to_json(st->r, st->out, &err), 0);
-	assert_int_equal(st->out->len, need + 2);
+	assert_int_equal(buf_len(st->out), need + 2);
 	buf_free(&st->out);
 
 	st->out = buf_new(need + 1, &err);
@@ -1504,8 +1512,8 @@ test_to_json_max(void **sp)
 	ti_err_clear(&err);
 	assert_int_equal(report_to_json(st->r, st->out, &err), -1);
 	assert_int_equal(err.kind, TI_KIND_DATA);
-	assert_int_equal(st->out->len, 2);
-	assert_string_equal((const char *)st->out->data, "> ");
+	assert_int_equal(buf_len(st->out), 2);
+	assert_string_equal(buf_str(st->out), "> ");
 }
 
 /* A report not made by report_parse(): dates out of range. */
@@ -1526,10 +1534,10 @@ test_to_json_bad_date(void **sp)
 	assert_non_null(st->out);
 	assert_int_equal(report_to_json(&r, st->out, &err), -1);
 	assert_int_equal(err.kind, TI_KIND_INTERNAL);
-	assert_int_equal(st->out->len, 0);
+	assert_int_equal(buf_len(st->out), 0);
 	r.start_usec = 0;
 	assert_int_equal(report_to_json(&r, st->out, &err), 0);
-	assert_string_equal((const char *)st->out->data,
+	assert_string_equal(buf_str(st->out),
 	    "{\"organization-name\":\"o\",\"date-range\":{"
 	    "\"start-datetime\":\"1970-01-01T00:00:00Z\","
 	    "\"end-datetime\":\"1970-01-01T00:00:00Z\"},"
@@ -1566,8 +1574,7 @@ test_api_edges(void **sp)
 	v.len = 0;
 	assert_null(report_parse(&v, &lim, &err));
 	assert_int_equal(err.kind, TI_KIND_DATA);
-	assert_string_equal(err.msg, "invalid JSON at line 1 column 0: "
-	    "'[' or '{' expected near end of file");
+	assert_true(msg_matches(err.msg, JANSSON_AT("line 1 column 0")));
 	/* A NULL error record is allowed. */
 	v = test_bytes("[]");
 	assert_null(report_parse(&v, &lim, NULL));
@@ -1577,7 +1584,7 @@ test_api_edges(void **sp)
 	v = buf_bytes(st->in);
 	st->r = report_parse(&v, &lim, &err);
 	assert_non_null(st->r);
-	memset(st->in->data, 'x', st->in->len);
+	memset(buf_data(st->in), 'x', buf_len(st->in));
 	buf_free(&st->in);
 	assert_string_equal(st->r->organization_name, "Draft Sender");
 	assert_string_equal(st->r->policies[0].details[0].result_type,
@@ -1602,8 +1609,7 @@ test_unterminated(void **sp)
 	run_one(st, "unterminated", st->doc, len, NULL, NULL,
 	    check_empty_policies);
 	run_one(st, "cut by one", st->doc, len - 1, NULL,
-	    "invalid JSON at line 1 column 150: '}' expected near end of file",
-	    NULL);
+	    JANSSON_AT("line 1 column 150"), NULL);
 }
 
 /*
@@ -1617,6 +1623,7 @@ test_value_count(void **sp)
 	struct ti_err err;
 	struct report *r = NULL;
 	struct ti_bytes in;
+	char want[64];
 	char *doc = NULL;
 	size_t max, pad, k, i, len;
 	static const char head[] = "{\"organization-name\":\"o\","
@@ -1629,7 +1636,7 @@ test_value_count(void **sp)
 	lim.failure_details = 1;
 	lim.policies = 1;
 	lim.policy_strings = 1;
-	max = 16 + 64 + 2 + 4096;
+	max = report_scan_max_values(&lim);
 	/*
 	 * head holds 4 opening brackets and 5 commas, and pad zeros add
 	 * pad - 1 commas: 8 + pad values in all.
@@ -1660,8 +1667,9 @@ test_value_count(void **sp)
 		} else {
 			assert_null(r);
 			assert_int_equal(err.kind, TI_KIND_DATA);
-			assert_string_equal(err.msg,
-			    "JSON holds more than 4178 values");
+			assert_int_equal(ti_snprintf(want, sizeof(want),
+			    "JSON holds more than %zu values", max), 0);
+			assert_string_equal(err.msg, want);
 		}
 		free(doc);
 	}

@@ -1,0 +1,72 @@
+/*
+ * report_scan.c - stage 4, before the parser: bounds on the shape of the
+ * JSON text, checked without parsing it, so that the parser's memory is
+ * bounded by what a report within the limits can need, not only by the
+ * size of the text.
+ *
+ * Trust: the text is hostile and need not be JSON at all.  Brackets and
+ * commas are counted outside strings, honouring backslash escapes inside
+ * them; a stray closer is the parser's to refuse.  Limits: nesting at
+ * most lim->json_depth, values at most report_scan_max_values(lim).
+ */
+#include "autoconf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "report_scan.h"
+
+size_t
+report_scan_max_values(const struct ti_limits *lim)
+{
+	return lim->failure_details * 16 + lim->policies * 64 +
+	    lim->policy_strings * 2 + 4096;
+}
+
+int
+report_scan(const unsigned char *p, size_t len,
+    const struct ti_limits *lim, struct ti_err *err)
+{
+	size_t max = lim->json_depth;
+	size_t max_values = report_scan_max_values(lim);
+	size_t depth = 0;
+	size_t values = 0;
+	size_t i;
+	bool in_string = false;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_string = false;
+			continue;
+		}
+		switch (p[i]) {
+		case '"':
+			in_string = true;
+			break;
+		case '{':
+		case '[':
+			if (++depth > max)
+				return ti_err_set(err, TI_KIND_DATA,
+				    "JSON nesting deeper than %zu", max);
+			values++;
+			break;
+		case ',':
+			values++;
+			break;
+		case '}':
+		case ']':
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+		if (values > max_values)
+			return ti_err_set(err, TI_KIND_DATA,
+			    "JSON holds more than %zu values", max_values);
+	}
+	return 0;
+}
