@@ -3,10 +3,10 @@
  * it accepts and where it stops).
  *
  * Trust: the bytes are hostile.  The reader copies and allocates
- * nothing: every field points into the caller's bytes.  The limits are the caller's:
- * the bytes and the number of fields handed out, and the length of one
- * value.  Finding the end of a field is a memchr per line, so a block
- * costs time linear in its length whatever it holds.
+ * nothing: every field points into the caller's bytes.  The limits are
+ * the caller's: the bytes and the number of fields handed out, and the
+ * length of one value.  Finding the end of a field is a memchr per line,
+ * so a block costs time linear in its length whatever it holds.
  */
 #include "autoconf.h"
 

@@ -46,7 +46,7 @@ struct hdr_field {
 enum hdr_status {
 	HDR_FIELD = 0,		/* *field is filled */
 	HDR_END,		/* the empty line, or the end of the input */
-	HDR_LIMIT,		/* the next field is past block_bytes or fields */
+	HDR_LIMIT,		/* the next field is past a limit */
 };
 
 struct hdr_reader {

@@ -130,7 +130,8 @@ utf8_clean(struct buf *b, const void *p, size_t n, size_t max,
 			i += k;
 			continue;
 		}
-		if (!one_line && u[i] == '\r' && i + 1 < n && u[i + 1] == '\n') {
+		if (!one_line && u[i] == '\r' && i + 1 < n &&
+		    u[i + 1] == '\n') {
 			i++;
 			continue;
 		}
