@@ -6,7 +6,9 @@
  * file (what some people attach by hand), or plain text.  Nothing about
  * it is believed: every offset and length read from a zip header is
  * checked against the input, and the sizes it declares are checked
- * against what actually came out.
+ * against what actually came out.  Since it knows the formats, it also
+ * decides for the other stages whether bytes (or a file name) look like
+ * a report at all: inflate_is_report().
  *
  * Limits: the output never grows past max_out bytes.  Decompression
  * streams through a small chunk and stops at the first byte past the

@@ -122,7 +122,7 @@ log_sanitize(const char *in, char *out, size_t size)
 		k = utf8_char_len(p + pos, len - pos, &cp);
 		if (k == 0 || utf8_is_control(cp) || cp == '\\') {
 			w = log_escape(p + pos, k, cp, esc);
-			k = k == 0 || cp < 0x80 ? 1 : k;
+			k = k == 0 ? 1 : k;
 		} else {
 			w = k;
 			memcpy(esc, p + pos, k);

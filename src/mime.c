@@ -290,7 +290,7 @@ mime_scan_top(const struct ti_bytes *msg, struct mime_info *info,
 	size_t from;
 
 	/* GLib aborts when memory runs out: nothing here returns NULL. */
-	*gmime_r = g_byte_array_new();
+	*gmime_r = g_byte_array_sized_new((guint)msg->len);
 	hdr_init(&r, msg, &mime_hdr_limits);
 	while (hdr_next(&r, &f) == HDR_FIELD) {
 		if (f.name == NULL || (f.name_len > 8 &&
