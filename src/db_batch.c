@@ -29,6 +29,7 @@
 #include "date.h"
 #include "db_private.h"
 #include "pgarray.h"
+#include "utf8.h"
 
 /* The schema step this program's statements need (sql/schema.sql). */
 #define DB_SCHEMA_VERSION 5
@@ -281,8 +282,7 @@ db_group_add_report(struct buf *const *arr, const struct report *r,
 		[P_DKIMD] = m->dkim_domain, [P_DKIMAS] = m->dkim_authserv_id
 	};
 	/* jsonb takes no byte order mark; the parser skipped it too. */
-	size_t bom = json->len >= 3 &&
-	    memcmp(json->data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	size_t bom = utf8_bom_len(json->data, json->len);
 	size_t i;
 
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {

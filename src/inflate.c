@@ -6,7 +6,9 @@
  * file (what some people attach by hand), or plain text.  Nothing about
  * it is believed: every offset and length read from a zip header is
  * checked against the input, and the sizes it declares are checked
- * against what actually came out.
+ * against what actually came out.  Since it knows the formats, it also
+ * decides for the other stages whether bytes (or a file name) look like
+ * a report at all: inflate_is_report().
  *
  * Limits: the output never grows past max_out bytes.  Decompression
  * streams through a small chunk and stops at the first byte past the
@@ -18,11 +20,13 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #define ZLIB_CONST
 #include <zlib.h>
 
 #include "inflate.h"
+#include "utf8.h"
 
 /* Output is produced through a chunk this big before it is appended. */
 #define INFLATE_CHUNK_BYTES 16384
@@ -74,6 +78,61 @@ inflate_sniff(const struct ti_bytes *in)
 	if (in->len >= 4 && memcmp(in->data, "PK\x03\x04", 4) == 0)
 		return INFLATE_ZIP;
 	return INFLATE_PLAIN;
+}
+
+/* .json.gz and .json.zip end in .gz and .zip. */
+static const char *const inflate_report_suffixes[] = {
+	".json",
+	".gz",
+	".zip",
+};
+
+static bool
+inflate_is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool
+inflate_name_is_report(const char *name)
+{
+	size_t n;
+	size_t k;
+	size_t i;
+
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	while (n > 0 && inflate_is_space((unsigned char)name[n - 1]))
+		n--;
+	for (i = 0; i < sizeof(inflate_report_suffixes) /
+	    sizeof(inflate_report_suffixes[0]); i++) {
+		k = strlen(inflate_report_suffixes[i]);
+		if (n >= k && strncasecmp(name + n - k,
+		    inflate_report_suffixes[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+inflate_is_report(const struct ti_bytes *in, const char *const *names,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (inflate_name_is_report(names[i]))
+			return true;
+	}
+	if (in == NULL || in->data == NULL)
+		return false;
+	if (inflate_sniff(in) != INFLATE_PLAIN)
+		return true;
+	i = utf8_bom_len(in->data, in->len);
+	while (i < in->len && inflate_is_space(in->data[i]))
+		i++;
+	return i < in->len && in->data[i] == '{';
 }
 
 static int

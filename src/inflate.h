@@ -21,6 +21,16 @@ enum inflate_format {
 enum inflate_format inflate_sniff(const struct ti_bytes *in);
 
 /*
+ * The one answer to "is this a report?": true when one of the n file
+ * names (NULL ones are skipped) ends in .json, .gz or .zip, ignoring
+ * case and trailing white space, or when in starts like gzip or zip, or
+ * is a JSON object (after an optional byte-order mark and white space).
+ * in may be NULL.
+ */
+bool inflate_is_report(const struct ti_bytes *in, const char *const *names,
+    size_t n);
+
+/*
  * Decompress in (format chosen by inflate_sniff) into a new buffer that
  * never grows past max_out bytes.  Streams; never allocates max_out up
  * front.  Truncated, corrupt or trailing-garbage input is DATA; so is

@@ -83,16 +83,7 @@ job_set_input(struct job *job, struct buf **input, bool truncated)
 static bool
 job_is_bare(const struct ti_bytes *in)
 {
-	size_t i = 0;
-
-	if (in->len >= 3 && memcmp(in->data, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < in->len && (in->data[i] == ' ' || in->data[i] == '\t' ||
-	    in->data[i] == '\r' || in->data[i] == '\n'))
-		i++;
-	if (i < in->len && in->data[i] == '{')
-		return true;
-	return inflate_sniff(in) != INFLATE_PLAIN;
+	return inflate_is_report(in, NULL, 0);
 }
 
 /* Stages 2-4.  -1 with DATA means a bad message; other kinds are ours. */

@@ -1,17 +1,22 @@
 /*
  * log.c - logging to syslog (facility mail, as mail tools do) or to
  * stderr.  Every line carries the queue id and the source it is about.
- * Untrusted text reaches a log line only through log_sanitize().
+ * Untrusted text reaches a log line only through log_sanitize(): valid
+ * UTF-8 (utf8.c) stays as it is, except the characters that would hide,
+ * reorder or break the line (utf8_is_control), which are escaped like
+ * invalid bytes; at most LOG_SANITIZE_IN_BYTES of input are shown.
  */
 #include "autoconf.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static const char *log_ident = "tlsrpt-ingest";
 static int log_syslog;
@@ -75,13 +80,40 @@ log_enabled(enum log_level level)
 	return level <= log_max;
 }
 
+/* Input bytes of untrusted text that one log line shows. */
+#define LOG_SANITIZE_IN_BYTES 256
+
+/*
+ * Write into out the escape of the byte at p (k == 0: it starts no
+ * character) or of the character cp it starts: \xHH for a byte or an
+ * ASCII character, \uHHHH for the others (all below U+10000).
+ */
+static size_t
+log_escape(const unsigned char *p, size_t k, uint32_t cp, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint32_t v = k == 0 ? p[0] : cp;
+	size_t digits = k == 0 || cp < 0x80 ? 2 : 4;
+	size_t i;
+
+	out[0] = '\\';
+	out[1] = digits == 2 ? 'x' : 'u';
+	for (i = 0; i < digits; i++)
+		out[2 + i] = hex[(v >> (4 * (digits - 1 - i))) & 0xf];
+	return 2 + digits;
+}
+
 const char *
 log_sanitize(const char *in, char *out, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)in;
+	char esc[8];
+	uint32_t cp = 0;
+	size_t len;
 	size_t used = 0;
-	size_t taken = 0;
-	size_t n;
+	size_t pos = 0;
+	size_t k;
+	size_t w;
 
 	if (size < 8) {
 		if (size > 0)
@@ -93,43 +125,25 @@ log_sanitize(const char *in, char *out, size_t size)
 		out[1] = '\0';
 		return out;
 	}
-	while (*p != '\0' && taken < 256) {
-		n = 1;
-		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
-			if (used + 1 >= size - 4)
-				break;
-			out[used++] = (char)*p;
-		} else if (*p >= 0xc2 && *p <= 0xf4) {
-			/* Keep a well-formed UTF-8 sequence as it is. */
-			size_t want = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
-			size_t i;
-
-			for (i = 1; i < want; i++) {
-				if ((p[i] & 0xc0) != 0x80)
-					break;
-			}
-			if (i == want) {
-				if (used + want >= size - 4)
-					break;
-				memcpy(out + used, p, want);
-				used += want;
-				n = want;
-			} else {
-				if (used + 4 >= size - 4)
-					break;
-				(void)snprintf(out + used, 5, "\\x%02x", *p);
-				used += 4;
-			}
+	/* Enough to finish a character that starts within the cut. */
+	len = strnlen(in, LOG_SANITIZE_IN_BYTES + 4);
+	while (pos < len && pos < LOG_SANITIZE_IN_BYTES) {
+		k = utf8_char_len(p + pos, len - pos, &cp);
+		if (k == 0 || utf8_is_control(cp) || cp == '\\') {
+			w = log_escape(p + pos, k, cp, esc);
+			k = k == 0 ? 1 : k;
 		} else {
-			if (used + 4 >= size - 4)
-				break;
-			(void)snprintf(out + used, 5, "\\x%02x", *p);
-			used += 4;
+			w = k;
+			memcpy(esc, p + pos, k);
 		}
-		p += n;
-		taken += n;
+		/* Room stays for "..." and the NUL. */
+		if (used + w >= size - 4)
+			break;
+		memcpy(out + used, esc, w);
+		used += w;
+		pos += k;
 	}
-	if (*p != '\0') {
+	if (pos < len) {
 		memcpy(out + used, "...", 3);
 		used += 3;
 	}

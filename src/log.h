@@ -55,10 +55,11 @@ void log_info(const char *fmt, ...) TI_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) TI_PRINTF(1, 2);
 
 /*
- * Copy untrusted text into out (size bytes, at least 8) with control
- * characters, backslash and non-UTF-8 bytes escaped as \xHH and the
- * result cut to at most 256 bytes of input, marked with "..." when cut.
- * Returns out.  NULL becomes "-".
+ * Copy untrusted text into out (size bytes, at least 8): valid UTF-8 is
+ * kept, except that backslash and each byte of no valid character become
+ * \xHH and the characters utf8_is_control() names become \xHH (ASCII)
+ * or \uHHHH.  At most 256 bytes of input are shown, whole characters and
+ * escapes only, and "..." marks a cut.  Returns out; NULL becomes "-".
  */
 const char *log_sanitize(const char *in, char *out, size_t size);
 

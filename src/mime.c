@@ -1,21 +1,22 @@
 /*
  * mime.c - stage 2: find the TLS-RPT report part in a message (GMime 3).
  *
- * Trust: the message is hostile.  GMime parses it from memory; we walk
- * the resulting tree ourselves, so that nesting (multiparts and
- * message/rfc822 parts, lim->mime_depth) and the number of parts visited
- * (lim->mime_parts) are bounded no matter what GMime built.  The chosen
- * part's transfer encoding is removed into a buffer bounded by
- * lim->message_bytes.  Every string handed out is valid UTF-8 without NUL
- * bytes (invalid bytes become '?'), one header value is at most
- * MIME_VALUE_BYTES and the header block at most MIME_HEADERS_BYTES, since
- * they end up in PostgreSQL text columns and logs.
+ * Trust: the message is hostile.  The top-level header block is read by
+ * hdr.c (MIME_BLOCK_BYTES, MIME_FIELDS); GMime gets only its Content-*
+ * fields (and lines that are no field) and the body, and parses them
+ * from memory.  We walk its tree ourselves, so that nesting (lim->
+ * mime_depth) and parts visited (lim->mime_parts) are bounded whatever
+ * GMime built.  The chosen part is decoded into a buffer bounded by
+ * lim->message_bytes.  Every string handed out is valid UTF-8 without
+ * NUL (utf8_clean), a header value at most MIME_VALUE_BYTES and the
+ * header block at most MIME_HEADERS_BYTES: they end up in PostgreSQL
+ * text columns and logs.
  *
  * Which part is the report: the first part in tree order whose type is
  * application/tlsrpt+gzip, application/tlsrpt+json or application/tlsrpt.
  * Failing that, the first part of a generic type (gzip, zip, json,
- * octet-stream) whose file name ends in .json, .gz or .zip, or whose
- * decoded bytes look like gzip, zip or a JSON object.
+ * octet-stream) that inflate_is_report() accepts by its file name or its
+ * decoded bytes.
  *
  * GMime and GLib types stay in this file.  GLib aborts the process when
  * memory runs out; our own allocations fail with TEMP.
@@ -24,22 +25,35 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gmime/gmime.h>
 
+#include "hdr.h"
+#include "inflate.h"
 #include "mime.h"
+#include "utf8.h"
 
-#define MIME_VALUE_BYTES 4096		/* one header value */
-#define MIME_HEADERS_BYTES (64 * 1024)	/* the whole header block */
+#define MIME_VALUE_BYTES 4096		/* one header value, as kept */
+#define MIME_HEADERS_BYTES (64 * 1024)	/* the header block, as kept */
+#define MIME_BLOCK_BYTES (1024 * 1024)	/* the header block, as read */
+#define MIME_FIELDS 1000		/* fields of the block, as read */
+
+/* How far the top-level header block is read, for every use of it. */
+static const struct hdr_limits mime_hdr_limits = {
+	MIME_BLOCK_BYTES,
+	MIME_FIELDS,
+	MIME_HEADERS_BYTES,
+};
 
 /* A part of a generic type that may hold the report. */
 struct mime_cand {
 	GMimePart *part;		/* borrowed from the message tree */
 	GMimeMessage *msg;		/* innermost message holding it, or
-				 * NULL for the top level */
+					 * NULL for the top level */
 };
 
 struct mime_walk {
@@ -51,48 +65,20 @@ struct mime_walk {
 	size_t ncands;
 };
 
-/* Where a field's value lies in the message: after the colon, folding
- * kept, without the line end that closes it. */
-struct mime_span {
-	const char *p;			/* NULL: no such field */
-	size_t n;
-};
-
-/* The top-level fields read without GMime; the first of each counts. */
-enum {
-	MIME_TOP_FROM,
-	MIME_TOP_SUBJECT,
-	MIME_TOP_DATE,
-	MIME_TOP_MESSAGE_ID,
-	MIME_TOP_REPORT_DOMAIN,
-	MIME_TOP_REPORT_SUBMITTER,
-	MIME_TOP_NFIELDS
-};
-
-static const char *const mime_top_names[MIME_TOP_NFIELDS] = {
-	"From",
-	"Subject",
-	"Date",
-	"Message-ID",
-	"TLS-Report-Domain",
-	"TLS-Report-Submitter",
-};
-
-struct mime_top {
-	struct mime_span field[MIME_TOP_NFIELDS];
-	struct mime_span *authres;	/* every Authentication-Results */
-	size_t n_authres;
-	size_t cap_authres;
-	GByteArray *gmime;		/* what GMime is given to parse */
-};
-
-/* A growing string of sanitized UTF-8 with a hard cap on its length. */
-struct mime_str {
-	char *data;
-	size_t len;
-	size_t cap;
-	size_t max;			/* in bytes, not counting NUL */
-	bool oneline;			/* controls become spaces */
+/* The top-level fields kept (the first of each), and where. */
+static const struct {
+	const char *name;
+	size_t off;			/* of its char * in struct mime_info */
+	bool empty_is_null;
+} mime_top_fields[] = {
+	{ "From", offsetof(struct mime_info, from), false },
+	{ "Subject", offsetof(struct mime_info, subject), false },
+	{ "Date", offsetof(struct mime_info, date), false },
+	{ "Message-ID", offsetof(struct mime_info, message_id), false },
+	{ "TLS-Report-Domain", offsetof(struct mime_info, report_domain),
+	    true },
+	{ "TLS-Report-Submitter", offsetof(struct mime_info,
+	    report_submitter), true },
 };
 
 static const char *const mime_exact_types[] = {
@@ -110,13 +96,6 @@ static const char *const mime_lenient_types[] = {
 	"x-zip-compressed",
 };
 
-/* .json.gz and .json.zip end in .gz and .zip. */
-static const char *const mime_lenient_suffixes[] = {
-	".json",
-	".gz",
-	".zip",
-};
-
 /* GMime cannot be initialised again once it has been shut down. */
 static enum {
 	MIME_STATE_NEW = 0,
@@ -124,22 +103,6 @@ static enum {
 	MIME_STATE_DOWN,
 } mime_state;
 
-/*
- * One parser serves every message, reading one memory stream, whose
- * array of bytes (the message as GMime is given it) is also kept from one
- * message to the next: building and freeing them for each message cost
- * an object and a large allocation.  Between two messages the stream
- * reads an empty array.
- */
-static GMimeParser *mime_parser;
-static GMimeStream *mime_stream;
-static GByteArray *mime_bytes;
-static GByteArray *mime_none;
-/* A message larger than this does not keep its array for the next. */
-#define MIME_BYTES_KEEP ((guint)1 << 20)
-
-static int mime_str_append(struct mime_str *s, const char *p, size_t n,
-    struct ti_err *err) TI_MUST_CHECK;
 static int mime_dup(char **dst, const char *src, bool empty_is_null,
     struct ti_err *err) TI_MUST_CHECK;
 static int mime_walk_object(struct mime_walk *w, GMimeObject *obj,
@@ -153,13 +116,6 @@ mime_init(void)
 	if (mime_state != MIME_STATE_NEW)
 		return;
 	g_mime_init();
-	mime_bytes = g_byte_array_new();
-	mime_none = g_byte_array_new();
-	mime_stream = g_mime_stream_mem_new();
-	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(mime_stream),
-	    mime_none);
-	mime_parser = g_mime_parser_new_with_stream(mime_stream);
-	g_mime_parser_set_format(mime_parser, GMIME_FORMAT_MESSAGE);
 	mime_state = MIME_STATE_UP;
 }
 
@@ -168,10 +124,6 @@ mime_shutdown(void)
 {
 	if (mime_state != MIME_STATE_UP)
 		return;
-	g_clear_object(&mime_parser);
-	g_clear_object(&mime_stream);
-	g_clear_pointer(&mime_bytes, g_byte_array_unref);
-	g_clear_pointer(&mime_none, g_byte_array_unref);
 	g_mime_shutdown();
 	mime_state = MIME_STATE_DOWN;
 }
@@ -199,412 +151,39 @@ mime_info_clear(struct mime_info *info)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing past U+10FFFF), or 0 if there is none.
- */
-static size_t
-mime_utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80;
-	unsigned char hi = 0xbf;
-	size_t need;
-	size_t i;
-
-	if (p[0] < 0x80)
-		return p[0] == 0 ? 0 : 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	}
-	return need;
-}
-
-static int
-mime_str_reserve(struct mime_str *s, size_t n, struct ti_err *err)
-{
-	char *p = NULL;
-	size_t cap;
-
-	if (s->len + n + 1 <= s->cap)
-		return 0;
-	cap = s->cap < 64 ? 64 : s->cap;
-	while (cap < s->len + n + 1)
-		cap *= 2;
-	if (cap > s->max + 1)
-		cap = s->max + 1;
-	p = realloc(s->data, cap);
-	if (p == NULL)
-		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
-	s->data = p;
-	s->cap = cap;
-	return 0;
-}
-
-/* A byte that is copied as it is: printable ASCII, and tab and LF in text. */
-static bool
-mime_plain_byte(unsigned char c, bool oneline)
-{
-	if (c >= 0x20 && c < 0x7f)
-		return true;
-	return !oneline && (c == '\t' || c == '\n');
-}
-
-/*
- * Append n bytes, replacing each byte that starts no well-formed UTF-8
- * sequence with '?'.  What does not fit under max is dropped, whole
- * characters only.  CR LF becomes LF; in a one-line string every control
- * character becomes a space.  Runs of plain ASCII are copied at once.
- */
-static int
-mime_str_append(struct mime_str *s, const char *p, size_t n,
-    struct ti_err *err)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	unsigned char c;
-	size_t i = 0;
-	size_t j;
-	size_t k;
-
-	while (i < n && s->len < s->max) {
-		for (j = i; j < n && mime_plain_byte(u[j], s->oneline); j++)
-			continue;
-		if (j > i) {
-			k = j - i;
-			if (k > s->max - s->len)
-				k = s->max - s->len;
-			if (mime_str_reserve(s, k, err) != 0)
-				return -1;
-			memcpy(s->data + s->len, u + i, k);
-			s->len += k;
-			i += k;
-			continue;
-		}
-		if (u[i] == '\r' && i + 1 < n && u[i + 1] == '\n' &&
-		    !s->oneline) {
-			i++;
-			continue;
-		}
-		k = mime_utf8_len(u + i, n - i);
-		if (s->len + (k == 0 ? 1 : k) > s->max)
-			break;
-		if (mime_str_reserve(s, k == 0 ? 1 : k, err) != 0)
-			return -1;
-		c = u[i];
-		if (k == 0) {
-			s->data[s->len++] = '?';
-			i++;
-		} else if (k == 1) {
-			/* a control character (or CR alone) */
-			s->data[s->len++] = s->oneline ? ' ' : (char)c;
-			i++;
-		} else {
-			memcpy(s->data + s->len, u + i, k);
-			s->len += k;
-			i += k;
-		}
-	}
-	if (mime_str_reserve(s, 0, err) != 0)
-		return -1;
-	s->data[s->len] = '\0';
-	return 0;
-}
-
-/* Hand the string over to the caller; s is left empty. */
-static char *
-mime_str_take(struct mime_str *s)
-{
-	char *p = s->data;
-
-	s->data = NULL;
-	s->len = 0;
-	s->cap = 0;
-	return p;
-}
-
-static bool
-mime_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/*
- * *dst = a sanitized, trimmed copy of src, cut to MIME_VALUE_BYTES, or
- * NULL when src is NULL (or empty after trimming, if empty_is_null).
+ * *dst = a cleaned, trimmed, one-line copy of src, cut to
+ * MIME_VALUE_BYTES, or NULL when src is NULL (or empty after trimming,
+ * if empty_is_null).
  */
 static int
 mime_dup(char **dst, const char *src, bool empty_is_null, struct ti_err *err)
 {
-	struct mime_str s = { NULL, 0, 0, MIME_VALUE_BYTES, true };
-	size_t n;
-
 	*dst = NULL;
 	if (src == NULL)
 		return 0;
-	while (mime_is_space(*src))
-		src++;
-	n = strlen(src);
-	while (n > 0 && mime_is_space(src[n - 1]))
-		n--;
-	if (n == 0 && empty_is_null)
-		return 0;
-	if (mime_str_append(&s, src, n, err) != 0) {
-		free(s.data);
+	if (utf8_clean_dup(src, strlen(src), MIME_VALUE_BYTES,
+	    UTF8_CLEAN_ONE_LINE | UTF8_CLEAN_TRIM, dst, err) != 0)
 		return -1;
-	}
-	/* Control characters at the edges became spaces: trim again. */
-	while (s.len > 0 && s.data[s.len - 1] == ' ')
-		s.data[--s.len] = '\0';
-	if (s.len == 0 && empty_is_null) {
-		free(s.data);
-		return 0;
-	}
-	*dst = mime_str_take(&s);
-	return 0;
-}
-
-/*
- * The top-level header block as written, up to the first empty line:
- * read from the bytes, not from a parse, so that it is there even when
- * nothing else could be read.
- */
-static int
-mime_headers_raw(const struct ti_bytes *msg, char **out, struct ti_err *err)
-{
-	struct mime_str s = { NULL, 0, 0, MIME_HEADERS_BYTES, false };
-	const unsigned char *p = msg->data;
-	size_t n = 0;
-
-	while (n < msg->len) {
-		if (p[n] == '\n' && n + 1 < msg->len && p[n + 1] == '\n')
-			break;
-		if (p[n] == '\n' && n + 2 < msg->len && p[n + 1] == '\r' &&
-		    p[n + 2] == '\n')
-			break;
-		n++;
-		if (n > MIME_HEADERS_BYTES * 2)
-			break;
-	}
-	if (n < msg->len && p[n] == '\n')
-		n++;
-	if (mime_str_append(&s, (const char *)p, n, err) != 0) {
-		free(s.data);
-		return -1;
-	}
-	if (s.len == 0) {
-		free(s.data);
-		return 0;
-	}
-	*out = mime_str_take(&s);
-	return 0;
-}
-
-/* A byte of a header field name (RFC 5322 ftext). */
-static bool
-mime_ftext(unsigned char c)
-{
-	return c >= 33 && c <= 126 && c != ':';
-}
-
-static bool
-mime_name_is(const char *name, size_t n, const char *want)
-{
-	return strlen(want) == n && g_ascii_strncasecmp(name, want, n) == 0;
-}
-
-/*
- * A field GMime needs to build the body: Content-*.  (MIME-Version
- * changes nothing in how GMime reads a part, and would be one more
- * object.)
- */
-static bool
-mime_name_is_mime(const char *name, size_t n)
-{
-	return (n > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0);
-}
-
-static int
-mime_top_add_authres(struct mime_top *top, const char *p, size_t n,
-    struct ti_err *err)
-{
-	struct mime_span *grown = NULL;
-	size_t cap;
-
-	if (top->n_authres == top->cap_authres) {
-		cap = top->cap_authres == 0 ? 4 : top->cap_authres * 2;
-		grown = realloc(top->authres, cap * sizeof(*grown));
-		if (grown == NULL)
-			return ti_err_set(err, TI_KIND_TEMP, "out of memory");
-		top->authres = grown;
-		top->cap_authres = cap;
-	}
-	top->authres[top->n_authres].p = p;
-	top->authres[top->n_authres].n = n;
-	top->n_authres++;
-	return 0;
-}
-
-/* Note a field we read ourselves: the first of each kind, every A-R. */
-static int
-mime_top_note(struct mime_top *top, const char *name, size_t name_len,
-    const char *value, size_t value_len, struct ti_err *err)
-{
-	size_t i;
-
-	if (mime_name_is(name, name_len, "Authentication-Results"))
-		return mime_top_add_authres(top, value, value_len, err);
-	for (i = 0; i < MIME_TOP_NFIELDS; i++) {
-		if (top->field[i].p == NULL &&
-		    mime_name_is(name, name_len, mime_top_names[i])) {
-			top->field[i].p = value;
-			top->field[i].n = value_len;
-			break;
-		}
+	if (**dst == '\0' && empty_is_null) {
+		free(*dst);
+		*dst = NULL;
 	}
 	return 0;
-}
-
-/*
- * Read the top-level header block ourselves, and give GMime only what
- * it needs to build the body: the Content-* fields, then everything
- * from the end of the block on.  Every other field
- * (Received, DKIM-Signature, To...) would become objects GMime builds,
- * decodes and frees for nothing.  The block ends at the first empty
- * line; a line that is neither a field nor a continuation also ends
- * our reading, and GMime gets it and what follows as they are.
- */
-static int
-mime_scan_top(const struct ti_bytes *msg, struct mime_top *top,
-    struct ti_err *err)
-{
-	const char *p = (const char *)msg->data;
-	size_t n = msg->len;
-	size_t pos = 0;
-	size_t q, name_end, value, end, next;
-	const char *nl = NULL;
-
-	top->gmime = mime_bytes;
-	g_byte_array_set_size(top->gmime, 0);
-	while (pos < n) {
-		if (p[pos] == '\n' || (p[pos] == '\r' && pos + 1 < n &&
-		    p[pos + 1] == '\n'))
-			break;
-		for (q = pos; q < n && mime_ftext((unsigned char)p[q]); q++)
-			continue;
-		name_end = q;
-		while (q < n && (p[q] == ' ' || p[q] == '\t'))
-			q++;
-		if (name_end == pos || q >= n || p[q] != ':')
-			break;
-		value = q + 1;
-		/* The field runs on over continuation lines. */
-		for (end = value;; end = next) {
-			nl = memchr(p + end, '\n', n - end);
-			if (nl == NULL) {
-				end = next = n;
-				break;
-			}
-			next = (size_t)(nl - p) + 1;
-			end = (size_t)(nl - p);
-			if (next >= n || (p[next] != ' ' && p[next] != '\t'))
-				break;
-		}
-		if (end > value && p[end - 1] == '\r')
-			end--;
-		if (mime_name_is_mime(p + pos, name_end - pos))
-			g_byte_array_append(top->gmime,
-			    (const guint8 *)p + pos, (guint)(next - pos));
-		else if (mime_top_note(top, p + pos, name_end - pos,
-		    p + value, end - value, err) != 0)
-			return -1;
-		pos = next;
-	}
-	g_byte_array_append(top->gmime, (const guint8 *)p + pos,
-	    (guint)(n - pos));
-	return 0;
-}
-
-static void
-mime_top_clear(struct mime_top *top)
-{
-	free(top->authres);
-	/* The array is mime_bytes: kept, unless a large message grew it. */
-	if (top->gmime != NULL && top->gmime->len > MIME_BYTES_KEEP) {
-		g_byte_array_unref(mime_bytes);
-		mime_bytes = g_byte_array_new();
-	}
-	memset(top, 0, sizeof(*top));
-}
-
-/* s without its leading and trailing blanks, in place. */
-static char *
-mime_trim(char *s)
-{
-	size_t i = 0;
-	size_t n;
-
-	while (s[i] == ' ' || s[i] == '\t')
-		i++;
-	n = strlen(s + i);
-	while (n > 0 && (s[i + n - 1] == ' ' || s[i + n - 1] == '\t'))
-		n--;
-	memmove(s, s + i, n);
-	s[n] = '\0';
-	return s;
-}
-
-/* Printable ASCII and tabs only, no "=?": unfolding and decoding would
- * give it back unchanged but trimmed. */
-static bool
-mime_plain_value(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((*s < 0x20 && *s != '\t') || *s >= 0x7f)
-			return false;
-		if (s[0] == '=' && s[1] == '?')
-			return false;
-	}
-	return true;
 }
 
 /*
  * A field's value as GMime would give it: unfolded, RFC 2047 words
- * decoded (g_free).  Only the first MIME_HEADERS_BYTES are read; what
- * is kept is cut far shorter anyway.
+ * decoded (g_free).  The reader has already cut it to MIME_HEADERS_BYTES;
+ * what is kept is cut far shorter anyway.
  */
 static char *
-mime_span_decode(const struct mime_span *v)
+mime_field_decode(const struct hdr_field *f)
 {
 	char *raw = NULL;
 	char *unfolded = NULL;
 	char *text = NULL;
 
-	if (v->p == NULL)
-		return NULL;
-	raw = g_strndup(v->p, v->n < MIME_HEADERS_BYTES ? v->n :
-	    MIME_HEADERS_BYTES);
-	/* One line of ASCII without encoded words: only trimmed. */
-	if (mime_plain_value(raw))
-		return mime_trim(raw);
+	raw = g_strndup(f->value, f->value_len);
 	unfolded = g_mime_utils_header_unfold(raw);
 	text = g_mime_utils_header_decode_text(NULL, unfolded);
 	g_free(unfolded);
@@ -612,70 +191,118 @@ mime_span_decode(const struct mime_span *v)
 	return text;
 }
 
-/* *dst = the sanitized, decoded value of a field, or NULL. */
 static int
-mime_dup_span(char **dst, const struct mime_span *v, bool empty_is_null,
+mime_add_authres(struct mime_info *info, const char *text,
     struct ti_err *err)
 {
-	char *text = mime_span_decode(v);
+	char **grown = NULL;
+	char *value = NULL;
+
+	if (mime_dup(&value, text, false, err) != 0)
+		return -1;
+	if (value == NULL)
+		return 0;
+	grown = realloc(info->authres, (info->n_authres + 1) *
+	    sizeof(*grown));
+	if (grown == NULL) {
+		free(value);
+		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
+	}
+	info->authres = grown;
+	info->authres[info->n_authres++] = value;
+	return 0;
+}
+
+/* The date in info->date_usec, when GMime can read it. */
+static void
+mime_set_date(struct mime_info *info, const char *text)
+{
+	GDateTime *date = NULL;
+
+	date = text != NULL ? g_mime_utils_header_decode_date(text) : NULL;
+	if (date == NULL)
+		return;
+	/* GDateTime covers years 1 to 9999, well inside int64. */
+	info->date_usec = (int64_t)g_date_time_to_unix(date) *
+	    INT64_C(1000000) + g_date_time_get_microsecond(date);
+	info->has_date_usec = true;
+	g_date_time_unref(date);
+}
+
+/*
+ * Keep what a top-level field says: the first of each kind in
+ * mime_top_fields (bit i of *seen), and every Authentication-Results.
+ */
+static int
+mime_keep(const struct hdr_field *f, unsigned *seen, struct mime_info *info,
+    struct ti_err *err)
+{
+	char *text = NULL;
+	char *id = NULL;
+	char **slot = NULL;
+	size_t i;
 	int rc;
 
-	rc = mime_dup(dst, text, empty_is_null, err);
+	if (hdr_name_is(f, "Authentication-Results")) {
+		text = mime_field_decode(f);
+		rc = mime_add_authres(info, text, err);
+		g_free(text);
+		return rc;
+	}
+	for (i = 0; i < G_N_ELEMENTS(mime_top_fields) &&
+	    !hdr_name_is(f, mime_top_fields[i].name); i++)
+		continue;
+	if (i == G_N_ELEMENTS(mime_top_fields) || (*seen & (1U << i)) != 0)
+		return 0;
+	*seen |= 1U << i;
+	text = mime_field_decode(f);
+	slot = (char **)(void *)((char *)info + mime_top_fields[i].off);
+	if (slot == &info->message_id) {
+		id = text != NULL ? g_mime_utils_decode_message_id(text) :
+		    NULL;
+		rc = mime_dup(slot, id, false, err);
+		g_free(id);
+	} else {
+		rc = mime_dup(slot, text, mime_top_fields[i].empty_is_null,
+		    err);
+	}
+	if (slot == &info->date)
+		mime_set_date(info, text);
 	g_free(text);
 	return rc;
 }
 
-/* What the top-level message says about itself. */
+/*
+ * Read the top-level header block into info, and give GMime only what it
+ * needs to build the body (*gmime_r, owned): the Content-* fields and the
+ * lines that are no field, in their order, then everything from the end
+ * of the block on.  (MIME-Version changes nothing in how GMime reads a
+ * part.)  Where the reader stops at a limit, GMime gets the rest of the
+ * block as written.
+ */
 static int
-mime_fill_info(const struct mime_top *top, struct mime_info *info,
-    struct ti_err *err)
+mime_scan_top(const struct ti_bytes *msg, struct mime_info *info,
+    GByteArray **gmime_r, struct ti_err *err)
 {
-	GDateTime *date = NULL;
-	char *text = NULL;
-	char *id = NULL;
-	size_t i;
-	int rc;
+	struct hdr_reader r;
+	struct hdr_field f;
+	unsigned seen = 0;
+	size_t from;
 
-	if (mime_dup_span(&info->from, &top->field[MIME_TOP_FROM], false,
-	    err) != 0 ||
-	    mime_dup_span(&info->subject, &top->field[MIME_TOP_SUBJECT], false,
-	    err) != 0 ||
-	    mime_dup_span(&info->date, &top->field[MIME_TOP_DATE], false,
-	    err) != 0 ||
-	    mime_dup_span(&info->report_domain,
-	    &top->field[MIME_TOP_REPORT_DOMAIN], true, err) != 0 ||
-	    mime_dup_span(&info->report_submitter,
-	    &top->field[MIME_TOP_REPORT_SUBMITTER], true, err) != 0)
-		return -1;
-	text = mime_span_decode(&top->field[MIME_TOP_MESSAGE_ID]);
-	id = text != NULL ? g_mime_utils_decode_message_id(text) : NULL;
-	rc = mime_dup(&info->message_id, id, false, err);
-	g_free(id);
-	g_free(text);
-	if (rc != 0)
-		return -1;
-	text = mime_span_decode(&top->field[MIME_TOP_DATE]);
-	date = text != NULL ? g_mime_utils_header_decode_date(text) : NULL;
-	g_free(text);
-	if (date != NULL) {
-		/* GDateTime covers years 1 to 9999, well inside int64. */
-		info->date_usec = (int64_t)g_date_time_to_unix(date) *
-		    INT64_C(1000000) + g_date_time_get_microsecond(date);
-		info->has_date_usec = true;
-		g_date_time_unref(date);
-	}
-	if (top->n_authres == 0)
-		return 0;
-	info->authres = calloc(top->n_authres, sizeof(*info->authres));
-	if (info->authres == NULL)
-		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
-	for (i = 0; i < top->n_authres; i++) {
-		if (mime_dup_span(&info->authres[info->n_authres],
-		    &top->authres[i], false, err) != 0)
+	/* GLib aborts when memory runs out: nothing here returns NULL. */
+	*gmime_r = g_byte_array_sized_new((guint)msg->len);
+	hdr_init(&r, msg, &mime_hdr_limits);
+	while (hdr_next(&r, &f) == HDR_FIELD) {
+		if (f.name == NULL || (f.name_len > 8 &&
+		    g_ascii_strncasecmp(f.name, "Content-", 8) == 0))
+			g_byte_array_append(*gmime_r, (const guint8 *)f.raw,
+			    (guint)f.raw_len);
+		else if (mime_keep(&f, &seen, info, err) != 0)
 			return -1;
-		if (info->authres[info->n_authres] != NULL)
-			info->n_authres++;
 	}
+	from = hdr_offset(&r);
+	g_byte_array_append(*gmime_r, msg->data + from,
+	    (guint)(msg->len - from));
 	return 0;
 }
 
@@ -700,75 +327,16 @@ mime_type_in(GMimeContentType *ct, const char *const *subtypes, size_t n)
 	return false;
 }
 
-/* The part's file name: name=, then filename=, then Content-Description. */
-static const char *
-mime_part_filename(GMimePart *part, size_t which)
+/* The part's file names: name=, filename= and Content-Description. */
+static void
+mime_part_names(GMimePart *part, const char *names[3])
 {
 	GMimeObject *obj = GMIME_OBJECT(part);
 
-	switch (which) {
-	case 0:
-		return g_mime_object_get_content_type_parameter(obj, "name");
-	case 1:
-		return g_mime_object_get_content_disposition_parameter(obj,
-		    "filename");
-	case 2:
-		return g_mime_part_get_content_description(part);
-	default:
-		return NULL;
-	}
-}
-
-static bool
-mime_name_matches(const char *name)
-{
-	size_t n;
-	size_t k;
-	size_t i;
-
-	if (name == NULL)
-		return false;
-	n = strlen(name);
-	while (n > 0 && mime_is_space(name[n - 1]))
-		n--;
-	for (i = 0; i < G_N_ELEMENTS(mime_lenient_suffixes); i++) {
-		k = strlen(mime_lenient_suffixes[i]);
-		if (n >= k && g_ascii_strncasecmp(name + n - k,
-		    mime_lenient_suffixes[i], k) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool
-mime_any_name_matches(GMimePart *part)
-{
-	size_t i;
-
-	for (i = 0; i < 3; i++) {
-		if (mime_name_matches(mime_part_filename(part, i)))
-			return true;
-	}
-	return false;
-}
-
-/* Decoded bytes that look like gzip, zip, or a JSON object. */
-static bool
-mime_bytes_match(const struct buf *b)
-{
-	const unsigned char *p = b->data;
-	size_t n = b->len;
-	size_t i = 0;
-
-	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
-		return true;
-	if (n >= 4 && memcmp(p, "PK\x03\x04", 4) == 0)
-		return true;
-	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < n && mime_is_space((char)p[i]))
-		i++;
-	return i < n && p[i] == '{';
+	names[0] = g_mime_object_get_content_type_parameter(obj, "name");
+	names[1] = g_mime_object_get_content_disposition_parameter(obj,
+	    "filename");
+	names[2] = g_mime_part_get_content_description(part);
 }
 
 static int
@@ -856,7 +424,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, GMimeMessage *msg,
 
 /*
  * The part's bytes with the transfer encoding removed, at most max.  The
- * encoded bytes are read in chunks and decoded straight into the buffer.
+ * encoded bytes are read in chunks and decoded a chunk at a time.
  */
 static int
 mime_decode(GMimePart *part, size_t max, struct buf **out,
@@ -867,8 +435,9 @@ mime_decode(GMimePart *part, size_t max, struct buf **out,
 	GMimeEncoding enc;
 	struct buf *b = NULL;
 	char chunk[4096];
+	char plain[2 * sizeof(chunk)];
 	ssize_t got;
-	size_t room;
+	size_t n;
 	int rc = -1;
 
 	*out = NULL;
@@ -885,20 +454,29 @@ mime_decode(GMimePart *part, size_t max, struct buf **out,
 			goto bad;
 		while ((got = g_mime_stream_read(raw, chunk,
 		    sizeof(chunk))) > 0) {
-			room = g_mime_encoding_outlen(&enc, (size_t)got);
-			if (buf_reserve(b, room, err) != 0) {
+			/* Decoding makes at most what it reads, and a few
+			 * bytes kept from the chunk before. */
+			if (g_mime_encoding_outlen(&enc, (size_t)got) >
+			    sizeof(plain)) {
+				ti_err_set(err, TI_KIND_INTERNAL,
+				    "mime_decode: output chunk too small");
+				goto out;
+			}
+			n = g_mime_encoding_step(&enc, chunk, (size_t)got,
+			    plain);
+			if (buf_append(b, plain, n, err) != 0) {
 				if (err->kind == TI_KIND_DATA)
 					ti_err_set(err, TI_KIND_DATA, "report "
 					    "part larger than %zu bytes", max);
 				goto out;
 			}
-			b->len += g_mime_encoding_step(&enc, chunk,
-			    (size_t)got, (char *)b->data + b->len);
-			b->data[b->len] = '\0';
 		}
 		if (got < 0)
 			goto bad;
 	}
+	/* Even an empty part gets its buffer and terminating NUL. */
+	if (buf_append(b, "", 0, err) != 0)
+		goto out;
 	*out = b;
 	b = NULL;
 	rc = 0;
@@ -918,7 +496,9 @@ static int
 mime_choose(struct mime_walk *w, GMimePart **chosen, GMimeMessage **msg_r,
     struct buf **part_r, struct ti_err *err)
 {
+	const char *names[3];
 	struct buf *b = NULL;
+	struct ti_bytes v;
 	size_t i;
 
 	*chosen = NULL;
@@ -935,8 +515,9 @@ mime_choose(struct mime_walk *w, GMimePart **chosen, GMimeMessage **msg_r,
 		if (mime_decode(w->cands[i].part, w->lim->message_bytes, &b,
 		    err) != 0)
 			return -1;
-		if (mime_any_name_matches(w->cands[i].part) ||
-		    mime_bytes_match(b)) {
+		mime_part_names(w->cands[i].part, names);
+		v = buf_bytes(b);
+		if (inflate_is_report(&v, names, 3)) {
 			*part_r = b;
 			*chosen = w->cands[i].part;
 			*msg_r = w->cands[i].msg;
@@ -952,6 +533,7 @@ static int
 mime_fill_part(GMimePart *part, struct mime_info *info, struct ti_err *err)
 {
 	GMimeContentType *ct = NULL;
+	const char *names[3];
 	const char *type = NULL;
 	const char *sub = NULL;
 	char *joined = NULL;
@@ -972,9 +554,9 @@ mime_fill_part(GMimePart *part, struct mime_info *info, struct ti_err *err)
 			info->part_type[i] =
 			    g_ascii_tolower(info->part_type[i]);
 	}
+	mime_part_names(part, names);
 	for (i = 0; i < 3 && info->part_filename == NULL; i++) {
-		if (mime_dup(&info->part_filename, mime_part_filename(part, i),
-		    true, err) != 0)
+		if (mime_dup(&info->part_filename, names[i], true, err) != 0)
 			return -1;
 	}
 	return 0;
@@ -989,7 +571,31 @@ mime_headers(const struct ti_bytes *msg, struct mime_info *info,
 		    "mime_headers: bad arguments");
 	if (info->headers != NULL)
 		return 0;
-	return mime_headers_raw(msg, &info->headers, err);
+	/* The block as the field scan reads it. */
+	return hdr_block_text(msg, &mime_hdr_limits, MIME_HEADERS_BYTES,
+	    &info->headers, err);
+}
+
+/*
+ * GMime's tree of what mime_scan_top kept (bytes, taken over), or NULL.
+ * The parser and its stream live for this message only; the tree holds
+ * what it needs.
+ */
+static GMimeObject *
+mime_parse(GByteArray *bytes)
+{
+	GMimeStream *stream = NULL;
+	GMimeParser *parser = NULL;
+	GMimeObject *body = NULL;
+
+	/* The stream takes the array over. */
+	stream = g_mime_stream_mem_new_with_byte_array(bytes);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	body = g_mime_parser_construct_part(parser, NULL);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return body;
 }
 
 int
@@ -997,7 +603,7 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
     struct mime_info *info, struct buf **part_r, struct ti_err *err)
 {
 	struct mime_walk w;
-	struct mime_top top;
+	GByteArray *gmime = NULL;
 	GMimeObject *body = NULL;
 	GMimeMessage *holder = NULL;
 	GMimePart *chosen = NULL;
@@ -1005,7 +611,6 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	int rc = -1;
 
 	memset(&w, 0, sizeof(w));
-	memset(&top, 0, sizeof(top));
 	memset(info, 0, sizeof(*info));
 	*part_r = NULL;
 	if (msg == NULL || (msg->data == NULL && msg->len > 0) ||
@@ -1017,14 +622,10 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	if (mime_state != MIME_STATE_UP)
 		return ti_err_set(err, TI_KIND_INTERNAL,
 		    "mime_extract after mime_shutdown");
-	if (mime_scan_top(msg, &top, err) != 0 ||
-	    mime_fill_info(&top, info, err) != 0)
+	if (mime_scan_top(msg, info, &gmime, err) != 0)
 		goto out;
-	/* GLib aborts when memory runs out: nothing here returns NULL. */
-	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(mime_stream),
-	    top.gmime);
-	g_mime_parser_init_with_stream(mime_parser, mime_stream);
-	body = g_mime_parser_construct_part(mime_parser, NULL);
+	body = mime_parse(gmime);
+	gmime = NULL;
 	if (body == NULL) {
 		ti_err_set(err, TI_KIND_DATA,
 		    "message has no parsable MIME structure");
@@ -1039,7 +640,7 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 		    "no TLS-RPT report part found (%zu MIME parts)", w.nparts);
 		goto out;
 	}
-	if (part->len == 0) {
+	if (buf_bytes(part).len == 0) {
 		ti_err_set(err, TI_KIND_DATA, "report part is empty");
 		goto out;
 	}
@@ -1066,9 +667,7 @@ out:
 	buf_free(&part);
 	free(w.cands);
 	g_clear_object(&body);
-	/* The stream lets go of the message's bytes until the next one. */
-	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(mime_stream),
-	    mime_none);
-	mime_top_clear(&top);
+	if (gmime != NULL)
+		g_byte_array_unref(gmime);
 	return rc;
 }

@@ -54,7 +54,9 @@ int mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 /*
  * Fill info->headers from msg, whatever mime_extract made of it (or if
  * it was never called): the header block is kept only with a rejected
- * message, so only a rejection pays for it.  Returns 0, or -1 with TEMP.
+ * message, so only a rejection pays for it.  It is the block as far as
+ * mime_extract reads its fields (hdr.h: up to the first empty line, within
+ * the same limits).  Returns 0, or -1 with TEMP.
  */
 int mime_headers(const struct ti_bytes *msg, struct mime_info *info,
     struct ti_err *err) TI_MUST_CHECK;

@@ -37,6 +37,7 @@
 #include "date.h"
 #include "report.h"
 #include "report_scan.h"
+#include "utf8.h"
 
 #define RP_PATH_BYTES 128		/* longest JSON path we name */
 #define RP_PROBLEM_BYTES 128
@@ -517,12 +518,13 @@ static void
 rp_skip_lead(const unsigned char **p, size_t *len, size_t *lines_r,
     size_t *cols_r)
 {
+	size_t bom;
+
 	*lines_r = 0;
 	*cols_r = 0;
-	if (*len >= 3 && (*p)[0] == 0xef && (*p)[1] == 0xbb &&
-	    (*p)[2] == 0xbf) {
-		*p += 3;
-		*len -= 3;
+	if ((bom = utf8_bom_len(*p, *len)) > 0) {
+		*p += bom;
+		*len -= bom;
 		*cols_r = 1;	/* jansson counts characters */
 	}
 	while (*len > 0 && (**p == ' ' || **p == '\t' || **p == '\r' ||

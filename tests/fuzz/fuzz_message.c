@@ -39,6 +39,7 @@ static void
 fuzz_valid(const struct job *job)
 {
 	struct buf *out = NULL;
+	struct ti_bytes v;
 	struct ti_err err;
 
 	ti_err_clear(&err);
@@ -46,12 +47,14 @@ fuzz_valid(const struct job *job)
 	fuzz_check(job_organization(job) != NULL, "valid without org");
 	fuzz_check(job_report_id(job) != NULL, "valid without report id");
 	out = fuzz_buf(NULL, 0, FUZZ_JSON_MAX_BYTES);
-	if (job_report_json(job, out, &err) != 0)
+	if (job_report_json(job, out, &err) != 0) {
 		fuzz_check_err(&err, FUZZ_KIND(TI_KIND_TEMP) |
 		    FUZZ_KIND(TI_KIND_DATA), "job_report_json");
-	else
-		fuzz_check(out->len > 0 && out->data[0] == '{',
+	} else {
+		v = buf_bytes(out);
+		fuzz_check(v.len > 0 && v.data[0] == '{',
 		    "job_report_json: not an object");
+	}
 	fuzz_check_buf(out, "job_report_json: buffer");
 	buf_free(&out);
 }

@@ -1185,6 +1185,61 @@ test_sniff(void **ts)
 	assert_int_equal(inflate_sniff(NULL), INFLATE_PLAIN);
 }
 
+struct is_report_case {
+	const char *name;
+	const char *input;	/* NULL: no bytes at all */
+	size_t len;
+	const char *names[3];
+	bool want;
+};
+
+static const struct is_report_case is_reports[] = {
+	{ "gzip bytes", "\x1f\x8b\x08", 3, { NULL }, true },
+	{ "zip bytes", "PK\x03\x04", 4, { NULL }, true },
+	{ "JSON object", "{}", 2, { NULL }, true },
+	{ "JSON after white space", " \t\r\n{", 5, { NULL }, true },
+	{ "JSON after a BOM", "\xef\xbb\xbf{}", 5, { NULL }, true },
+	{ "JSON after a BOM and white space", "\xef\xbb\xbf\n {", 6,
+	    { NULL }, true },
+	{ "two BOMs", "\xef\xbb\xbf\xef\xbb\xbf{", 7, { NULL }, false },
+	{ "half a BOM", "\xef\xbb{", 3, { NULL }, false },
+	{ "JSON array", "[1]", 3, { NULL }, false },
+	{ "white space only", " \n", 2, { NULL }, false },
+	{ "PDF", "%PDF", 4, { NULL }, false },
+	{ "empty", "", 0, { NULL }, false },
+	{ "no bytes", NULL, 0, { NULL }, false },
+	{ "name .json", "x", 1, { "r.json" }, true },
+	{ "name .json.gz", "x", 1, { "r.json.gz" }, true },
+	{ "name .zip, upper case", "x", 1, { "R.ZIP" }, true },
+	{ "name .gz with trailing blanks", "x", 1, { "r.gz \t\r\n" }, true },
+	{ "name .pdf", "x", 1, { "r.pdf" }, false },
+	{ "name only .gz", "x", 1, { ".gz" }, true },
+	{ "name gz without the dot", "x", 1, { "rgz" }, false },
+	{ "third name fits", "x", 1, { NULL, "a.pdf", "r.json" }, true },
+	{ "name without bytes", NULL, 0, { "r.zip" }, true },
+	{ "wrong name, right bytes", "{", 1, { "logo.png" }, true },
+};
+
+static void
+test_is_report(void **ts)
+{
+	struct ti_bytes in;
+	size_t i;
+	bool got;
+
+	(void)ts;
+	for (i = 0; i < NELEM(is_reports); i++) {
+		in.data = (const unsigned char *)is_reports[i].input;
+		in.len = is_reports[i].len;
+		got = inflate_is_report(&in, is_reports[i].names, 3);
+		if (got != is_reports[i].want)
+			fail_msg("%s: got %d, want %d", is_reports[i].name,
+			    got, is_reports[i].want);
+	}
+	assert_false(inflate_is_report(NULL, NULL, 0));
+	assert_true(inflate_is_report(NULL, is_reports[13].names, 1));
+}
+
 static void
 add_test(struct CMUnitTest *t, size_t *n, const char *name,
     CMUnitTestFunction f, const void *tcase)
@@ -1229,6 +1284,7 @@ main(void)
 	add_test(tests, &n, "limit of 0 bytes", test_limit_zero, NULL);
 	add_test(tests, &n, "format_r NULL", test_format_null, NULL);
 	add_test(tests, &n, "inflate_sniff", test_sniff, NULL);
+	add_test(tests, &n, "inflate_is_report", test_is_report, NULL);
 	return _cmocka_run_group_tests("inflate", tests, n, group_setup,
 	    group_teardown);
 }
