@@ -136,7 +136,9 @@ job_sender(struct job *job, const struct config *cfg, struct ti_err *err)
 		    job->info.report_submitter, job->contact_domain) &&
 		    authres_domain_covers(job->contact_domain,
 		    job->info.report_submitter);
-	if (job->bare)
+	/* Anyone can write an Authentication-Results header: only our
+	 * own MTA's, named by its authserv-id, is believed. */
+	if (job->bare || cfg->authserv_id == NULL)
 		return 0;
 	return authres_dkim(job->info.authres, job->info.n_authres,
 	    cfg->authserv_id, reporting, &job->dkim, err);
@@ -170,6 +172,7 @@ job_meta(const struct job *job, struct db_meta *m)
 	m->dkim_domain = job->dkim.domain;
 	m->dkim_authserv_id = job->dkim.authserv_id;
 	m->submitter_match = job->submitter_match;
+	m->authenticated = job_dkim_ok(job);
 	m->headers = job->info.headers;
 }
 
@@ -201,6 +204,10 @@ job_prepare(struct job *job, const struct config *cfg, struct ti_err *err)
 		return -1;
 	if (rc != 0) {
 		memcpy(job->reason, perr.msg, sizeof(perr.msg));
+	} else if (cfg->require_dkim && cfg->authserv_id == NULL) {
+		(void)snprintf(job->reason, sizeof(job->reason),
+		    "no passing DKIM signature from the reporting domain "
+		    "(authserv_id not set: no verdict is trusted)");
 	} else if (cfg->require_dkim && !job_dkim_ok(job)) {
 		(void)snprintf(job->reason, sizeof(job->reason),
 		    "no passing DKIM signature from the reporting domain "

@@ -11,7 +11,8 @@
  * would be unusable (required members, types, counts >= 0, dates,
  * lim->policies, lim->failure_details over the whole report,
  * lim->policy_strings per array, lim->string_bytes per string,
- * TI_DOMAIN_BYTES for policy-domain) and leniently where real senders
+ * TI_KEY_BYTES for organization-name and report-id, TI_DOMAIN_BYTES for
+ * policy-domain) and leniently where real senders
  * differ from the RFC: draft member names (mx-host-pattern,
  * additional-info-uri, failure-error-code), a lone mx-host string,
  * zone-less date-times, null optional members, unknown members and
@@ -442,17 +443,18 @@ static int
 rp_report(struct rp_ctx *c, const json_t *root, struct report *r)
 {
 	const json_t *pols = NULL;
+	size_t kmax = c->lim->string_bytes < TI_KEY_BYTES ?
+	    c->lim->string_bytes : TI_KEY_BYTES;
 	size_t i, n;
 	int rc;
 
 	if (!json_is_object(root))
 		return rp_fail(c, "top level", "must be an object");
-	if (rp_required(c, root, "organization-name", c->lim->string_bytes,
-	    true, &r->organization_name) != 0 ||
+	if (rp_required(c, root, "organization-name", kmax, true,
+	    &r->organization_name) != 0 ||
 	    rp_date_range(c, root, r) != 0 ||
 	    rp_optional(c, root, "contact-info", &r->contact_info) != 0 ||
-	    rp_required(c, root, "report-id", c->lim->string_bytes, true,
-	    &r->report_id) != 0)
+	    rp_required(c, root, "report-id", kmax, true, &r->report_id) != 0)
 		return -1;
 
 	pols = json_object_get(root, "policies");

@@ -35,6 +35,12 @@
 /* Any one string value, in bytes. */
 #define TI_DEFAULT_STRING_BYTES 4096
 #define TI_HARD_STRING_BYTES (1024 * 1024)
+/*
+ * organization-name and report-id, in bytes, whatever string_bytes says:
+ * together they are the report's unique key, and an index entry in
+ * PostgreSQL holds at most about 2,700 bytes.
+ */
+#define TI_KEY_BYTES 1024
 /* A domain name (policy-domain), in bytes, per RFC 1035. */
 #define TI_DOMAIN_BYTES 253
 /* Seconds one message may take, reading included. */

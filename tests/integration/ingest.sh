@@ -68,25 +68,29 @@ check_match "google again: duplicate" "$ERR" 'duplicate: organization="Google In
 check "google again: still one report" "$(pg_q g "SELECT count(*) FROM tlsrpt.report")" 1
 check "google again: still one policy" "$(pg_q g "SELECT count(*) FROM tlsrpt.policy")" 1
 
-# ---- DKIM verdict from the receiving MTA (mox), and --authserv-id.
+# ---- DKIM verdict from the receiving MTA (mox), named by --authserv-id.
 pg_newdb dk || exit 99
-pipe_bin "$C/mjl-__mox/example.eml" -d dbname=dk
+pipe_bin "$C/mjl-__mox/example.eml" -d dbname=dk --authserv-id komijn.test.xmox.nl
 check "mox: exit 0" "$RC" 0
 check "mox: dkim verdict" "$(pg_q dk "SELECT dkim_result, dkim_domain,
-    dkim_authserv_id, submitter_match, tls_report_submitter FROM tlsrpt.report")" \
-    "pass|google.com|komijn.test.xmox.nl|t|google.com"
+    dkim_authserv_id, submitter_match, tls_report_submitter, authenticated FROM tlsrpt.report")" \
+    "pass|google.com|komijn.test.xmox.nl|t|google.com|t"
 check "mox: mx-host array" "$(pg_q dk "SELECT mx_host, policy_string FROM tlsrpt.policy")" \
     '{komijn.test.xmox.nl}|{"version: STSv1","mode: enforce","max_age: 86400","mx: komijn.test.xmox.nl"}'
 pg_newdb dk2 || exit 99
 pipe_bin "$C/mjl-__mox/example.eml" -d dbname=dk2 --authserv-id mx.other.example
 check "authserv-id elsewhere: no verdict" \
-    "$(pg_q dk2 "SELECT coalesce(dkim_result, 'NULL') FROM tlsrpt.report")" NULL
+    "$(pg_q dk2 "SELECT coalesce(dkim_result, 'NULL'), authenticated FROM tlsrpt.report")" "NULL|f"
+pg_newdb dk3 || exit 99
+pipe_bin "$C/mjl-__mox/example.eml" -d dbname=dk3
+check "no authserv-id: no verdict believed" \
+    "$(pg_q dk3 "SELECT coalesce(dkim_result, 'NULL'), authenticated FROM tlsrpt.report")" "NULL|f"
 
 # ---- --require-dkim
 pg_newdb rd || exit 99
-pipe_bin "$C/mjl-__mox/example.eml" -d dbname=rd --require-dkim
+pipe_bin "$C/mjl-__mox/example.eml" -d dbname=rd --require-dkim --authserv-id komijn.test.xmox.nl
 check "require-dkim, signed by google.com: stored" "$(pg_q rd "SELECT count(*) FROM tlsrpt.report")" 1
-pipe_bin "$C/domainaware__parsedmarc/google.com_smtp_tls_report.eml" -d dbname=rd --require-dkim
+pipe_bin "$C/domainaware__parsedmarc/google.com_smtp_tls_report.eml" -d dbname=rd --require-dkim --authserv-id komijn.test.xmox.nl
 check "require-dkim, no verdict: exit 0" "$RC" 0
 check_match "require-dkim, no verdict: rejected" "$ERR" 'rejected: no passing DKIM signature from the reporting domain'
 check "require-dkim, no verdict: kept aside" "$(pg_q rd "SELECT count(*), min(reason) FROM tlsrpt.rejected_message")" \
