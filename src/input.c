@@ -4,8 +4,11 @@
  *
  * The bytes are read straight into the message's buffer.  A regular
  * file's size sizes that buffer and a short read ends it, so a Maildir
- * message costs one allocation and one read; a pipe's buffer grows as
- * it fills.
+ * message costs one allocation and one read, and a file larger than the
+ * limit is known to be so from its size, without reading the rest; a
+ * pipe's buffer grows as it fills, and what a pipe sends past the limit
+ * is read and dropped (under the time limit) to learn that there was
+ * more.
  */
 #include "autoconf.h"
 
@@ -70,6 +73,12 @@ input_read_fd(int fd, size_t max, enum ti_kind io_kind, bool regular_only,
 	}
 	for (;;) {
 		if (buf_len(b) == max) {
+			/* A file says its size: nothing past the limit is
+			 * read, however large (or sparse) it is. */
+			if (regular) {
+				*truncated_r = (uintmax_t)st.st_size > max;
+				break;
+			}
 			if (input_drain(fd, io_kind, truncated_r, err) != 0)
 				goto out;
 			break;

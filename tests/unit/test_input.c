@@ -221,11 +221,45 @@ test_regular_only(void **state)
 	(void)close(fds[1]);
 }
 
+/*
+ * A sparse file of a terabyte: its size says it is over the limit, and
+ * nothing past the limit is read (reading the rest to find out would
+ * take hours and every sweep would stop there).
+ */
+static void
+test_sparse_file(void **state)
+{
+	char path[] = "/tmp/tlsrpt-sparse.XXXXXX";
+	struct buf *b = NULL;
+	struct ti_err err;
+	bool truncated = false;
+	off_t read_to;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "From: x\n", 8), 8);
+	assert_int_equal(ftruncate(fd, (off_t)1 << 40), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(input_read_fd(fd, 1 << 20, TI_KIND_IO, true, &b,
+	    &truncated, &err), 0);
+	read_to = lseek(fd, 0, SEEK_CUR);
+	(void)close(fd);
+	(void)unlink(path);
+	assert_true(truncated);
+	assert_int_equal(buf_len(b), 1 << 20);
+	assert_memory_equal(buf_bytes(b).data, "From: x\n", 8);
+	/* Not a byte past the limit was read. */
+	assert_int_equal(read_to, 1 << 20);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	static char names[2 * NELEM(cases)][64];
-	struct CMUnitTest t[2 * NELEM(cases) + 3];
+	struct CMUnitTest t[2 * NELEM(cases) + 4];
 	size_t n = 0, i;
 
 	/* A reader that stops early must not kill the writer's test. */
@@ -245,5 +279,7 @@ main(void)
 	    NULL);
 	test_add(t, &n, "regular files only", test_regular_only, NULL, NULL,
 	    NULL);
+	test_add(t, &n, "a sparse file of a terabyte", test_sparse_file, NULL,
+	    NULL, NULL);
 	return _cmocka_run_group_tests("input", t, n, NULL, NULL);
 }
