@@ -7,7 +7,14 @@
  * Trust: the text is hostile and need not be JSON at all.  Brackets and
  * commas are counted outside strings, honouring backslash escapes inside
  * them; a stray closer is the parser's to refuse.  Limits: nesting at
- * most lim->json_depth, values at most report_scan_max_values(lim).
+ * most lim->json_depth, values at most report_scan_max_values(lim), and,
+ * since the parser spends far more on a value than the text does, values
+ * and objects or arrays in proportion to the text: a real report spends
+ * some 25 bytes of text on a value and 60 on an object or array
+ * (the corpus), so REPORT_SCAN_VALUE_BYTES and
+ * REPORT_SCAN_CONTAINER_BYTES leave it room four times over, while
+ * "{},{},..." or "[0,0,..." cannot make the parser's tree more than a
+ * small multiple of the text.
  */
 #include "autoconf.h"
 
@@ -15,6 +22,10 @@
 #include <stddef.h>
 
 #include "report_scan.h"
+
+#define REPORT_SCAN_VALUE_BYTES 4
+#define REPORT_SCAN_CONTAINER_BYTES 16
+#define REPORT_SCAN_SLACK 256
 
 size_t
 report_scan_max_values(const struct ti_limits *lim)
@@ -29,8 +40,12 @@ report_scan(const unsigned char *p, size_t len,
 {
 	size_t max = lim->json_depth;
 	size_t max_values = report_scan_max_values(lim);
+	size_t for_size = len / REPORT_SCAN_VALUE_BYTES + REPORT_SCAN_SLACK;
+	size_t containers_for_size = len / REPORT_SCAN_CONTAINER_BYTES +
+	    REPORT_SCAN_SLACK;
 	size_t depth = 0;
 	size_t values = 0;
+	size_t containers = 0;
 	size_t i;
 	bool in_string = false;
 
@@ -51,6 +66,11 @@ report_scan(const unsigned char *p, size_t len,
 			if (++depth > max)
 				return ti_err_set(err, TI_KIND_DATA,
 				    "JSON nesting deeper than %zu", max);
+			if (++containers > containers_for_size)
+				return ti_err_set(err, TI_KIND_DATA,
+				    "JSON holds more than %zu objects and "
+				    "arrays for its %zu bytes",
+				    containers_for_size, len);
 			values++;
 			break;
 		case ',':
@@ -67,6 +87,10 @@ report_scan(const unsigned char *p, size_t len,
 		if (values > max_values)
 			return ti_err_set(err, TI_KIND_DATA,
 			    "JSON holds more than %zu values", max_values);
+		if (values > for_size)
+			return ti_err_set(err, TI_KIND_DATA,
+			    "JSON holds more than %zu values for its %zu bytes",
+			    for_size, len);
 	}
 	return 0;
 }

@@ -1644,7 +1644,7 @@ test_value_count(void **sp)
 	 */
 	for (k = 0; k < 2; k++) {
 		pad = max - 8 + k;
-		len = sizeof(head) + 2 * pad + 4;
+		len = sizeof(head) + 8 * pad + 4;
 		doc = malloc(len);
 		assert_non_null(doc);
 		memcpy(doc, head, sizeof(head) - 1);
@@ -1652,7 +1652,9 @@ test_value_count(void **sp)
 		for (i = 0; i < pad; i++) {
 			if (i > 0)
 				doc[len++] = ',';
-			doc[len++] = '0';
+			/* Room enough that the size does not bind. */
+			memcpy(doc + len, "      0", 7);
+			len += 7;
 		}
 		doc[len++] = ']';
 		doc[len++] = '}';
@@ -1676,12 +1678,58 @@ test_value_count(void **sp)
 	}
 }
 
+/* Values and objects in proportion to the text: "{},{},..." and
+ * "0,0,..." cannot make the parser's tree a large multiple of it. */
+static void
+test_value_density(void **sp)
+{
+	static const struct {
+		const char *item;
+		const char *want;
+	} dense[] = {
+		{ "{}", "objects and arrays for its" },
+		{ "[]", "objects and arrays for its" },
+		{ "0", "values for its" },
+	};
+	struct ti_limits lim;
+	struct ti_err err;
+	struct report *r = NULL;
+	struct buf *doc = NULL;
+	struct ti_bytes in;
+	size_t i, j;
+
+	(void)sp;
+	ti_limits_default(&lim);
+	for (i = 0; i < NELEM(dense); i++) {
+		doc = buf_new(1 << 24, &err);
+		assert_non_null(doc);
+		assert_int_equal(buf_append(doc, "{\"x\":[", 6, &err), 0);
+		for (j = 0; j < 1100000; j++) {
+			if (j > 0)
+				assert_int_equal(buf_append(doc, ",", 1, &err),
+				    0);
+			assert_int_equal(buf_append(doc, dense[i].item,
+			    strlen(dense[i].item), &err), 0);
+		}
+		assert_int_equal(buf_append(doc, "]}", 2, &err), 0);
+		in = buf_bytes(doc);
+		ti_err_clear(&err);
+		r = report_parse(&in, &lim, &err);
+		assert_null(r);
+		assert_int_equal(err.kind, TI_KIND_DATA);
+		if (strstr(err.msg, dense[i].want) == NULL)
+			fail_msg("%s: \"%s\"", dense[i].item, err.msg);
+		buf_free(&doc);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_corpus, setup, teardown),
 		cmocka_unit_test(test_value_count),
+		cmocka_unit_test(test_value_density),
 		cmocka_unit_test_setup_teardown(test_corpus_shared, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fixtures, setup,
