@@ -32,18 +32,7 @@ run_elapsed_ms(const struct run *run)
 void
 run_exit(struct run *run, int code)
 {
-	static const int rank[] = { EX_OK, EX_DATAERR, EX_USAGE, EX_CONFIG,
-	    EX_IOERR, EX_SOFTWARE, EX_TEMPFAIL };
-	size_t i, cur = 0, want = 0;
-
-	for (i = 0; i < sizeof(rank) / sizeof(rank[0]); i++) {
-		if (rank[i] == run->exit_code)
-			cur = i;
-		if (rank[i] == code)
-			want = i;
-	}
-	if (want > cur)
-		run->exit_code = code;
+	run->exit_code = ti_exit_worse(run->exit_code, code);
 }
 
 void
