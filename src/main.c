@@ -9,22 +9,20 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
+#include "buf.h"
 #include "config.h"
-#include "db.h"
 #include "handoff.h"
 #include "inflate.h"
 #include "input.h"
-#include "job.h"
 #include "log.h"
 #include "maildir.h"
 #include "mime.h"
@@ -125,56 +123,66 @@ on_alarm(int sig)
 	_exit(EX_TEMPFAIL);
 }
 
+/* Pipe mode: one message on standard input, handed to a server when one
+ * listens on the socket, else stored here. */
 static void
-run_stdin(struct run *run)
+mode_pipe(struct run *run)
 {
+	const struct run_settings *set = run_settings(run);
+	const struct config *cfg = run_config(run);
 	struct buf *input = NULL;
 	struct ti_err err;
 	bool truncated = false;
 
 	/* A dry run and --json need the report here. */
-	bool hand_off = run->cfg.socket_path != NULL && !run->dry_run &&
-	    !run->print_json;
+	bool hand_off = cfg->socket_path != NULL && !set->dry_run &&
+	    !set->print_json;
 
 	log_set_source("stdin");
-	(void)alarm(run->cfg.lim.timeout_seconds);
+	run_arm(run);
 	if (!hand_off)
-		run_db_start(run);
-	if (input_read_fd(STDIN_FILENO, run->cfg.lim.message_bytes,
-	    TI_KIND_TEMP, false, &input, &truncated, &err) != 0) {
-		run->n_failed++;
-		run_fail(run, &err);
+		(void)run_db_connect(run, false, &err);
+	if (input_read_fd(STDIN_FILENO, cfg->lim.message_bytes, TI_KIND_TEMP,
+	    false, &input, &truncated, &err) != 0) {
+		run_fail_message(run, &err);
 		return;
 	}
-	if (!hand_off || !handoff_message(run, run->cfg.socket_path, &input,
+	if (!hand_off || !handoff_message(run, cfg->socket_path, &input,
 	    truncated))
-		(void)run_message(run, &input, truncated);
-	(void)alarm(0);
+		(void)run_message(run, &input, truncated, NULL);
+	run_disarm(run);
 }
 
+/* FILE arguments: one is stored on its own, several in batches. */
 static void
-run_files(struct run *run, char **files, int n)
+mode_files(struct run *run, char **files, int n)
 {
+	size_t max = run_config(run)->lim.message_bytes;
+	struct batch *batch = NULL;
 	struct buf *input = NULL;
 	struct ti_err err;
 	char label[32];
 	bool truncated = false;
-	int i;
+	int i = 0;
 
-	run->n_total = (unsigned long)n;
+	run_set_total(run, (unsigned long)n);
+	if (!run_settings(run)->dry_run && n > 1 &&
+	    (batch = batch_new(run, NULL, NULL, &err)) == NULL) {
+		run_fail(run, &err);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		log_set_source(files[i]);
 		run_arm(run);
-		if (input_read_file(files[i], run->cfg.lim.message_bytes,
-		    &input, &truncated, &err) != 0) {
-			run->n_failed++;
-			run_fail(run, &err);
+		if (input_read_file(files[i], max, &input, &truncated,
+		    &err) != 0) {
+			run_fail_message(run, &err);
 			continue;
 		}
-		if ((run->dry_run || n == 1 ?
-		    run_message(run, &input, truncated) :
-		    run_batch_message(run, &input, truncated, NULL, NULL)) ==
-		    RUN_RETRY && run->exit_code == EX_TEMPFAIL) {
+		if ((batch == NULL ?
+		    run_message(run, &input, truncated, NULL) :
+		    batch_message(batch, &input, truncated, NULL)) ==
+		    RUN_RETRY && run_exit_code(run) == EX_TEMPFAIL) {
 			log_err("stopping: %d file(s) not processed",
 			    n - i - 1);
 			break;
@@ -182,9 +190,10 @@ run_files(struct run *run, char **files, int n)
 		run_progress(run);
 	}
 	log_set_source(NULL);
-	if (i == n)
-		(void)run_batch_commit(run, NULL);
+	if (i == n && batch != NULL)
+		(void)batch_commit(batch);
 	run_disarm(run);
+	batch_free(&batch);
 	if (n > 1) {
 		(void)snprintf(label, sizeof(label), "%d files", n);
 		run_summary(run, label);
@@ -192,18 +201,20 @@ run_files(struct run *run, char **files, int n)
 }
 
 static int
-usage_error(const struct run *run, const char *what)
+usage_error(bool under_mta, const char *what)
 {
 	log_err("%s", what);
-	if (!run->under_mta)
+	if (!under_mta)
 		(void)fputs("Try 'tlsrpt-ingest --help'.\n", stderr);
-	return ti_kind_exit(TI_KIND_USAGE, run->under_mta);
+	return ti_kind_exit(TI_KIND_USAGE, under_mta);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct run run;
+	struct run_settings set;
+	struct config cfg;
+	struct run *run = NULL;
 	struct ti_err err;
 	const char *env = NULL;
 	const char *config_path = NULL;
@@ -220,12 +231,12 @@ main(int argc, char **argv)
 	int verbosity = 0;
 	int c, code;
 
-	memset(&run, 0, sizeof(run));
-	run_begin(&run);
+	memset(&set, 0, sizeof(set));
+	memset(&cfg, 0, sizeof(cfg));
 	(void)signal(SIGPIPE, SIG_IGN);
 	/* A mail system gives no terminal: only 0 and 75 are safe there,
 	 * whatever goes wrong. */
-	run.under_mta = !isatty(STDIN_FILENO);
+	set.under_mta = !isatty(STDIN_FILENO);
 	log_init("tlsrpt-ingest", 0, LOG_LEVEL_INFO);
 	sets = calloc((size_t)argc + 1, sizeof(*sets));
 	if (sets == NULL) {
@@ -245,10 +256,10 @@ main(int argc, char **argv)
 			sets[nsets++] = optarg;
 			break;
 		case 'n':
-			run.dry_run = true;
+			set.dry_run = true;
 			break;
 		case OPT_JSON:
-			run.print_json = true;
+			set.print_json = true;
 			break;
 		case OPT_AUTHSERV:
 			authserv = optarg;
@@ -304,86 +315,92 @@ main(int argc, char **argv)
 			free(sets);
 			if (optind < argc || maildir != NULL || mbox != NULL ||
 			    serve)
-				run.under_mta = false;
-			return usage_error(&run, "unknown option");
+				set.under_mta = false;
+			return usage_error(set.under_mta, "unknown option");
 		}
 	}
 	if (optind < argc || maildir != NULL || mbox != NULL || serve)
-		run.under_mta = false;
+		set.under_mta = false;
 	log_init("tlsrpt-ingest", use_syslog, verbosity > 0 ?
 	    LOG_LEVEL_DEBUG : verbosity < 0 ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
 	if ((maildir != NULL) + (mbox != NULL) + (optind < argc) + serve > 1) {
 		free(sets);
-		return usage_error(&run, "--maildir, --mbox, --serve and FILE "
+		return usage_error(set.under_mta, "--maildir, --mbox, --serve and FILE "
 		    "arguments do not mix");
 	}
-	if (serve && (run.dry_run || run.print_json)) {
+	if (serve && (set.dry_run || set.print_json)) {
 		free(sets);
-		return usage_error(&run, "--serve stores: no --dry-run or "
+		return usage_error(set.under_mta, "--serve stores: no --dry-run or "
 		    "--json");
 	}
 	if ((done_folder != NULL || delete_done) && maildir == NULL) {
 		free(sets);
-		return usage_error(&run, "--done-folder and --delete go "
+		return usage_error(set.under_mta, "--done-folder and --delete go "
 		    "with --maildir");
 	}
 
-	if (config_init(&run.cfg, &err) != 0 ||
-	    config_load(&run.cfg, config_path != NULL ? config_path :
+	if (config_init(&cfg, &err) != 0 ||
+	    config_load(&cfg, config_path != NULL ? config_path :
 	    CONFIG_DEFAULT_PATH, config_path != NULL, &err) != 0)
 		goto config_fail;
 	for (i = 0; i < nsets; i++) {
-		if (config_set_pair(&run.cfg, sets[i], &err) != 0)
+		if (config_set_pair(&cfg, sets[i], &err) != 0)
 			goto config_fail;
 	}
 	env = getenv("TLSRPT_DB");
 	if (db_opt == NULL && env != NULL && env[0] != '\0')
 		db_opt = env;
-	if ((db_opt != NULL && config_set(&run.cfg, "db", db_opt, &err)) ||
+	if ((db_opt != NULL && config_set(&cfg, "db", db_opt, &err)) ||
 	    (authserv != NULL &&
-	    config_set(&run.cfg, "authserv_id", authserv, &err)) ||
-	    (require_dkim && config_set(&run.cfg, "require_dkim", "yes",
+	    config_set(&cfg, "authserv_id", authserv, &err)) ||
+	    (require_dkim && config_set(&cfg, "require_dkim", "yes",
 	    &err)) ||
-	    (bounce && config_set(&run.cfg, "bounce_malformed", "yes", &err)) ||
+	    (bounce && config_set(&cfg, "bounce_malformed", "yes", &err)) ||
 	    (socket_path != NULL &&
-	    config_set(&run.cfg, "socket", socket_path, &err)))
+	    config_set(&cfg, "socket", socket_path, &err)))
 		goto config_fail;
-	free(sets);
-	sets = NULL;
 	if (print_config) {
-		config_dump(&run.cfg, stdout);
-		run_end(&run);
-		return EX_OK;
+		config_dump(&cfg, stdout);
+		code = EX_OK;
+		goto out;
 	}
 	log_set_errors_to_stderr(maildir == NULL && mbox == NULL &&
 	    optind >= argc && !serve);
-	run.progress = !use_syslog && verbosity == 0 &&
+	set.progress = !use_syslog && verbosity == 0 &&
 	    isatty(STDERR_FILENO) && (maildir != NULL || mbox != NULL ||
 	    argc - optind > 1);
 
+	run = run_new(&cfg, &set, &err);
+	if (run == NULL) {
+		log_err("%s", err.msg);
+		code = EX_TEMPFAIL;
+		goto out;
+	}
 	mime_init();
 	(void)signal(SIGALRM, on_alarm);
 	if (serve)
-		serve_run(&run);
+		serve_run(run);
 	else if (maildir != NULL)
-		maildir_sweep(&run, maildir, done_folder, delete_done);
+		maildir_sweep(run, maildir, done_folder, delete_done);
 	else if (mbox != NULL)
-		maildir_import_mbox(&run, mbox);
+		maildir_import_mbox(run, mbox);
 	else if (optind < argc)
-		run_files(&run, argv + optind, argc - optind);
+		mode_files(run, argv + optind, argc - optind);
 	else
-		run_stdin(&run);
+		mode_pipe(run);
 	mime_shutdown();
 	inflate_shutdown();
-	code = run.exit_code;
-	run_end(&run);
+	code = run_exit_code(run);
+	run_free(&run);
+out:
+	free(sets);
+	config_clear(&cfg);
+	buf_shutdown();
 	return code;
 
 config_fail:
-	free(sets);
 	log_err("configuration: %s", err.msg);
-	code = run.under_mta || err.kind == TI_KIND_TEMP ? EX_TEMPFAIL :
+	code = set.under_mta || err.kind == TI_KIND_TEMP ? EX_TEMPFAIL :
 	    EX_CONFIG;
-	run_end(&run);
-	return code;
+	goto out;
 }
