@@ -203,7 +203,7 @@ serve_one(struct run *run, int fd)
 {
 	struct timeval tv = { HANDOFF_IDLE_SECONDS, 0 };
 	struct handoff_request req;
-	struct run_outcome done;
+	struct run_outcome outcome;
 	struct buf *body = NULL;
 	struct ti_err err;
 	char line[HANDOFF_REPLY_BYTES];
@@ -217,17 +217,17 @@ serve_one(struct run *run, int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (serve_read_request(run, fd, &req, &body, &truncated, &err) != 0) {
 		log_warning("hand-off refused: %s", err.msg);
-		memset(&done, 0, sizeof(done));
-		done.outcome = JOB_NONE;
-		log_sanitize(err.msg, done.why, sizeof(done.why));
+		memset(&outcome, 0, sizeof(outcome));
+		outcome.outcome = JOB_NONE;
+		log_sanitize(err.msg, outcome.why, sizeof(outcome.why));
 	} else {
 		log_set_queue_id(req.queue_id[0] != '\0' ? req.queue_id : NULL);
 		run_db_check_idle(run);
-		(void)run_message(run, &body, truncated, &done);
+		(void)run_message(run, &body, truncated, &outcome);
 		log_set_queue_id(NULL);
 		run_exit_reset(run);
 	}
-	n = handoff_format_reply(line, sizeof(line), &done);
+	n = handoff_format_reply(line, sizeof(line), &outcome);
 	/* A client gone by now leaves what was stored stored: its next
 	 * delivery is a duplicate. */
 	if (handoff_write_all(fd, line, n) != 0)
