@@ -7,8 +7,9 @@
  *
  * A failure of the database ends the batch: nothing of it is committed,
  * none of its messages reaches done, and the connection is closed.  The
- * jobs held in memory are bounded by BATCH_WINDOW; a committed message
- * keeps only what its log line needs.
+ * jobs held in memory are bounded by BATCH_WINDOW; a message whose
+ * result has arrived keeps only what its log line needs, as job.c gave
+ * it: the strings come from the message and are sanitized when logged.
  */
 #include "autoconf.h"
 

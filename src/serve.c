@@ -47,7 +47,7 @@ serve_on_signal(int sig)
 
 /*
  * Bind and listen on path.  A socket left there by a server that is gone
- * is replaced; one a server still answers on, or anything that is not a
+ * is replaced; one a server still listens on, or anything that is not a
  * socket, is not.  Returns the descriptor and the path's inode, or -1.
  */
 static int

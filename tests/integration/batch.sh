@@ -233,7 +233,7 @@ while [ -z "$killed" ] && kill -0 "$p" 2>/dev/null; do
 		kill -9 "$p" && killed=yes
 	fi
 done
-wait "$p"
+{ wait "$p"; } 2>/dev/null
 check "sweep killed: killed while running" "${killed:-no}" yes
 check "sweep killed: some left" "$(count "$K/new" | sed 's/^[1-9][0-9]*$/some/')" some
 run_bin -q -d dbname=kill --maildir "$K"
