@@ -3,8 +3,8 @@
  * side: pipe mode connecting to a resident server.
  *
  * The client trusts the server as far as its socket's permissions say;
- * still, an answer is parsed strictly and bounded, and anything short of
- * a whole answer is a failure to retry (exit 75), never a success.
+ * still, a reply is parsed strictly and bounded, and anything short of a
+ * whole reply is a failure to retry (exit 75), never a success.
  */
 #include "autoconf.h"
 
@@ -23,12 +23,19 @@
 
 #define HANDOFF_MAGIC "TLSRPT-INGEST/1 message "
 
-static const char *handoff_words[] = {
-	[JOB_NONE] = "retry",
-	[JOB_STORED] = "stored",
-	[JOB_DUPLICATE] = "duplicate",
-	[JOB_REJECTED] = "rejected",
+/* The protocol's words for what became of a message, and the outcome
+ * each stands for. */
+static const struct {
+	const char *word;
+	enum job_outcome outcome;
+} handoff_words[] = {
+	{ "retry", JOB_NONE },
+	{ "stored", JOB_STORED },
+	{ "duplicate", JOB_DUPLICATE },
+	{ "rejected", JOB_REJECTED },
 };
+
+#define HANDOFF_N_WORDS (sizeof(handoff_words) / sizeof(handoff_words[0]))
 
 /* A queue id goes on the wire only when it is a plain token. */
 static bool
@@ -106,16 +113,26 @@ handoff_parse_request(const char *line, struct handoff_request *req,
 	return 0;
 }
 
+/* The word for an outcome; "retry" for one the protocol has none for. */
+static const char *
+handoff_word(enum job_outcome outcome)
+{
+	size_t i;
+
+	for (i = 0; i < HANDOFF_N_WORDS; i++) {
+		if (handoff_words[i].outcome == outcome)
+			return handoff_words[i].word;
+	}
+	return handoff_words[0].word;
+}
+
 size_t
-handoff_format_answer(char *out, size_t size, const struct run_answer *ans)
+handoff_format_reply(char *out, size_t size, const struct run_outcome *o)
 {
 	int n;
 
 	n = snprintf(out, size, "%s\t%zu\t%s\t%s\t%s\n",
-	    ans->outcome < sizeof(handoff_words) / sizeof(handoff_words[0]) &&
-	    handoff_words[ans->outcome] != NULL ?
-	    handoff_words[ans->outcome] : "retry", ans->policies, ans->org,
-	    ans->rid, ans->why);
+	    handoff_word(o->outcome), o->policies, o->org, o->rid, o->why);
 	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }
 
@@ -138,34 +155,33 @@ handoff_field(const char **p, char *out, size_t size, bool last)
 }
 
 int
-handoff_parse_answer(const char *line, struct run_answer *ans,
+handoff_parse_reply(const char *line, struct run_outcome *o,
     struct ti_err *err)
 {
 	char word[16];
 	const char *p = line;
 	size_t i;
 
-	memset(ans, 0, sizeof(*ans));
+	memset(o, 0, sizeof(*o));
 	if (handoff_field(&p, word, sizeof(word), false) != 0)
 		goto bad;
-	for (i = 0; i < sizeof(handoff_words) / sizeof(handoff_words[0]); i++) {
-		if (handoff_words[i] != NULL &&
-		    strcmp(word, handoff_words[i]) == 0)
+	for (i = 0; i < HANDOFF_N_WORDS; i++) {
+		if (strcmp(word, handoff_words[i].word) == 0)
 			break;
 	}
-	if (i == sizeof(handoff_words) / sizeof(handoff_words[0]))
+	if (i == HANDOFF_N_WORDS)
 		goto bad;
-	ans->outcome = (enum job_outcome)i;
-	if (handoff_parse_size(p, &ans->policies, &p) != 0 || *p++ != '\t' ||
-	    handoff_field(&p, ans->org, sizeof(ans->org), false) != 0 ||
-	    handoff_field(&p, ans->rid, sizeof(ans->rid), false) != 0 ||
-	    handoff_field(&p, ans->why, sizeof(ans->why), true) != 0)
+	o->outcome = handoff_words[i].outcome;
+	if (handoff_parse_size(p, &o->policies, &p) != 0 || *p++ != '\t' ||
+	    handoff_field(&p, o->org, sizeof(o->org), false) != 0 ||
+	    handoff_field(&p, o->rid, sizeof(o->rid), false) != 0 ||
+	    handoff_field(&p, o->why, sizeof(o->why), true) != 0)
 		goto bad;
-	if (ans->outcome == JOB_NONE && ans->why[0] == '\0')
+	if (o->outcome == JOB_NONE && o->why[0] == '\0')
 		goto bad;
 	return 0;
 bad:
-	memset(ans, 0, sizeof(*ans));
+	memset(o, 0, sizeof(*o));
 	return ti_err_set(err, TI_KIND_DATA, "not a hand-off answer");
 }
 
@@ -225,13 +241,13 @@ handoff_connect(const char *path)
 		return -1;
 	}
 	/* No timeout of its own: a busy server may take a while to read
-	 * the message and to answer, and the run's time limit covers both. */
+	 * the message and to reply, and the run's time limit covers both. */
 	return fd;
 }
 
-/* Read the answer line: 0, or -1 when it is not whole. */
+/* Read the reply line: 0, or -1 when it is not whole. */
 static int
-handoff_read_answer(int fd, char *line, size_t size)
+handoff_read_reply(int fd, char *line, size_t size)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -259,8 +275,8 @@ handoff_message(struct run *run, const char *path, struct buf **input,
     bool truncated)
 {
 	char header[HANDOFF_HEADER_BYTES];
-	char line[HANDOFF_ANSWER_BYTES];
-	struct run_answer ans;
+	char line[HANDOFF_REPLY_BYTES];
+	struct run_outcome reply;
 	struct timespec t0;
 	struct ti_err err, perr;
 	size_t hlen, len = (*input)->len;
@@ -287,35 +303,34 @@ handoff_message(struct run *run, const char *path, struct buf **input,
 
 		ti_err_set(&err, TI_KIND_TEMP, "server on %s: sending the "
 		    "message: %s", path, strerror(saved));
-		/* A server that refuses a request answers "retry" with its
+		/* A server that refuses a request replies "retry" with its
 		 * reason and closes without reading the rest: say why. */
 		if ((saved == EPIPE || saved == ECONNRESET) &&
-		    handoff_read_answer(fd, line, sizeof(line)) == 0 &&
-		    handoff_parse_answer(line, &ans, &perr) == 0 &&
-		    ans.outcome == JOB_NONE)
+		    handoff_read_reply(fd, line, sizeof(line)) == 0 &&
+		    handoff_parse_reply(line, &reply, &perr) == 0 &&
+		    reply.outcome == JOB_NONE)
 			ti_err_set(&err, TI_KIND_TEMP, "server on %s: "
-			    "refused the message: %s", path, ans.why);
+			    "refused the message: %s", path, reply.why);
 		goto lost;
 	}
 	(void)shutdown(fd, SHUT_WR);
-	if (handoff_read_answer(fd, line, sizeof(line)) != 0) {
+	if (handoff_read_reply(fd, line, sizeof(line)) != 0) {
 		ti_err_set(&err, TI_KIND_TEMP, "server on %s: no answer",
 		    path);
 		goto lost;
 	}
-	if (handoff_parse_answer(line, &ans, &err) != 0) {
+	if (handoff_parse_reply(line, &reply, &err) != 0) {
 		ti_err_set(&err, TI_KIND_TEMP, "server on %s: not an answer",
 		    path);
 		goto lost;
 	}
 	(void)close(fd);
 	buf_free(input);
-	(void)run_answered(run, &ans, run_ms_since(&t0));
+	(void)run_handed_off(run, &reply, run_ms_since(&t0));
 	return true;
 lost:
 	(void)close(fd);
 	buf_free(input);
-	run->n_failed++;
-	run_fail(run, &err);
+	run_fail_message(run, &err);
 	return true;
 }

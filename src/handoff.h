@@ -1,6 +1,6 @@
 /*
  * handoff.h - pipe mode hands its message to a resident server (--serve)
- * over a Unix socket, and the server answers what became of it: the
+ * over a Unix socket, and the server replies what became of it: the
  * server keeps its database connection warm, so a message costs one
  * process start and no connection set-up.
  *
@@ -28,8 +28,8 @@
 /* A request's header line, newline included, and a queue id's length. */
 #define HANDOFF_HEADER_BYTES 128
 #define HANDOFF_QUEUE_ID_BYTES 64
-/* An answer line, newline included. */
-#define HANDOFF_ANSWER_BYTES (3 * LOG_SANITIZED_BYTES + 64)
+/* A reply line, newline included. */
+#define HANDOFF_REPLY_BYTES (3 * LOG_SANITIZED_BYTES + 64)
 /* How long the server waits for a client's next bytes. */
 #define HANDOFF_IDLE_SECONDS 10
 
@@ -52,13 +52,16 @@ size_t handoff_format_request(char *out, size_t size, size_t len,
 int handoff_parse_request(const char *line, struct handoff_request *req,
     struct ti_err *err) TI_MUST_CHECK;
 
-/* The answer line for ans into out (size at least HANDOFF_ANSWER_BYTES);
- * returns its length. */
-size_t handoff_format_answer(char *out, size_t size,
-    const struct run_answer *ans);
+/*
+ * The server's reply line for what became of a message into out (size at
+ * least HANDOFF_REPLY_BYTES); an outcome the protocol has no word for
+ * goes as "retry".  Returns its length.
+ */
+size_t handoff_format_reply(char *out, size_t size,
+    const struct run_outcome *o);
 
-/* Parse an answer line (without its newline).  DATA when it is not one. */
-int handoff_parse_answer(const char *line, struct run_answer *ans,
+/* Parse a reply line (without its newline).  DATA when it is not one. */
+int handoff_parse_reply(const char *line, struct run_outcome *o,
     struct ti_err *err) TI_MUST_CHECK;
 
 /* Is path fit to name a Unix socket?  CONFIG when it is too long. */
@@ -76,8 +79,8 @@ int handoff_write_all(int fd, const void *p, size_t n) TI_MUST_CHECK;
 
 /*
  * Pipe mode: hand the message in *input to the server listening on
- * path, then log and count its answer through run_answered().  Returns
- * true when the message is dealt with: answered, or lost on the way
+ * path, then log and count its reply through run_handed_off().  Returns
+ * true when the message is dealt with: replied to, or lost on the way
  * (then the run exits 75: the server may or may not have stored it, and
  * a second delivery is found as a duplicate).  Returns false, leaving
  * *input alone, when no server listens there: then the caller stores

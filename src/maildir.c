@@ -22,6 +22,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "input.h"
 #include "log.h"
 #include "maildir.h"
@@ -32,19 +33,22 @@
 #define O_NOATIME 0
 #endif
 
-struct sweep;
-
 struct entry {
 	char *name;
 	int sub;		/* 0: new, 1: cur */
-	struct sweep *sweep;
 };
 
-/* What reading and moving the messages needs. */
+/* One sweep: what reading and moving the messages needs. */
 struct sweep {
-	int sub[2];		/* new/ and cur/ */
+	struct run *run;
+	struct batch *batch;	/* NULL in a dry run */
+	int dirfd;		/* the Maildir, locked */
+	struct mover_dirs dirs;	/* new/ and cur/, and where messages go */
 	int noatime;		/* O_NOATIME while the files allow it */
-	struct mover *mover;
+	unsigned failed_moves;
+	struct entry *list;	/* the chunk of names at hand */
+	size_t n;
+	char folder[NAME_MAX + 1];	/* the done folder */
 };
 
 static int
@@ -116,7 +120,6 @@ read_chunk(DIR *d, int sub, struct entry *list, size_t *n,
 		if (list[*n].name == NULL)
 			return ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		list[*n].sub = sub;
-		list[*n].sweep = NULL;
 		(*n)++;
 	}
 	if (*n > 1)
@@ -181,198 +184,239 @@ folder_name_ok(const char *s)
 
 /* A batch committed: move (or delete) each of its messages. */
 static void
-sweep_done(struct run *run, void *data, enum run_result res)
+sweep_done(void *arg, void *data, enum run_result res)
 {
+	struct sweep *sw = arg;
 	const struct entry *e = data;
+	const char *source = log_get_source();
 
-	(void)run;
-	mover_move(e->sweep->mover, e->sub, e->name, res == RUN_HANDLED);
+	/* A failure's line names the file itself. */
+	log_set_source(NULL);
+	if (mover_move(&sw->dirs, e->sub, e->name, res == RUN_HANDLED) != 0)
+		sw->failed_moves++;
+	log_set_source(source);
 }
 
-/* Handle one chunk of names.  Returns -1 when the sweep must stop. */
+/*
+ * Read message e: 0 with *input, 1 when it is gone since it was listed,
+ * -1 with err.  Reading a message need not cost a write of its inode for
+ * the access time, but only the files' owner may ask.  A FIFO must not
+ * stop the sweep at its opening: it is opened without waiting, then
+ * refused.
+ */
 static int
-sweep_chunk(struct run *run, struct entry *list, size_t n, struct sweep *sw)
+sweep_read(struct sweep *sw, const struct entry *e, struct buf **input,
+    bool *truncated, struct ti_err *err)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+	int fd, rc;
+
+	fd = openat(sw->dirs.sub[e->sub], e->name, flags | sw->noatime);
+	if (fd < 0 && errno == EPERM && sw->noatime != 0) {
+		sw->noatime = 0;
+		fd = openat(sw->dirs.sub[e->sub], e->name, flags);
+	}
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd < 0)
+		return ti_err_set(err, TI_KIND_IO, "cannot open: %s",
+		    strerror(errno));
+	rc = input_read_fd(fd, run_config(sw->run)->lim.message_bytes,
+	    TI_KIND_IO, true, input, truncated, err);
+	(void)close(fd);
+	return rc;
+}
+
+/* Handle the chunk of names at hand.  Returns -1 when the sweep must
+ * stop. */
+static int
+sweep_chunk(struct sweep *sw)
 {
 	struct buf *input = NULL;
 	struct ti_err err;
 	enum run_result res;
-	bool truncated;
+	bool truncated = false;
 	size_t i;
-	int fd;
+	int rc;
 
-	for (i = 0; i < n; i++) {
-		log_set_source(list[i].name);
-		run_arm(run);
-		/*
-		 * Reading a message need not cost a write of its inode
-		 * for the access time; only the files' owner may ask.  A
-		 * FIFO must not stop the sweep at its opening: it is
-		 * opened without waiting, then refused.
-		 */
-		fd = openat(sw->sub[list[i].sub], list[i].name, O_RDONLY |
-		    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK |
-		    sw->noatime);
-		if (fd < 0 && errno == EPERM && sw->noatime != 0) {
-			sw->noatime = 0;
-			fd = openat(sw->sub[list[i].sub], list[i].name,
-			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
-			    O_NONBLOCK);
-		}
-		if (fd < 0 && errno == ENOENT) {
+	for (i = 0; i < sw->n; i++) {
+		log_set_source(sw->list[i].name);
+		run_arm(sw->run);
+		rc = sweep_read(sw, &sw->list[i], &input, &truncated, &err);
+		if (rc == 1) {
 			/* Taken away since we listed it (a mail reader). */
-			if (run->n_total > 0)
-				run->n_total--;
+			run_total_drop(sw->run);
 			continue;
 		}
-		if (fd < 0) {
-			ti_err_set(&err, TI_KIND_IO, "cannot open: %s",
-			    strerror(errno));
-			run->n_failed++;
-			run_progress_clear(run);
-			log_err("%s", err.msg);
-			run_exit(run, EX_IOERR);
+		if (rc != 0) {
+			run_fail_message(sw->run, &err);
 			continue;
 		}
-		if (input_read_fd(fd, run->cfg.lim.message_bytes, TI_KIND_IO,
-		    true, &input, &truncated, &err) != 0) {
-			(void)close(fd);
-			run->n_failed++;
-			run_progress_clear(run);
-			log_err("%s", err.msg);
-			run_exit(run, ti_kind_exit(err.kind, 0));
-			continue;
-		}
-		(void)close(fd);
-		if (run->dry_run) {
-			res = run_message(run, &input, truncated);
-		} else {
-			list[i].sweep = sw;
-			res = run_batch_message(run, &input, truncated,
-			    &list[i], sweep_done);
-		}
+		if (sw->batch == NULL)
+			res = run_message(sw->run, &input, truncated, NULL);
+		else
+			res = batch_message(sw->batch, &input, truncated,
+			    &sw->list[i]);
 		if (res == RUN_RETRY)
 			return -1;
-		run_progress(run);
+		run_progress(sw->run);
 	}
+	/* The names can go once their messages are committed and moved. */
+	return sw->batch != NULL ? batch_commit(sw->batch) : 0;
+}
+
+/* Every message of sub-directory k, a chunk at a time.  Returns -1 when
+ * the sweep must stop (err set when it is for a reason not yet logged). */
+static int
+sweep_dir(struct sweep *sw, int k, struct ti_err *err)
+{
+	DIR *d = NULL;
+	int dfd, rc = 0;
+
+	dfd = dup(sw->dirs.sub[k]);
+	if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd >= 0)
+			(void)close(dfd);
+		return ti_err_set(err, TI_KIND_IO, "cannot read directory: %s",
+		    strerror(errno));
+	}
+	rewinddir(d);
+	for (;;) {
+		rc = read_chunk(d, k, sw->list, &sw->n, err);
+		if (rc != 0 || sw->n == 0)
+			break;
+		rc = sweep_chunk(sw);
+		chunk_clear(sw->list, &sw->n);
+		if (rc != 0)
+			break;
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * Open and lock the Maildir, open new/ and cur/, and count what waits.
+ * *busy_r: another sweep holds the lock (logged; nothing to do).
+ */
+static int
+sweep_open(struct sweep *sw, const char *dir, size_t *total_r,
+    bool *busy_r, struct ti_err *err)
+{
+	char label[LOG_SANITIZED_BYTES];
+
+	sw->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sw->dirfd < 0)
+		return ti_err_set(err, TI_KIND_IO, "cannot open Maildir %s: %s",
+		    log_sanitize(dir, label, sizeof(label)), strerror(errno));
+	if (flock(sw->dirfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK)
+			return ti_err_set(err, TI_KIND_IO, "cannot lock "
+			    "Maildir: %s", strerror(errno));
+		log_info("maildir %s: another sweep is running; nothing done",
+		    log_sanitize(dir, label, sizeof(label)));
+		*busy_r = true;
+		return 0;
+	}
+	sw->dirs.sub[0] = openat(sw->dirfd, "new", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	sw->dirs.sub[1] = openat(sw->dirfd, "cur", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (sw->dirs.sub[0] < 0 || sw->dirs.sub[1] < 0)
+		return ti_err_set(err, TI_KIND_IO, "%s is not a Maildir (no "
+		    "new/ or cur/)", log_sanitize(dir, label, sizeof(label)));
+	if (count_dir(sw->dirs.sub[0], total_r, err) != 0 ||
+	    count_dir(sw->dirs.sub[1], total_r, err) != 0)
+		return -1;
+	sw->list = calloc(MAILDIR_CHUNK, sizeof(*sw->list));
+	if (sw->list == NULL)
+		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
 	return 0;
+}
+
+/* The done folder's directory name, from the option (NULL: the
+ * default). */
+static int
+sweep_folder_name(struct sweep *sw, const char *done_folder,
+    struct ti_err *err)
+{
+	if (done_folder == NULL)
+		done_folder = "Processed";
+	if (!folder_name_ok(done_folder))
+		return ti_err_set(err, TI_KIND_USAGE, "bad folder name '%s'",
+		    done_folder);
+	if (ti_snprintf(sw->folder, sizeof(sw->folder), "%s%s",
+	    done_folder[0] == '.' ? "" : ".", done_folder) != 0)
+		return ti_err_set(err, TI_KIND_USAGE, "folder name too long");
+	return 0;
+}
+
+/* Where handled and rejected messages go, and the batch that stores
+ * them. */
+static int
+sweep_targets(struct sweep *sw, bool delete_done, struct ti_err *err)
+{
+	if (!delete_done &&
+	    (sw->dirs.done_fd = folder_open(sw->dirfd, sw->folder, err)) < 0)
+		return -1;
+	if ((sw->dirs.rej_fd = folder_open(sw->dirfd, ".Rejected", err)) < 0)
+		return -1;
+	sw->batch = batch_new(sw->run, sweep_done, sw, err);
+	return sw->batch != NULL ? 0 : -1;
+}
+
+static void
+sweep_close(struct sweep *sw)
+{
+	size_t i;
+
+	batch_free(&sw->batch);
+	if (sw->list != NULL)
+		chunk_clear(sw->list, &sw->n);
+	free(sw->list);
+	if (sw->dirs.done_fd >= 0)
+		(void)close(sw->dirs.done_fd);
+	if (sw->dirs.rej_fd >= 0)
+		(void)close(sw->dirs.rej_fd);
+	for (i = 0; i < 2; i++) {
+		if (sw->dirs.sub[i] >= 0)
+			(void)close(sw->dirs.sub[i]);
+	}
+	if (sw->dirfd >= 0)
+		(void)close(sw->dirfd);	/* releases the lock */
 }
 
 void
 maildir_sweep(struct run *run, const char *dir, const char *done_folder,
     bool delete_done)
 {
-	struct entry *lists[2] = { NULL, NULL };
-	size_t nl[2] = { 0, 0 };
-	int cur = 0;
+	struct sweep sw;
 	struct ti_err err;
-	char folder[NAME_MAX + 1];
 	char label[LOG_SANITIZED_BYTES];
-	size_t total = 0, i, k;
-	int dirfd = -1, sub[2] = { -1, -1 };
-	int done_fd = -1, rej_fd = -1, dfd;
-	DIR *d = NULL;
-	bool stop = false;
-	struct mover_dirs dirs;
-	struct sweep sw = { { -1, -1 }, 0, NULL };
+	size_t total = 0;
+	bool busy = false;
+	int k, rc = 0;
 
-	ti_err_clear(&err);
-	if (done_folder == NULL)
-		done_folder = "Processed";
-	if (!folder_name_ok(done_folder)) {
-		ti_err_set(&err, TI_KIND_USAGE, "bad folder name '%s'",
-		    done_folder);
-		goto fail;
-	}
-	if (ti_snprintf(folder, sizeof(folder), "%s%s",
-	    done_folder[0] == '.' ? "" : ".", done_folder) != 0) {
-		ti_err_set(&err, TI_KIND_USAGE, "folder name too long");
-		goto fail;
-	}
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		ti_err_set(&err, TI_KIND_IO, "cannot open Maildir %s: %s",
-		    log_sanitize(dir, label, sizeof(label)), strerror(errno));
-		goto fail;
-	}
-	if (flock(dirfd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
-			log_info("maildir %s: another sweep is running; "
-			    "nothing done", log_sanitize(dir, label,
-			    sizeof(label)));
-			goto out;
-		}
-		ti_err_set(&err, TI_KIND_IO, "cannot lock Maildir: %s",
-		    strerror(errno));
-		goto fail;
-	}
-	sub[0] = openat(dirfd, "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	sub[1] = openat(dirfd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sub[0] < 0 || sub[1] < 0) {
-		ti_err_set(&err, TI_KIND_IO, "%s is not a Maildir (no new/ "
-		    "or cur/)", log_sanitize(dir, label, sizeof(label)));
-		goto fail;
-	}
-	if (count_dir(sub[0], &total, &err) != 0 ||
-	    count_dir(sub[1], &total, &err) != 0)
-		goto fail;
-	run->n_total = total;
-	if (total > 0 && !run->dry_run) {
-		if (!delete_done &&
-		    (done_fd = folder_open(dirfd, folder, &err)) < 0)
-			goto fail;
-		if ((rej_fd = folder_open(dirfd, ".Rejected", &err)) < 0)
-			goto fail;
-	}
-	lists[0] = calloc(MAILDIR_CHUNK, sizeof(*lists[0]));
-	lists[1] = calloc(MAILDIR_CHUNK, sizeof(*lists[1]));
-	if (lists[0] == NULL || lists[1] == NULL) {
-		ti_err_set(&err, TI_KIND_TEMP, "out of memory");
-		goto fail;
-	}
-	sw.sub[0] = sub[0];
-	sw.sub[1] = sub[1];
+	memset(&sw, 0, sizeof(sw));
+	sw.run = run;
+	sw.dirfd = sw.dirs.sub[0] = sw.dirs.sub[1] = -1;
+	sw.dirs.done_fd = sw.dirs.rej_fd = -1;
 	sw.noatime = O_NOATIME;
-	if (total > 0 && !run->dry_run) {
-		dirs.sub[0] = sub[0];
-		dirs.sub[1] = sub[1];
-		dirs.done_fd = done_fd;
-		dirs.rej_fd = rej_fd;
-		if ((sw.mover = mover_new(&dirs, &err)) == NULL)
+	ti_err_clear(&err);
+	if (sweep_folder_name(&sw, done_folder, &err) != 0 ||
+	    sweep_open(&sw, dir, &total, &busy, &err) != 0)
+		goto fail;
+	if (busy)
+		goto out;
+	run_set_total(run, total);
+	/* What arrives after the count waits for the next sweep. */
+	if (total > 0 && !run_settings(run)->dry_run &&
+	    sweep_targets(&sw, delete_done, &err) != 0)
+		goto fail;
+	for (k = 0; k < 2 && total > 0 && rc == 0; k++) {
+		rc = sweep_dir(&sw, k, &err);
+		if (rc != 0 && err.kind != TI_KIND_NONE)
 			goto fail;
 	}
-	for (k = 0; k < 2 && !stop; k++) {
-		dfd = dup(sub[k]);
-		if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
-			if (dfd >= 0)
-				(void)close(dfd);
-			ti_err_set(&err, TI_KIND_IO,
-			    "cannot read directory: %s", strerror(errno));
-			goto fail;
-		}
-		rewinddir(d);
-		while (!stop) {
-			if (read_chunk(d, (int)k, lists[cur], &nl[cur],
-			    &err) != 0)
-				goto fail;
-			if (nl[cur] == 0)
-				break;
-			stop = sweep_chunk(run, lists[cur], nl[cur], &sw) != 0;
-			/*
-			 * Commit; the files are moved while the next chunk
-			 * is sent.  Then no message of the chunk before is
-			 * waiting to be moved, and its names can go.
-			 */
-			if (!stop && !run->dry_run &&
-			    run_batch_commit_later(run, sweep_done) != 0)
-				stop = true;
-			cur ^= 1;
-			chunk_clear(lists[cur], &nl[cur]);
-		}
-		closedir(d);
-		d = NULL;
-	}
-	if (!stop && !run->dry_run)
-		(void)run_batch_commit(run, sweep_done);
 	log_set_source(NULL);
 	run_disarm(run);
 	(void)snprintf(label, sizeof(label), "maildir %s", dir);
@@ -381,40 +425,25 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 fail:
 	run_fail(run, &err);
 out:
-	if (d != NULL)
-		closedir(d);
-	/* Messages committed are moved before their names go. */
-	run_batch_finish(run);
-	if (mover_free(&sw.mover) != 0)
+	log_set_source(NULL);
+	if (sw.failed_moves > 0)
 		run_exit(run, EX_IOERR);
-	for (i = 0; i < 2; i++) {
-		if (lists[i] != NULL)
-			chunk_clear(lists[i], &nl[i]);
-		free(lists[i]);
-	}
-	if (done_fd >= 0)
-		(void)close(done_fd);
-	if (rej_fd >= 0)
-		(void)close(rej_fd);
-	for (i = 0; i < 2; i++) {
-		if (sub[i] >= 0)
-			(void)close(sub[i]);
-	}
-	if (dirfd >= 0)
-		(void)close(dirfd);	/* releases the lock */
+	sweep_close(&sw);
 }
 
 void
 maildir_import_mbox(struct run *run, const char *path)
 {
 	struct mbox *mb = NULL;
+	struct batch *batch = NULL;
 	struct buf *msg = NULL;
 	struct ti_err err;
 	char label[LOG_SANITIZED_BYTES];
 	char where[32];
+	enum run_result res;
 	bool truncated;
 	size_t k = 0;
-	int rc;
+	int rc = -1;
 
 	mb = mbox_open(path, &err);
 	if (mb == NULL) {
@@ -423,10 +452,16 @@ maildir_import_mbox(struct run *run, const char *path)
 		run_fail(run, &err);
 		return;
 	}
-	run->n_total = mbox_count(mb);
+	if (!run_settings(run)->dry_run &&
+	    (batch = batch_new(run, NULL, NULL, &err)) == NULL) {
+		run_fail(run, &err);
+		mbox_close(&mb);
+		return;
+	}
+	run_set_total(run, mbox_count(mb));
 	for (;;) {
 		run_arm(run);
-		rc = mbox_next(mb, run->cfg.lim.message_bytes, &msg,
+		rc = mbox_next(mb, run_config(run)->lim.message_bytes, &msg,
 		    &truncated, &err);
 		if (rc < 0) {
 			run_fail(run, &err);
@@ -437,17 +472,18 @@ maildir_import_mbox(struct run *run, const char *path)
 		k++;
 		(void)snprintf(where, sizeof(where), "message %zu", k);
 		log_set_source(where);
-		if ((run->dry_run ? run_message(run, &msg, truncated) :
-		    run_batch_message(run, &msg, truncated, NULL, NULL)) ==
-		    RUN_RETRY)
+		res = batch == NULL ? run_message(run, &msg, truncated, NULL) :
+		    batch_message(batch, &msg, truncated, NULL);
+		if (res == RUN_RETRY)
 			break;
 		run_progress(run);
 	}
 	log_set_source(NULL);
-	if (rc == 0)
-		(void)run_batch_commit(run, NULL);
+	if (rc == 0 && batch != NULL)
+		(void)batch_commit(batch);
 	run_disarm(run);
 	(void)snprintf(label, sizeof(label), "mbox %s", path);
 	run_summary(run, label);
+	batch_free(&batch);
 	mbox_close(&mb);
 }

@@ -3,28 +3,27 @@
  *
  * Modes: no FILE argument reads one message on standard input (Postfix
  * pipe(8), procmail); FILE arguments are messages or bare report files;
- * --maildir sweeps a Maildir; --mbox imports an mbox.
+ * --maildir sweeps a Maildir; --mbox imports an mbox; --serve stays
+ * resident and stores what pipe mode hands it.
  * Exit codes follow sysexits(3): under a mail system only 0 and 75 are
  * safe, since every other code bounces the report to its sender.
  */
 #include "autoconf.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
+#include "buf.h"
 #include "config.h"
-#include "db.h"
 #include "handoff.h"
 #include "inflate.h"
 #include "input.h"
-#include "job.h"
 #include "log.h"
 #include "maildir.h"
 #include "mime.h"
@@ -73,45 +72,87 @@ static const char usage_text[] =
     "Exit: 0 stored, duplicate or rejected-and-kept; 75 try again later;\n"
     "65 malformed (--dry-run, --bounce-malformed); 64 usage; 74 unreadable FILE.\n";
 
-enum {
-	OPT_JSON = 256,
+/* Every option; an option's index in main_options. */
+enum main_opt {
+	OPT_DB,
 	OPT_AUTHSERV,
 	OPT_REQUIRE_DKIM,
 	OPT_BOUNCE,
+	OPT_SOCKET,
+	OPT_CONFIG,
+	OPT_SET,
+	OPT_DRY_RUN,
+	OPT_JSON,
 	OPT_QUEUE_ID,
 	OPT_SYSLOG,
+	OPT_VERBOSE,
+	OPT_QUIET,
 	OPT_PRINT_CONFIG,
 	OPT_MAILDIR,
 	OPT_MBOX,
 	OPT_DONE_FOLDER,
 	OPT_DELETE,
 	OPT_SERVE,
-	OPT_SOCKET,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_COUNT
 };
 
-static const struct option long_options[] = {
-	{ "db", required_argument, NULL, 'd' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "set", required_argument, NULL, 'o' },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "authserv-id", required_argument, NULL, OPT_AUTHSERV },
-	{ "require-dkim", no_argument, NULL, OPT_REQUIRE_DKIM },
-	{ "bounce-malformed", no_argument, NULL, OPT_BOUNCE },
-	{ "queue-id", required_argument, NULL, OPT_QUEUE_ID },
-	{ "syslog", no_argument, NULL, OPT_SYSLOG },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
-	{ "maildir", required_argument, NULL, OPT_MAILDIR },
-	{ "mbox", required_argument, NULL, OPT_MBOX },
-	{ "done-folder", required_argument, NULL, OPT_DONE_FOLDER },
-	{ "delete", no_argument, NULL, OPT_DELETE },
-	{ "serve", no_argument, NULL, OPT_SERVE },
-	{ "socket", required_argument, NULL, OPT_SOCKET },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+/*
+ * The options.  One that names a setting sets it (to its argument, or to
+ * value) over the settings file and -o, in this order.
+ */
+static const struct main_option {
+	const char *name;
+	int short_name;		/* 0: long only */
+	int has_arg;
+	const char *setting;
+	const char *value;
+} main_options[OPT_COUNT] = {
+	[OPT_DB] = { "db", 'd', required_argument, "db", NULL },
+	[OPT_AUTHSERV] = { "authserv-id", 0, required_argument,
+	    "authserv_id", NULL },
+	[OPT_REQUIRE_DKIM] = { "require-dkim", 0, no_argument,
+	    "require_dkim", "yes" },
+	[OPT_BOUNCE] = { "bounce-malformed", 0, no_argument,
+	    "bounce_malformed", "yes" },
+	[OPT_SOCKET] = { "socket", 0, required_argument, "socket", NULL },
+	[OPT_CONFIG] = { "config", 'c', required_argument, NULL, NULL },
+	[OPT_SET] = { "set", 'o', required_argument, NULL, NULL },
+	[OPT_DRY_RUN] = { "dry-run", 'n', no_argument, NULL, NULL },
+	[OPT_JSON] = { "json", 0, no_argument, NULL, NULL },
+	[OPT_QUEUE_ID] = { "queue-id", 0, required_argument, NULL, NULL },
+	[OPT_SYSLOG] = { "syslog", 0, no_argument, NULL, NULL },
+	[OPT_VERBOSE] = { "verbose", 'v', no_argument, NULL, NULL },
+	[OPT_QUIET] = { "quiet", 'q', no_argument, NULL, NULL },
+	[OPT_PRINT_CONFIG] = { "print-config", 0, no_argument, NULL, NULL },
+	[OPT_MAILDIR] = { "maildir", 0, required_argument, NULL, NULL },
+	[OPT_MBOX] = { "mbox", 0, required_argument, NULL, NULL },
+	[OPT_DONE_FOLDER] = { "done-folder", 0, required_argument, NULL,
+	    NULL },
+	[OPT_DELETE] = { "delete", 0, no_argument, NULL, NULL },
+	[OPT_SERVE] = { "serve", 0, no_argument, NULL, NULL },
+	[OPT_HELP] = { "help", 'h', no_argument, NULL, NULL },
+	[OPT_VERSION] = { "version", 'V', no_argument, NULL, NULL },
+};
+
+/* What the command line says. */
+struct main_args {
+	const char *arg[OPT_COUNT];	/* each option's last argument */
+	unsigned seen[OPT_COUNT];	/* how often each was given */
+	char **sets;			/* the -o pairs, in order */
+	size_t n_sets;
+	char **files;
+	int n_files;
+	bool under_mta;		/* a mail system runs us: only 0 and 75 */
+};
+
+enum main_mode {
+	MODE_PIPE,
+	MODE_FILES,
+	MODE_MAILDIR,
+	MODE_MBOX,
+	MODE_SERVE,
 };
 
 static void
@@ -125,56 +166,66 @@ on_alarm(int sig)
 	_exit(EX_TEMPFAIL);
 }
 
+/* Pipe mode: one message on standard input, handed to a server when one
+ * listens on the socket, else stored here. */
 static void
-run_stdin(struct run *run)
+mode_pipe(struct run *run)
 {
+	const struct run_settings *set = run_settings(run);
+	const struct config *cfg = run_config(run);
 	struct buf *input = NULL;
 	struct ti_err err;
 	bool truncated = false;
 
 	/* A dry run and --json need the report here. */
-	bool hand_off = run->cfg.socket_path != NULL && !run->dry_run &&
-	    !run->print_json;
+	bool hand_off = cfg->socket_path != NULL && !set->dry_run &&
+	    !set->print_json;
 
 	log_set_source("stdin");
-	(void)alarm(run->cfg.lim.timeout_seconds);
+	run_arm(run);
 	if (!hand_off)
-		run_db_start(run);
-	if (input_read_fd(STDIN_FILENO, run->cfg.lim.message_bytes,
-	    TI_KIND_TEMP, false, &input, &truncated, &err) != 0) {
-		run->n_failed++;
-		run_fail(run, &err);
+		(void)run_db_connect(run, false, &err);
+	if (input_read_fd(STDIN_FILENO, cfg->lim.message_bytes, TI_KIND_TEMP,
+	    false, &input, &truncated, &err) != 0) {
+		run_fail_message(run, &err);
 		return;
 	}
-	if (!hand_off || !handoff_message(run, run->cfg.socket_path, &input,
+	if (!hand_off || !handoff_message(run, cfg->socket_path, &input,
 	    truncated))
-		(void)run_message(run, &input, truncated);
-	(void)alarm(0);
+		(void)run_message(run, &input, truncated, NULL);
+	run_disarm(run);
 }
 
+/* FILE arguments: one is stored on its own, several in batches. */
 static void
-run_files(struct run *run, char **files, int n)
+mode_files(struct run *run, char **files, int n)
 {
+	size_t max = run_config(run)->lim.message_bytes;
+	struct batch *batch = NULL;
 	struct buf *input = NULL;
 	struct ti_err err;
 	char label[32];
 	bool truncated = false;
-	int i;
+	int i = 0;
 
-	run->n_total = (unsigned long)n;
+	run_set_total(run, (unsigned long)n);
+	if (!run_settings(run)->dry_run && n > 1 &&
+	    (batch = batch_new(run, NULL, NULL, &err)) == NULL) {
+		run_fail(run, &err);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		log_set_source(files[i]);
 		run_arm(run);
-		if (input_read_file(files[i], run->cfg.lim.message_bytes,
-		    &input, &truncated, &err) != 0) {
-			run->n_failed++;
-			run_fail(run, &err);
+		if (input_read_file(files[i], max, &input, &truncated,
+		    &err) != 0) {
+			run_fail_message(run, &err);
 			continue;
 		}
-		if ((run->dry_run || n == 1 ?
-		    run_message(run, &input, truncated) :
-		    run_batch_message(run, &input, truncated, NULL, NULL)) ==
-		    RUN_RETRY && run->exit_code == EX_TEMPFAIL) {
+		if ((batch == NULL ?
+		    run_message(run, &input, truncated, NULL) :
+		    batch_message(batch, &input, truncated, NULL)) ==
+		    RUN_RETRY && run_exit_code(run) == EX_TEMPFAIL) {
 			log_err("stopping: %d file(s) not processed",
 			    n - i - 1);
 			break;
@@ -182,9 +233,10 @@ run_files(struct run *run, char **files, int n)
 		run_progress(run);
 	}
 	log_set_source(NULL);
-	if (i == n)
-		(void)run_batch_commit(run, NULL);
+	if (i == n && batch != NULL)
+		(void)batch_commit(batch);
 	run_disarm(run);
+	batch_free(&batch);
 	if (n > 1) {
 		(void)snprintf(label, sizeof(label), "%d files", n);
 		run_summary(run, label);
@@ -192,198 +244,236 @@ run_files(struct run *run, char **files, int n)
 }
 
 static int
-usage_error(const struct run *run, const char *what)
+usage_error(bool under_mta, const char *what)
 {
 	log_err("%s", what);
-	if (!run->under_mta)
+	if (!under_mta)
 		(void)fputs("Try 'tlsrpt-ingest --help'.\n", stderr);
-	return ti_kind_exit(TI_KIND_USAGE, run->under_mta);
+	return ti_kind_exit(TI_KIND_USAGE, under_mta);
+}
+
+/* Not pipe mode: a person, a timer or a service manager runs us. */
+static bool
+main_not_piped(const struct main_args *a, int argc)
+{
+	return optind < argc || a->seen[OPT_MAILDIR] || a->seen[OPT_MBOX] ||
+	    a->seen[OPT_SERVE];
+}
+
+/*
+ * Read the options into a (a->sets has room for every argument), and
+ * log as they say.  Returns -1 to go on, or the exit code when done:
+ * --help, --version or an unknown option.
+ */
+static int
+main_parse(int argc, char **argv, struct main_args *a)
+{
+	struct option longs[OPT_COUNT + 1];
+	char shorts[2 * OPT_COUNT + 1];
+	size_t i, k = 0;
+	int c, verbosity;
+
+	memset(longs, 0, sizeof(longs));
+	for (i = 0; i < OPT_COUNT; i++) {
+		longs[i].name = main_options[i].name;
+		longs[i].has_arg = main_options[i].has_arg;
+		longs[i].val = 256 + (int)i;
+		if (main_options[i].short_name != 0) {
+			longs[i].val = main_options[i].short_name;
+			shorts[k++] = (char)main_options[i].short_name;
+			if (main_options[i].has_arg == required_argument)
+				shorts[k++] = ':';
+		}
+	}
+	shorts[k] = '\0';
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		for (i = 0; i < OPT_COUNT && c != longs[i].val; i++)
+			;
+		if (i == OPT_COUNT) {
+			a->under_mta = a->under_mta && !main_not_piped(a, argc);
+			log_set_queue_id(a->arg[OPT_QUEUE_ID]);
+			return usage_error(a->under_mta, "unknown option");
+		}
+		a->seen[i]++;
+		a->arg[i] = optarg;
+		if (i == OPT_SET)
+			a->sets[a->n_sets++] = optarg;
+		if (i == OPT_HELP || i == OPT_VERSION)
+			break;
+	}
+	log_set_queue_id(a->arg[OPT_QUEUE_ID]);
+	if (a->seen[OPT_HELP]) {
+		(void)fputs(usage_text, stdout);
+		return EX_OK;
+	}
+	if (a->seen[OPT_VERSION]) {
+		(void)printf("tlsrpt-ingest %s\n", PACKAGE_VERSION);
+		return EX_OK;
+	}
+	a->under_mta = a->under_mta && !main_not_piped(a, argc);
+	a->files = argv + optind;
+	a->n_files = argc - optind;
+	verbosity = (int)a->seen[OPT_VERBOSE] - (int)a->seen[OPT_QUIET];
+	log_init("tlsrpt-ingest", a->seen[OPT_SYSLOG] > 0, verbosity > 0 ?
+	    LOG_LEVEL_DEBUG : verbosity < 0 ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
+	return -1;
+}
+
+static enum main_mode
+main_mode(const struct main_args *a)
+{
+	if (a->seen[OPT_SERVE])
+		return MODE_SERVE;
+	if (a->seen[OPT_MAILDIR])
+		return MODE_MAILDIR;
+	if (a->seen[OPT_MBOX])
+		return MODE_MBOX;
+	return a->n_files > 0 ? MODE_FILES : MODE_PIPE;
+}
+
+/* Options that do not go together: the exit code, or -1. */
+static int
+main_check(const struct main_args *a)
+{
+	if ((a->seen[OPT_MAILDIR] > 0) + (a->seen[OPT_MBOX] > 0) +
+	    (a->n_files > 0) + (a->seen[OPT_SERVE] > 0) > 1)
+		return usage_error(a->under_mta, "--maildir, --mbox, --serve "
+		    "and FILE arguments do not mix");
+	if (a->seen[OPT_SERVE] &&
+	    (a->seen[OPT_DRY_RUN] || a->seen[OPT_JSON]))
+		return usage_error(a->under_mta, "--serve stores: no "
+		    "--dry-run or --json");
+	if ((a->seen[OPT_DONE_FOLDER] || a->seen[OPT_DELETE]) &&
+	    !a->seen[OPT_MAILDIR])
+		return usage_error(a->under_mta, "--done-folder and --delete "
+		    "go with --maildir");
+	return -1;
+}
+
+/* The settings: the file, then -o, then $TLSRPT_DB, then options. */
+static int
+main_config(struct main_args *a, struct config *cfg, struct ti_err *err)
+{
+	const char *path = a->arg[OPT_CONFIG];
+	const char *env = getenv("TLSRPT_DB");
+	const char *v = NULL;
+	size_t i;
+
+	if (config_load(cfg, path != NULL ? path : CONFIG_DEFAULT_PATH,
+	    path != NULL, err) != 0)
+		return -1;
+	for (i = 0; i < a->n_sets; i++) {
+		if (config_set_pair(cfg, a->sets[i], err) != 0)
+			return -1;
+	}
+	if (a->arg[OPT_DB] == NULL && env != NULL && env[0] != '\0')
+		a->arg[OPT_DB] = env;
+	for (i = 0; i < OPT_COUNT; i++) {
+		if (main_options[i].setting == NULL ||
+		    (!a->seen[i] && a->arg[i] == NULL))
+			continue;
+		v = main_options[i].value != NULL ? main_options[i].value :
+		    a->arg[i];
+		if (config_set(cfg, main_options[i].setting, v, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Run the mode; the run's exit code. */
+static int
+main_dispatch(const struct config *cfg, const struct main_args *a)
+{
+	struct run_settings set;
+	struct run *run = NULL;
+	struct ti_err err;
+	enum main_mode mode = main_mode(a);
+	bool syslog = a->seen[OPT_SYSLOG] > 0;
+	int verbosity = (int)a->seen[OPT_VERBOSE] - (int)a->seen[OPT_QUIET];
+	int code;
+
+	memset(&set, 0, sizeof(set));
+	set.dry_run = a->seen[OPT_DRY_RUN] > 0;
+	set.print_json = a->seen[OPT_JSON] > 0;
+	set.under_mta = a->under_mta;
+	set.progress = !syslog && verbosity == 0 && isatty(STDERR_FILENO) &&
+	    (mode == MODE_MAILDIR || mode == MODE_MBOX || a->n_files > 1);
+	log_set_errors_to_stderr(mode == MODE_PIPE);
+	run = run_new(cfg, &set, &err);
+	if (run == NULL) {
+		log_err("%s", err.msg);
+		return EX_TEMPFAIL;
+	}
+	mime_init();
+	(void)signal(SIGALRM, on_alarm);
+	switch (mode) {
+	case MODE_SERVE:
+		serve_run(run);
+		break;
+	case MODE_MAILDIR:
+		maildir_sweep(run, a->arg[OPT_MAILDIR], a->arg[OPT_DONE_FOLDER],
+		    a->seen[OPT_DELETE] > 0);
+		break;
+	case MODE_MBOX:
+		maildir_import_mbox(run, a->arg[OPT_MBOX]);
+		break;
+	case MODE_FILES:
+		mode_files(run, a->files, a->n_files);
+		break;
+	case MODE_PIPE:
+		mode_pipe(run);
+		break;
+	}
+	mime_shutdown();
+	inflate_shutdown();
+	code = run_exit_code(run);
+	run_free(&run);
+	return code;
+}
+
+/* Settings, then the mode, or --print-config: the exit code. */
+static int
+main_start(struct main_args *a)
+{
+	struct config cfg;
+	struct ti_err err;
+	int code;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (config_init(&cfg, &err) != 0 || main_config(a, &cfg, &err) != 0) {
+		log_err("configuration: %s", err.msg);
+		code = a->under_mta || err.kind == TI_KIND_TEMP ? EX_TEMPFAIL :
+		    EX_CONFIG;
+	} else if (a->seen[OPT_PRINT_CONFIG]) {
+		config_dump(&cfg, stdout);
+		code = EX_OK;
+	} else
+		code = main_dispatch(&cfg, a);
+	config_clear(&cfg);
+	buf_shutdown();
+	return code;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct run run;
-	struct ti_err err;
-	const char *env = NULL;
-	const char *config_path = NULL;
-	const char *db_opt = NULL;
-	const char *authserv = NULL;
-	const char *maildir = NULL;
-	const char *mbox = NULL;
-	const char *done_folder = NULL;
-	char **sets = NULL;
-	size_t nsets = 0, i;
-	bool require_dkim = false, bounce = false, use_syslog = false;
-	bool print_config = false, delete_done = false, serve = false;
-	const char *socket_path = NULL;
-	int verbosity = 0;
-	int c, code;
+	struct main_args a;
+	int code;
 
-	memset(&run, 0, sizeof(run));
-	run_begin(&run);
+	memset(&a, 0, sizeof(a));
 	(void)signal(SIGPIPE, SIG_IGN);
-	/* A mail system gives no terminal: only 0 and 75 are safe there,
-	 * whatever goes wrong. */
-	run.under_mta = !isatty(STDIN_FILENO);
+	a.under_mta = !isatty(STDIN_FILENO);
 	log_init("tlsrpt-ingest", 0, LOG_LEVEL_INFO);
-	sets = calloc((size_t)argc + 1, sizeof(*sets));
-	if (sets == NULL) {
+	a.sets = calloc((size_t)argc + 1, sizeof(*a.sets));
+	if (a.sets == NULL) {
 		log_err("out of memory");
 		return EX_TEMPFAIL;
 	}
-	while ((c = getopt_long(argc, argv, "d:c:o:nvqhV", long_options,
-	    NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			db_opt = optarg;
-			break;
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'o':
-			sets[nsets++] = optarg;
-			break;
-		case 'n':
-			run.dry_run = true;
-			break;
-		case OPT_JSON:
-			run.print_json = true;
-			break;
-		case OPT_AUTHSERV:
-			authserv = optarg;
-			break;
-		case OPT_REQUIRE_DKIM:
-			require_dkim = true;
-			break;
-		case OPT_BOUNCE:
-			bounce = true;
-			break;
-		case OPT_QUEUE_ID:
-			log_set_queue_id(optarg);
-			break;
-		case OPT_SYSLOG:
-			use_syslog = true;
-			break;
-		case OPT_MAILDIR:
-			maildir = optarg;
-			break;
-		case OPT_MBOX:
-			mbox = optarg;
-			break;
-		case OPT_DONE_FOLDER:
-			done_folder = optarg;
-			break;
-		case OPT_DELETE:
-			delete_done = true;
-			break;
-		case OPT_SERVE:
-			serve = true;
-			break;
-		case OPT_SOCKET:
-			socket_path = optarg;
-			break;
-		case 'v':
-			verbosity++;
-			break;
-		case 'q':
-			verbosity--;
-			break;
-		case OPT_PRINT_CONFIG:
-			print_config = true;
-			break;
-		case 'h':
-			(void)fputs(usage_text, stdout);
-			free(sets);
-			return EX_OK;
-		case 'V':
-			(void)printf("tlsrpt-ingest %s\n", PACKAGE_VERSION);
-			free(sets);
-			return EX_OK;
-		default:
-			free(sets);
-			if (optind < argc || maildir != NULL || mbox != NULL ||
-			    serve)
-				run.under_mta = false;
-			return usage_error(&run, "unknown option");
-		}
-	}
-	if (optind < argc || maildir != NULL || mbox != NULL || serve)
-		run.under_mta = false;
-	log_init("tlsrpt-ingest", use_syslog, verbosity > 0 ?
-	    LOG_LEVEL_DEBUG : verbosity < 0 ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
-	if ((maildir != NULL) + (mbox != NULL) + (optind < argc) + serve > 1) {
-		free(sets);
-		return usage_error(&run, "--maildir, --mbox, --serve and FILE "
-		    "arguments do not mix");
-	}
-	if (serve && (run.dry_run || run.print_json)) {
-		free(sets);
-		return usage_error(&run, "--serve stores: no --dry-run or "
-		    "--json");
-	}
-	if ((done_folder != NULL || delete_done) && maildir == NULL) {
-		free(sets);
-		return usage_error(&run, "--done-folder and --delete go "
-		    "with --maildir");
-	}
-
-	if (config_init(&run.cfg, &err) != 0 ||
-	    config_load(&run.cfg, config_path != NULL ? config_path :
-	    CONFIG_DEFAULT_PATH, config_path != NULL, &err) != 0)
-		goto config_fail;
-	for (i = 0; i < nsets; i++) {
-		if (config_set_pair(&run.cfg, sets[i], &err) != 0)
-			goto config_fail;
-	}
-	env = getenv("TLSRPT_DB");
-	if (db_opt == NULL && env != NULL && env[0] != '\0')
-		db_opt = env;
-	if ((db_opt != NULL && config_set(&run.cfg, "db", db_opt, &err)) ||
-	    (authserv != NULL &&
-	    config_set(&run.cfg, "authserv_id", authserv, &err)) ||
-	    (require_dkim && config_set(&run.cfg, "require_dkim", "yes",
-	    &err)) ||
-	    (bounce && config_set(&run.cfg, "bounce_malformed", "yes", &err)) ||
-	    (socket_path != NULL &&
-	    config_set(&run.cfg, "socket", socket_path, &err)))
-		goto config_fail;
-	free(sets);
-	sets = NULL;
-	if (print_config) {
-		config_dump(&run.cfg, stdout);
-		run_end(&run);
-		return EX_OK;
-	}
-	log_set_errors_to_stderr(maildir == NULL && mbox == NULL &&
-	    optind >= argc && !serve);
-	run.progress = !use_syslog && verbosity == 0 &&
-	    isatty(STDERR_FILENO) && (maildir != NULL || mbox != NULL ||
-	    argc - optind > 1);
-
-	mime_init();
-	(void)signal(SIGALRM, on_alarm);
-	if (serve)
-		serve_run(&run);
-	else if (maildir != NULL)
-		maildir_sweep(&run, maildir, done_folder, delete_done);
-	else if (mbox != NULL)
-		maildir_import_mbox(&run, mbox);
-	else if (optind < argc)
-		run_files(&run, argv + optind, argc - optind);
-	else
-		run_stdin(&run);
-	mime_shutdown();
-	inflate_shutdown();
-	code = run.exit_code;
-	run_end(&run);
-	return code;
-
-config_fail:
-	free(sets);
-	log_err("configuration: %s", err.msg);
-	code = run.under_mta || err.kind == TI_KIND_TEMP ? EX_TEMPFAIL :
-	    EX_CONFIG;
-	run_end(&run);
+	code = main_parse(argc, argv, &a);
+	if (code < 0)
+		code = main_check(&a);
+	if (code < 0)
+		code = main_start(&a);
+	free(a.sets);
 	return code;
 }

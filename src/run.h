@@ -1,7 +1,8 @@
 /*
  * run.h - one invocation's state shared by every mode: the settings, the
  * database connection (opened once, on first need), the counters, the
- * progress line and the exit code.
+ * progress line and the exit code; and the per-message path.  Batches
+ * are batch.h.
  */
 #ifndef TI_RUN_H
 #define TI_RUN_H
@@ -15,9 +16,15 @@
 #include "job.h"
 #include "log.h"
 
-struct run_item;
-
 struct run;
+
+/* How the run was asked to behave; fixed when it starts. */
+struct run_settings {
+	bool dry_run;
+	bool print_json;
+	bool under_mta;		/* a mail system runs us: only 0 and 75 */
+	bool progress;		/* draw a progress line on stderr */
+};
 
 /* What became of one message, for the caller that moves files. */
 enum run_result {
@@ -27,11 +34,11 @@ enum run_result {
 };
 
 /*
- * What became of one message, as a server tells the client that handed
- * it over (outcome JOB_NONE: not handled, why says what failed).  The
- * strings are sanitized for a log line.
+ * What became of one message, with what its log line says of it
+ * (outcome JOB_NONE: not handled, why says what failed).  The strings
+ * are sanitized for a log line: no control characters.
  */
-struct run_answer {
+struct run_outcome {
 	enum job_outcome outcome;
 	size_t policies;
 	char org[LOG_SANITIZED_BYTES];
@@ -39,97 +46,85 @@ struct run_answer {
 	char why[LOG_SANITIZED_BYTES];
 };
 
-/* Called for each message of a committed batch, in order: data is what
- * the mode passed to run_batch_message. */
-typedef void run_done_fn(struct run *run, void *data, enum run_result res);
+/*
+ * Start a run: the clock starts now.  cfg is borrowed, valid until
+ * run_free().  Returns owned, or NULL with TEMP.
+ */
+struct run *run_new(const struct config *cfg, const struct run_settings *set,
+    struct ti_err *err);
 
-struct run {
-	struct config cfg;
-	bool dry_run;
-	bool print_json;
-	bool under_mta;		/* a mail system runs us: only 0 and 75 */
-	bool progress;		/* draw a progress line on stderr */
-	struct db *db;
-	struct timespec t0;
-	unsigned long n_stored, n_duplicate, n_rejected, n_valid, n_invalid;
-	unsigned long n_failed;	/* left for a later try */
-	unsigned long n_done, n_total;
-	time_t armed_at;	/* second the time limit was armed, or 0 */
-	time_t progress_drawn;	/* when the progress line was last drawn */
-	bool progress_shown;	/* it is on the screen */
-	int exit_code;
-	/* The current batch: messages sent, not yet committed. */
-	struct run_item *items;
-	size_t n_items, cap_items;
-	size_t batch_bytes;
-	struct timespec batch_t0;
-	/* Committed messages whose line and done() are still to come
-	 * (run_batch_commit_later). */
-	struct run_item *fin;
-	size_t n_fin, fin_next, cap_fin;
-	run_done_fn *fin_done;
-};
+/* Close the database; NULL-safe, sets *runp to NULL. */
+void run_free(struct run **runp);
 
+/* The settings and the configuration; borrowed, valid until run_free. */
+const struct config *run_config(const struct run *run);
+const struct run_settings *run_settings(const struct run *run);
 
-/* Start the clock; settings must be in run->cfg. */
-void run_begin(struct run *run);
+/* The time limit for the next message (alarm(2)); none. */
+void run_arm(const struct run *run);
+void run_disarm(const struct run *run);
 
-/* The time limit for the next message of a batch; none (at the end). */
-void run_arm(struct run *run);
-void run_disarm(struct run *run);
+/*
+ * Connect now, unless connected or dry: so that the server starts its
+ * backend while a message is read, or a server shows a database problem
+ * at once.  wait: see db_open.  A failure (in err) is met again when a
+ * message is stored.
+ */
+int run_db_connect(struct run *run, bool wait, struct ti_err *err);
 
-/* Start connecting before a message is read (pipe mode). */
-void run_db_start(struct run *run);
+/* The connection, opened on first need: borrowed, or NULL with err. */
+struct db *run_db(struct run *run, struct ti_err *err);
+
+/* Close the connection: one that failed is not trusted again. */
+void run_db_close(struct run *run);
+
+/* Between a server's messages: a connection found closed while idle is
+ * closed here (and logged), to be opened again with the next message. */
+void run_db_check_idle(struct run *run);
 
 /*
  * One message (takes ownership of *input).  truncated: it was larger than
  * the size limit.  Logs its one line, updates counters and exit code.
+ * out (or NULL) receives what became of it.
  */
 enum run_result run_message(struct run *run, struct buf **input,
-    bool truncated);
+    bool truncated, struct run_outcome *out);
 
-/* The same, and what became of it in *ans (a server's answer). */
-enum run_result run_message_answer(struct run *run, struct buf **input,
-    bool truncated, struct run_answer *ans);
-
-/* Log and count what a server answered for a message handed to it (ms:
- * since it was read). */
-enum run_result run_answered(struct run *run, const struct run_answer *ans,
+/*
+ * Log and count one message's outcome (org, rid and why raw, may be
+ * NULL; sanitized here when the line is written).  ms: its time.
+ */
+enum run_result run_count(struct run *run, enum job_outcome outcome,
+    const char *org, const char *rid, const char *why, size_t policies,
     long ms);
 
-/*
- * One message in batch mode (takes ownership of *input): parsed now,
- * stored in the open batch, which is committed every so many messages or
- * bytes or the second, and by run_batch_commit.  done is called for each
- * message once its batch is committed (so a file is moved only then).
- * Returns RUN_RETRY when the run must stop: then nothing of the open batch
- * was committed, and done is never called for its messages.
- */
-enum run_result run_batch_message(struct run *run, struct buf **input,
-    bool truncated, void *data, run_done_fn *done);
+/* Log and count what a server reported for a message handed to it (ms:
+ * since it was read). */
+enum run_result run_handed_off(struct run *run, const struct run_outcome *o,
+    long ms);
 
-/* Commit the open batch; -1 when it failed (the run must stop).  Every
- * message of it, and of any earlier batch, is through done on return. */
-int run_batch_commit(struct run *run, run_done_fn *done);
-
-/*
- * Commit the open batch, but leave its messages' lines and done() calls
- * to the next messages of the run: each run_batch_message finishes a few,
- * so that moving files overlaps the server storing the next ones.  The
- * data of these messages must stay valid until the next commit, which
- * finishes them all first (as do a failure and run_end).
- */
-int run_batch_commit_later(struct run *run, run_done_fn *done);
-
-/* Finish every message committed so far (no commit). */
-void run_batch_finish(struct run *run);
+/* --json: print the job's normalized report on standard output. */
+void run_print_report(struct run *run, const struct job *job);
 
 /* Record a failure that is not one message's outcome (err's kind sets
  * the exit code). */
 void run_fail(struct run *run, const struct ti_err *err);
 
-/* Make code the exit code if it is worse than the current one. */
+/* The same for a message left for a later try, which is counted. */
+void run_fail_message(struct run *run, const struct ti_err *err);
+
+/* How many messages the run expects (for progress and the summary);
+ * one fewer, when one went away before it was read. */
+void run_set_total(struct run *run, unsigned long n);
+void run_total_drop(struct run *run);
+
+/* Make code the exit code if it is more urgent (ti_exit_worse). */
 void run_exit(struct run *run, int code);
+int run_exit_code(const struct run *run);
+
+/* Back to 0: a server's exit code is about the server, not the last
+ * message. */
+void run_exit_reset(struct run *run);
 
 /* Redraw the progress line (at most once a second) and erase it. */
 void run_progress(struct run *run);
@@ -139,11 +134,7 @@ void run_progress_clear(struct run *run);
  * /x"). */
 void run_summary(struct run *run, const char *what);
 
-/* Milliseconds since run_begin, and since t0 (CLOCK_MONOTONIC). */
-long run_elapsed_ms(const struct run *run);
+/* Milliseconds since t0 (CLOCK_MONOTONIC). */
 long run_ms_since(const struct timespec *t0);
-
-/* Close the database, release settings. */
-void run_end(struct run *run);
 
 #endif

@@ -2,7 +2,7 @@
  * serve.c - the resident server.  One process, one message at a time:
  * accept a connection, read one request (handoff.h) into a bounded
  * buffer, run it through the same path as pipe mode on a database
- * connection kept open, answer, close.  Connections that arrive
+ * connection kept open, reply, close.  Connections that arrive
  * meanwhile wait in the listen queue.
  *
  * Who may hand over messages is decided by the socket's permissions
@@ -47,7 +47,7 @@ serve_on_signal(int sig)
 
 /*
  * Bind and listen on path.  A socket left there by a server that is gone
- * is replaced; one a server still answers on, or anything that is not a
+ * is replaced; one a server still listens on, or anything that is not a
  * socket, is not.  Returns the descriptor and the path's inode, or -1.
  */
 static int
@@ -131,7 +131,8 @@ serve_read_request(struct run *run, int fd, struct handoff_request *req,
 	char head[HANDOFF_HEADER_BYTES + SERVE_CHUNK_BYTES];
 	struct buf *body = NULL;
 	size_t got = 0, hlen, left, keep, take;
-	time_t deadline = time(NULL) + run->cfg.lim.timeout_seconds;
+	const struct config *cfg = run_config(run);
+	time_t deadline = time(NULL) + cfg->lim.timeout_seconds;
 	char *nl = NULL;
 	ssize_t n;
 
@@ -154,10 +155,10 @@ serve_read_request(struct run *run, int fd, struct handoff_request *req,
 	if (handoff_parse_request(head, req, err) != 0)
 		return -1;
 	hlen = (size_t)(nl - head) + 1;
-	*truncated_r = req->truncated || req->len > run->cfg.lim.message_bytes;
-	keep = req->len < run->cfg.lim.message_bytes ? req->len :
-	    run->cfg.lim.message_bytes;
-	body = buf_new(run->cfg.lim.message_bytes, err);
+	*truncated_r = req->truncated || req->len > cfg->lim.message_bytes;
+	keep = req->len < cfg->lim.message_bytes ? req->len :
+	    cfg->lim.message_bytes;
+	body = buf_new(cfg->lim.message_bytes, err);
 	if (body == NULL || buf_reserve(body, keep, err) != 0)
 		goto fail;
 	/* What came with the header. */
@@ -196,41 +197,37 @@ fail:
 	return -1;
 }
 
-/* One connection: read its request, store its message, answer. */
+/* One connection: read its request, store its message, reply. */
 static void
 serve_one(struct run *run, int fd)
 {
 	struct timeval tv = { HANDOFF_IDLE_SECONDS, 0 };
 	struct handoff_request req;
-	struct run_answer ans;
+	struct run_outcome outcome;
 	struct buf *body = NULL;
 	struct ti_err err;
-	char line[HANDOFF_ANSWER_BYTES];
+	char line[HANDOFF_REPLY_BYTES];
 	size_t n;
 	bool truncated = false;
 
 	ti_err_clear(&err);
-	if (run->cfg.lim.timeout_seconds < HANDOFF_IDLE_SECONDS)
-		tv.tv_sec = run->cfg.lim.timeout_seconds;
+	if (run_config(run)->lim.timeout_seconds < HANDOFF_IDLE_SECONDS)
+		tv.tv_sec = run_config(run)->lim.timeout_seconds;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (serve_read_request(run, fd, &req, &body, &truncated, &err) != 0) {
 		log_warning("hand-off refused: %s", err.msg);
-		memset(&ans, 0, sizeof(ans));
-		log_sanitize(err.msg, ans.why, sizeof(ans.why));
+		memset(&outcome, 0, sizeof(outcome));
+		outcome.outcome = JOB_NONE;
+		log_sanitize(err.msg, outcome.why, sizeof(outcome.why));
 	} else {
 		log_set_queue_id(req.queue_id[0] != '\0' ? req.queue_id : NULL);
-		if (run->db != NULL && !db_idle_ok(run->db)) {
-			log_info("database connection lost while idle; "
-			    "connecting again");
-			db_close(&run->db);
-		}
-		(void)run_message_answer(run, &body, truncated, &ans);
+		run_db_check_idle(run);
+		(void)run_message(run, &body, truncated, &outcome);
 		log_set_queue_id(NULL);
-		/* The server's exit code is about the server. */
-		run->exit_code = EX_OK;
+		run_exit_reset(run);
 	}
-	n = handoff_format_answer(line, sizeof(line), &ans);
+	n = handoff_format_reply(line, sizeof(line), &outcome);
 	/* A client gone by now leaves what was stored stored: its next
 	 * delivery is a duplicate. */
 	if (handoff_write_all(fd, line, n) != 0)
@@ -246,7 +243,7 @@ serve_run(struct run *run)
 	sigset_t block, old;
 	fd_set rfds;
 	struct ti_err err;
-	const char *path = run->cfg.socket_path;
+	const char *path = run_config(run)->socket_path;
 	ino_t ino = 0;
 	int lfd, cfd;
 
@@ -270,10 +267,8 @@ serve_run(struct run *run)
 	(void)sigprocmask(SIG_BLOCK, &block, &old);
 	log_info("listening on %s", path);
 	/* Connect now, so that a database problem shows at once; it is
-	 * met again, and answered as "retry", with the first message. */
-	run->db = db_open(run->cfg.db, run->cfg.connect_timeout_seconds,
-	    run->cfg.statement_timeout_seconds, true, &err);
-	if (run->db == NULL)
+	 * met again, and replied to as "retry", with the first message. */
+	if (run_db_connect(run, true, &err) != 0)
 		log_warning("%s; connecting again with the next message",
 		    err.msg);
 	while (!serve_stop) {

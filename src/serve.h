@@ -11,7 +11,8 @@
 /*
  * Listen on the socket setting and store each message handed over, one
  * at a time, until SIGTERM, SIGINT or SIGHUP; then remove the socket,
- * serve the connections already queued and log a summary.  A failure to listen is recorded in the run's exit code.
+ * serve the connections already queued and log a summary.  A failure to
+ * listen (78) or to wait for connections (71) is in the run's exit code.
  */
 void serve_run(struct run *run);
 

@@ -1,5 +1,6 @@
 /*
- * status.c - error records and the kind-to-sysexits table.
+ * status.c - error records, the kind-to-sysexits table and the ranking
+ * of every exit code the program uses.
  * Trusts nothing about message text: it is cut to TI_ERR_MSG_BYTES.
  */
 #include "autoconf.h"
@@ -23,6 +24,22 @@ static const struct {
 	{ TI_KIND_INTERNAL, "internal", EX_SOFTWARE, EX_TEMPFAIL },
 	{ TI_KIND_USAGE, "usage", EX_USAGE, EX_TEMPFAIL },
 	{ TI_KIND_IO, "io", EX_IOERR, EX_TEMPFAIL },
+};
+
+/*
+ * Every code the program exits with, from the least to the most urgent:
+ * when a run meets several, it exits with the last of them.  75 ranks
+ * highest: whatever else went wrong, some message is left to retry.
+ */
+static const int exits[] = {
+	EX_OK,
+	EX_DATAERR,
+	EX_USAGE,
+	EX_CONFIG,
+	EX_IOERR,
+	EX_SOFTWARE,
+	EX_OSERR,
+	EX_TEMPFAIL,
 };
 
 void
@@ -107,4 +124,23 @@ ti_kind_exit(enum ti_kind kind, int under_mta)
 			return under_mta ? kinds[i].code_mta : kinds[i].code;
 	}
 	return EX_TEMPFAIL;
+}
+
+/* A code's place in exits[]; a code not listed ranks as EX_SOFTWARE. */
+static size_t
+ti_exit_rank(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(exits) / sizeof(exits[0]); i++) {
+		if (exits[i] == code)
+			return i;
+	}
+	return ti_exit_rank(EX_SOFTWARE);
+}
+
+int
+ti_exit_worse(int a, int b)
+{
+	return ti_exit_rank(b) > ti_exit_rank(a) ? b : a;
 }

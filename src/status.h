@@ -1,6 +1,7 @@
 /*
  * status.h - error kinds, the error record every fallible function fills,
- * and the one table that maps a kind to a sysexits(3) code.
+ * the one table that maps a kind to a sysexits(3) code, and how those
+ * codes rank when a run meets several.
  */
 #ifndef TI_STATUS_H
 #define TI_STATUS_H
@@ -54,5 +55,11 @@ const char *ti_kind_name(enum ti_kind kind);
  * other code bounces; there usage and I/O trouble also map to 75.
  */
 int ti_kind_exit(enum ti_kind kind, int under_mta);
+
+/*
+ * The more urgent of two exit codes (a when they rank the same): 75
+ * above all, 0 below all.  A code the program never uses ranks as 70.
+ */
+int ti_exit_worse(int a, int b);
 
 #endif

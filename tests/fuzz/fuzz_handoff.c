@@ -1,13 +1,13 @@
 /*
  * fuzz_handoff.c - libFuzzer target for the hand-off's wire format
- * (handoff.c): a request header as the server reads it, and an answer as
+ * (handoff.c): a request header as the server reads it, and a reply as
  * pipe mode reads it.
  *
  * The input is split at its first '\n': the request line before it, the
- * answer line after it (a NUL byte ends either early, as it would in the
+ * reply line after it (a NUL byte ends either early, as it would in the
  * C string the parsers get).  Whatever parses must come out of the
  * formatter as the same line: there is one way to write each request
- * and answer, so the two sides cannot disagree about one.
+ * and reply, so the two sides cannot disagree about one.
  */
 #include "autoconf.h"
 
@@ -44,26 +44,26 @@ fuzz_request(const char *line)
 }
 
 static void
-fuzz_answer(const char *line)
+fuzz_reply(const char *line)
 {
-	char out[HANDOFF_ANSWER_BYTES];
-	struct run_answer ans;
+	char out[HANDOFF_REPLY_BYTES];
+	struct run_outcome ans;
 	struct ti_err err;
 	size_t n;
 
 	ti_err_clear(&err);
-	if (handoff_parse_answer(line, &ans, &err) != 0) {
+	if (handoff_parse_reply(line, &ans, &err) != 0) {
 		fuzz_check_err(&err, FUZZ_KIND(TI_KIND_DATA),
-		    "handoff_parse_answer");
+		    "handoff_parse_reply");
 		fuzz_check(ans.outcome == JOB_NONE,
-		    "handoff_parse_answer: an outcome from a bad line");
+		    "handoff_parse_reply: an outcome from a bad line");
 		return;
 	}
-	n = handoff_format_answer(out, sizeof(out), &ans);
-	fuzz_check(n > 0 && out[n - 1] == '\n', "handoff_format_answer");
+	n = handoff_format_reply(out, sizeof(out), &ans);
+	fuzz_check(n > 0 && out[n - 1] == '\n', "handoff_format_reply");
 	out[n - 1] = '\0';
 	fuzz_check(strcmp(out, line) == 0,
-	    "handoff_format_answer: another line");
+	    "handoff_format_reply: another line");
 }
 
 int
@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nl != NULL)
 		*nl = '\0';
 	fuzz_request(text);
-	fuzz_answer(nl != NULL ? nl + 1 : "");
+	fuzz_reply(nl != NULL ? nl + 1 : "");
 	free(text);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * test_handoff.c - the hand-off's wire format: requests and answers
+ * test_handoff.c - the hand-off's wire format: requests and replies
  * written and read back, and every malformed line refused.  The socket
  * itself is covered by tests/integration/serve.sh.
  */
@@ -90,12 +90,12 @@ test_request_refused(void **state)
 }
 
 static void
-test_answer_round_trip(void **state)
+test_reply_round_trip(void **state)
 {
 	static const enum job_outcome outcomes[] = { JOB_STORED,
 	    JOB_DUPLICATE, JOB_REJECTED, JOB_NONE };
-	char line[HANDOFF_ANSWER_BYTES];
-	struct run_answer a, b;
+	char line[HANDOFF_REPLY_BYTES];
+	struct run_outcome a, b;
 	struct ti_err err;
 	size_t i, n;
 
@@ -109,17 +109,17 @@ test_answer_round_trip(void **state)
 		    "2023-11-14T00:00:00Z_example.com");
 		(void)snprintf(a.why, sizeof(a.why), "%s",
 		    a.outcome == JOB_NONE ? "database unavailable" : "");
-		n = handoff_format_answer(line, sizeof(line), &a);
+		n = handoff_format_reply(line, sizeof(line), &a);
 		assert_true(n > 0 && line[n - 1] == '\n');
 		line[n - 1] = '\0';
-		assert_int_equal(handoff_parse_answer(line, &b, &err), 0);
+		assert_int_equal(handoff_parse_reply(line, &b, &err), 0);
 		assert_int_equal(b.outcome, a.outcome);
 		assert_int_equal(b.policies, a.policies);
 		assert_string_equal(b.org, a.org);
 		assert_string_equal(b.rid, a.rid);
 		assert_string_equal(b.why, a.why);
 	}
-	(void)handoff_format_answer(line, sizeof(line), &a);
+	(void)handoff_format_reply(line, sizeof(line), &a);
 	assert_string_equal(line, "retry\t9\tGoogle Inc.\t"
 	    "2023-11-14T00:00:00Z_example.com\tdatabase unavailable\n");
 
@@ -129,15 +129,15 @@ test_answer_round_trip(void **state)
 	memset(a.org, 'o', sizeof(a.org) - 1);
 	memset(a.rid, 'r', sizeof(a.rid) - 1);
 	memset(a.why, 'w', sizeof(a.why) - 1);
-	n = handoff_format_answer(line, sizeof(line), &a);
+	n = handoff_format_reply(line, sizeof(line), &a);
 	assert_true(n > 0 && line[n - 1] == '\n');
 	line[n - 1] = '\0';
-	assert_int_equal(handoff_parse_answer(line, &b, &err), 0);
+	assert_int_equal(handoff_parse_reply(line, &b, &err), 0);
 	assert_int_equal(strlen(b.why), sizeof(b.why) - 1);
 }
 
 static void
-test_answer_refused(void **state)
+test_reply_refused(void **state)
 {
 	static const char *bad[] = {
 		"",
@@ -150,14 +150,14 @@ test_answer_refused(void **state)
 		"stored\t\torg\trid\t",
 		"retry\t0\t\t\t",
 	};
-	struct run_answer a;
+	struct run_outcome a;
 	struct ti_err err;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ti_err_clear(&err);
-		if (handoff_parse_answer(bad[i], &a, &err) != -1)
+		if (handoff_parse_reply(bad[i], &a, &err) != -1)
 			fail_msg("accepted: \"%s\"", bad[i]);
 		assert_int_equal(err.kind, TI_KIND_DATA);
 		assert_int_equal(a.outcome, JOB_NONE);
@@ -165,10 +165,10 @@ test_answer_refused(void **state)
 }
 
 static void
-test_answer_field_too_long(void **state)
+test_reply_field_too_long(void **state)
 {
 	char *line = NULL;
-	struct run_answer a;
+	struct run_outcome a;
 	struct ti_err err;
 	size_t n = LOG_SANITIZED_BYTES;
 
@@ -179,7 +179,7 @@ test_answer_field_too_long(void **state)
 	memcpy(line, "stored\t1\t", 9);
 	memset(line + 9, 'o', n);
 	memcpy(line + 9 + n, "\trid\t", 6);
-	assert_int_equal(handoff_parse_answer(line, &a, &err), -1);
+	assert_int_equal(handoff_parse_reply(line, &a, &err), -1);
 	free(line);
 }
 
@@ -211,9 +211,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_round_trip),
 		cmocka_unit_test(test_request_refused),
-		cmocka_unit_test(test_answer_round_trip),
-		cmocka_unit_test(test_answer_refused),
-		cmocka_unit_test(test_answer_field_too_long),
+		cmocka_unit_test(test_reply_round_trip),
+		cmocka_unit_test(test_reply_refused),
+		cmocka_unit_test(test_reply_field_too_long),
 		cmocka_unit_test(test_check_path),
 	};
 

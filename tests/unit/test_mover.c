@@ -1,12 +1,11 @@
 /*
- * test_mover.c - a sweep's file moves, done by the mover process.
+ * test_mover.c - a sweep's file moves.
  *
  * A throwaway Maildir with its done and .Rejected folders: messages from
  * new/ gain ":2,", those from cur/ keep their flags, rejected ones go to
- * .Rejected, and without a done folder handled ones are deleted.  Enough
- * names to fill the parent's buffer many times over are all moved, in
- * order.  A move that fails (the message is gone) is reported by
- * mover_free() and leaves the others done.
+ * .Rejected, and without a done folder handled ones are deleted.  Many
+ * names are all moved.  A move that fails (the message is gone, a name
+ * no directory lists) is reported and leaves the others done.
  */
 #include "autoconf.h"
 
@@ -29,7 +28,7 @@
 #include "status.h"
 #include "testutil.h"
 
-/* Enough names of NAME_BYTES to fill the 8 KiB buffer about 60 times. */
+/* Many names of NAME_BYTES. */
 #define MANY 8000
 #define NAME_BYTES 64
 
@@ -111,21 +110,15 @@ static void
 test_where_they_go(void **state)
 {
 	struct box *b = *state;
-	struct mover *m = NULL;
-	struct ti_err err;
 
 	touch(b->dirs.sub[0], "1.a");
 	touch(b->dirs.sub[1], "2.b:2,S");
 	touch(b->dirs.sub[0], "3.c");
 	touch(b->dirs.sub[1], "4.d");
-	m = mover_new(&b->dirs, &err);
-	assert_non_null(m);
-	mover_move(m, 0, "1.a", true);
-	mover_move(m, 1, "2.b:2,S", true);
-	mover_move(m, 0, "3.c", false);
-	mover_move(m, 1, "4.d", false);
-	assert_int_equal(mover_free(&m), 0);
-	assert_null(m);
+	assert_int_equal(mover_move(&b->dirs, 0, "1.a", true), 0);
+	assert_int_equal(mover_move(&b->dirs, 1, "2.b:2,S", true), 0);
+	assert_int_equal(mover_move(&b->dirs, 0, "3.c", false), 0);
+	assert_int_equal(mover_move(&b->dirs, 1, "4.d", false), 0);
 	assert_true(exists(b, ".Processed/cur/1.a:2,"));
 	assert_true(exists(b, ".Processed/cur/2.b:2,S"));
 	assert_true(exists(b, ".Rejected/cur/3.c:2,"));
@@ -139,17 +132,12 @@ test_delete(void **state)
 {
 	struct box *b = *state;
 	struct mover_dirs d = b->dirs;
-	struct mover *m = NULL;
-	struct ti_err err;
 
 	d.done_fd = -1;
 	touch(b->dirs.sub[0], "1.a");
 	touch(b->dirs.sub[0], "2.b");
-	m = mover_new(&d, &err);
-	assert_non_null(m);
-	mover_move(m, 0, "1.a", true);
-	mover_move(m, 0, "2.b", false);
-	assert_int_equal(mover_free(&m), 0);
+	assert_int_equal(mover_move(&d, 0, "1.a", true), 0);
+	assert_int_equal(mover_move(&d, 0, "2.b", false), 0);
 	assert_false(exists(b, "new/1.a"));
 	assert_false(exists(b, ".Processed/cur/1.a:2,"));
 	assert_true(exists(b, ".Rejected/cur/2.b:2,"));
@@ -159,8 +147,6 @@ static void
 test_many(void **state)
 {
 	struct box *b = *state;
-	struct mover *m = NULL;
-	struct ti_err err;
 	char name[NAME_BYTES + 1];
 	char path[NAME_BYTES + 32];
 	size_t i;
@@ -169,13 +155,11 @@ test_many(void **state)
 		(void)snprintf(name, sizeof(name), "%0*zu", NAME_BYTES, i);
 		touch(b->dirs.sub[0], name);
 	}
-	m = mover_new(&b->dirs, &err);
-	assert_non_null(m);
 	for (i = 0; i < MANY; i++) {
 		(void)snprintf(name, sizeof(name), "%0*zu", NAME_BYTES, i);
-		mover_move(m, 0, name, i % 3 != 0);
+		assert_int_equal(mover_move(&b->dirs, 0, name, i % 3 != 0),
+		    0);
 	}
-	assert_int_equal(mover_free(&m), 0);
 	for (i = 0; i < MANY; i++) {
 		(void)snprintf(path, sizeof(path), "%s/cur/%0*zu:2,",
 		    i % 3 != 0 ? ".Processed" : ".Rejected", NAME_BYTES, i);
@@ -189,43 +173,32 @@ static void
 test_failure(void **state)
 {
 	struct box *b = *state;
-	struct mover *m = NULL;
-	struct ti_err err;
 
 	touch(b->dirs.sub[0], "1.a");
 	touch(b->dirs.sub[0], "3.c");
-	m = mover_new(&b->dirs, &err);
-	assert_non_null(m);
-	mover_move(m, 0, "1.a", true);
-	mover_move(m, 0, "2.gone", true);
-	mover_move(m, 0, "3.c", true);
-	assert_int_equal(mover_free(&m), -1);
+	assert_int_equal(mover_move(&b->dirs, 0, "1.a", true), 0);
+	assert_int_equal(mover_move(&b->dirs, 0, "2.gone", true), -1);
+	assert_int_equal(mover_move(&b->dirs, 0, "3.c", true), 0);
 	assert_true(exists(b, ".Processed/cur/1.a:2,"));
 	assert_true(exists(b, ".Processed/cur/3.c:2,"));
 }
 
-/* Names no directory lists are refused before they reach the child. */
+/* Names no directory lists are refused, and nothing is moved. */
 static void
 test_bad_names(void **state)
 {
 	struct box *b = *state;
-	struct mover *m = NULL;
-	struct ti_err err;
 	char longname[NAME_MAX + 2];
 
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	touch(b->dirs.sub[0], "1.a");
-	m = mover_new(&b->dirs, &err);
-	assert_non_null(m);
-	mover_move(m, 0, "", true);
-	mover_move(m, 0, longname, true);
-	mover_move(m, 2, "1.a", true);
-	mover_move(m, 0, "../1.a", true);
-	mover_move(m, 0, "1.a", true);
-	assert_int_equal(mover_free(&m), -1);
+	assert_int_equal(mover_move(&b->dirs, 0, "", true), -1);
+	assert_int_equal(mover_move(&b->dirs, 0, longname, true), -1);
+	assert_int_equal(mover_move(&b->dirs, 2, "1.a", true), -1);
+	assert_int_equal(mover_move(&b->dirs, 0, "../1.a", true), -1);
+	assert_int_equal(mover_move(&b->dirs, 0, "1.a", true), 0);
 	assert_true(exists(b, ".Processed/cur/1.a:2,"));
-	assert_int_equal(mover_free(&m), 0);	/* NULL-safe */
 }
 
 int
