@@ -171,6 +171,17 @@ mime_dup(char **dst, const char *src, bool empty_is_null, struct ti_err *err)
 	return 0;
 }
 
+/* True when s is 7-bit text holding no RFC 2047 encoded-word ("=?"). */
+static bool
+mime_plain_ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x80 || (s[0] == '=' && s[1] == '?'))
+			return false;
+	}
+	return true;
+}
+
 /*
  * A field's value as GMime would give it: unfolded, RFC 2047 words
  * decoded (g_free).  The reader has already cut it to MIME_HEADERS_BYTES;
@@ -185,9 +196,12 @@ mime_field_decode(const struct hdr_field *f)
 
 	raw = g_strndup(f->value, f->value_len);
 	unfolded = g_mime_utils_header_unfold(raw);
+	g_free(raw);
+	/* Plain ASCII without an encoded-word has nothing to decode. */
+	if (mime_plain_ascii(unfolded))
+		return unfolded;
 	text = g_mime_utils_header_decode_text(NULL, unfolded);
 	g_free(unfolded);
-	g_free(raw);
 	return text;
 }
 
