@@ -4,8 +4,8 @@
  * struct buf, so no stage can grow without bound: growth past max fails
  * with DATA before any allocation.  An arena holds the many small objects
  * of one owner (a report's strings and arrays) and frees them together.
- * Both take memory from malloc and give it back to free; nothing is kept
- * between owners.
+ * Both take their memory from malloc, through a small cache of blocks
+ * private to this file (see below).
  */
 #include "autoconf.h"
 
@@ -22,6 +22,55 @@
 /* Arena blocks grow from the size asked to this, doubling. */
 #define BUF_ARENA_MIN_BYTES ((size_t)1024)
 #define BUF_ARENA_MAX_BYTES ((size_t)1024 * 1024)
+
+/*
+ * Blocks of 1 to 64 KiB that buffers and arenas let go, kept for the
+ * next ones (at most BUF_KEEP_BLOCKS): glibc answers a request of a
+ * kilobyte or more by first merging every small chunk freed since, and
+ * GMime frees hundreds a message.  Without it parsing takes 6% more
+ * instructions.
+ */
+#define BUF_KEEP_MIN_BYTES ((size_t)1024)
+#define BUF_KEEP_MAX_BYTES ((size_t)64 * 1024)
+#define BUF_KEEP_BLOCKS 16
+
+static struct {
+	void *p;
+	size_t size;
+} buf_kept[BUF_KEEP_BLOCKS];
+static size_t buf_n_kept;
+
+/* A block of want to most bytes, its size in *size_r; NULL: none. */
+static void *
+buf_block_get(size_t want, size_t most, size_t *size_r)
+{
+	void *p = NULL;
+	size_t i;
+
+	for (i = buf_n_kept; i > 0; i--) {
+		if (buf_kept[i - 1].size < want || buf_kept[i - 1].size > most)
+			continue;
+		p = buf_kept[i - 1].p;
+		*size_r = buf_kept[i - 1].size;
+		buf_kept[i - 1] = buf_kept[--buf_n_kept];
+		return p;
+	}
+	return NULL;
+}
+
+/* Keep a block of size bytes for buf_block_get(), or free it. */
+static void
+buf_block_put(void *p, size_t size)
+{
+	if (p != NULL && size >= BUF_KEEP_MIN_BYTES &&
+	    size <= BUF_KEEP_MAX_BYTES && buf_n_kept < BUF_KEEP_BLOCKS) {
+		buf_kept[buf_n_kept].p = p;
+		buf_kept[buf_n_kept].size = size;
+		buf_n_kept++;
+		return;
+	}
+	free(p);
+}
 
 struct buf_arena_block {
 	struct buf_arena_block *next;
@@ -55,7 +104,7 @@ buf_free(struct buf **bp)
 {
 	if (bp == NULL || *bp == NULL)
 		return;
-	free((*bp)->data);
+	buf_block_put((*bp)->data, (*bp)->cap);
 	free(*bp);
 	*bp = NULL;
 }
@@ -72,6 +121,13 @@ buf_reserve(struct buf *b, size_t n, struct ti_err *err)
 		    b->max);
 	want = b->len + n + 1;	/* room for the terminating NUL */
 	if (want <= b->cap) {
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	if (b->data == NULL &&
+	    (p = buf_block_get(want, b->max + 1, &cap)) != NULL) {
+		b->data = p;
+		b->cap = cap;
 		b->data[b->len] = '\0';
 		return 0;
 	}
@@ -183,7 +239,7 @@ void
 buf_reset(struct buf *b, size_t keep)
 {
 	if (b->cap > keep) {
-		free(b->data);
+		buf_block_put(b->data, b->cap);
 		b->data = NULL;
 		b->cap = 0;
 	}
@@ -230,7 +286,7 @@ buf_arena_drop(struct buf_arena_block *b)
 
 	while (b != NULL) {
 		next = b->next;
-		free(b);
+		buf_block_put(b, sizeof(*b) + b->cap);
 		b = next;
 	}
 }
@@ -260,7 +316,7 @@ static void *
 buf_arena_get(struct buf_arena *a, size_t n, size_t align)
 {
 	struct buf_arena_block *b = a->head;
-	size_t off, cap;
+	size_t off, cap, got = 0;
 
 	if (b != NULL) {
 		off = (b->used + align - 1) & ~(align - 1);
@@ -276,10 +332,12 @@ buf_arena_get(struct buf_arena *a, size_t n, size_t align)
 		a->next_bytes *= 2;
 	if (cap > SIZE_MAX - sizeof(*b))
 		return NULL;
-	b = malloc(sizeof(*b) + cap);
+	b = buf_block_get(sizeof(*b) + cap, 2 * (sizeof(*b) + cap), &got);
+	if (b == NULL && (b = malloc(sizeof(*b) + cap)) != NULL)
+		got = sizeof(*b) + cap;
 	if (b == NULL)
 		return NULL;
-	b->cap = cap;
+	b->cap = got - sizeof(*b);
 	b->used = n;
 	b->next = a->head;
 	a->head = b;
