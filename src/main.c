@@ -406,6 +406,15 @@ main_dispatch(const struct config *cfg, const struct main_args *a)
 	}
 	mime_init();
 	(void)signal(SIGALRM, on_alarm);
+	/* Once a run; pipe mode starts for every message: there, with -v. */
+	if (!set.dry_run && cfg->authserv_id == NULL) {
+		if (mode == MODE_PIPE)
+			log_debug("authserv_id is not set: no DKIM verdict "
+			    "is believed");
+		else
+			log_info("authserv_id is not set: no DKIM verdict "
+			    "is believed (set it to your MTA's authserv-id)");
+	}
 	switch (mode) {
 	case MODE_SERVE:
 		serve_run(run);
