@@ -12,7 +12,7 @@ what=${1:-demo}
 
 PACKAGES="autoconf automake make gcc pkg-config libgmime-3.0-dev \
 libjansson-dev zlib1g-dev libpq-dev libcmocka-dev postgresql procmail \
-postgresql-client"
+postgresql-client time"
 
 need=
 for p in $PACKAGES; do

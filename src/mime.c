@@ -1,16 +1,16 @@
 /*
  * mime.c - stage 2: find the TLS-RPT report part in a message (GMime 3).
  *
- * Trust: the message is hostile.  The top-level header block is read by
- * hdr.c (MIME_BLOCK_BYTES, MIME_FIELDS); GMime gets only its Content-*
- * fields (and lines that are no field) and the body, and parses them
- * from memory.  We walk its tree ourselves, so that nesting (lim->
- * mime_depth) and parts visited (lim->mime_parts) are bounded whatever
- * GMime built.  The chosen part is decoded into a buffer bounded by
- * lim->message_bytes.  Every string handed out is valid UTF-8 without
- * NUL (utf8_clean), a header value at most MIME_VALUE_BYTES and the
- * header block at most MIME_HEADERS_BYTES: they end up in PostgreSQL
- * text columns and logs.
+ * Trust: the message is hostile.  mimescan.c first bounds what GMime may
+ * build of it.  The top-level header block is read by hdr.c
+ * (MIME_BLOCK_BYTES, MIME_FIELDS); GMime gets only its Content-* fields
+ * (and lines that are no field) and the body, and parses them from
+ * memory.  Our walk of its tree bounds nesting (lim->mime_depth) and
+ * parts (lim->mime_parts) exactly.  The chosen part is decoded into a
+ * buffer bounded by lim->message_bytes.  Every string handed out is
+ * valid UTF-8 without NUL (utf8_clean), a header value at most
+ * MIME_VALUE_BYTES and the header block at most MIME_HEADERS_BYTES:
+ * they end up in PostgreSQL text columns and logs.
  *
  * Which part is the report: the first part in tree order whose type is
  * application/tlsrpt+gzip, application/tlsrpt+json or application/tlsrpt.
@@ -35,6 +35,7 @@
 #include "hdr.h"
 #include "inflate.h"
 #include "mime.h"
+#include "mimescan.h"
 #include "utf8.h"
 
 #define MIME_VALUE_BYTES 4096		/* one header value, as kept */
@@ -585,15 +586,13 @@ mime_headers(const struct ti_bytes *msg, struct mime_info *info,
 		    "mime_headers: bad arguments");
 	if (info->headers != NULL)
 		return 0;
-	/* The block as the field scan reads it. */
 	return hdr_block_text(msg, &mime_hdr_limits, MIME_HEADERS_BYTES,
 	    &info->headers, err);
 }
 
 /*
- * GMime's tree of what mime_scan_top kept (bytes, taken over), or NULL.
- * The parser and its stream live for this message only; the tree holds
- * what it needs.
+ * GMime's tree of what mime_scan_top kept (bytes, taken over), or NULL;
+ * the parser and its stream live for this message only.
  */
 static GMimeObject *
 mime_parse(GByteArray *bytes)
@@ -602,7 +601,6 @@ mime_parse(GByteArray *bytes)
 	GMimeParser *parser = NULL;
 	GMimeObject *body = NULL;
 
-	/* The stream takes the array over. */
 	stream = g_mime_stream_mem_new_with_byte_array(bytes);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -636,7 +634,8 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	if (mime_state != MIME_STATE_UP)
 		return ti_err_set(err, TI_KIND_INTERNAL,
 		    "mime_extract after mime_shutdown");
-	if (mime_scan_top(msg, info, &gmime, err) != 0)
+	if (mime_scan_top(msg, info, &gmime, err) != 0 ||
+	    mimescan_check(msg, lim, NULL, err) != 0)
 		goto out;
 	body = mime_parse(gmime);
 	gmime = NULL;

@@ -39,13 +39,15 @@ void mime_init(void);
 void mime_shutdown(void);
 
 /*
- * Parse msg and find the report part: the whole MIME tree is walked,
- * message/rfc822 parts included, within lim->mime_depth and
- * lim->mime_parts.  Fills *info as far as the headers could be read, even
- * on failure (the caller frees it with mime_info_clear).  Returns 0 and
+ * Parse msg and find the report part: mimescan_check() first refuses
+ * what would make GMime's tree far larger than msg, then the whole MIME
+ * tree is walked, message/rfc822 parts included, within lim->mime_depth
+ * and lim->mime_parts.  Fills *info as far as the headers could be read,
+ * even on failure (the caller frees it with mime_info_clear).  Returns 0 and
  * *part_r (owned: the part's bytes with the transfer encoding removed,
  * still compressed if it was), or -1 with DATA ("no TLS-RPT report part
- * found", "MIME nesting deeper than 8", ...) or TEMP (memory).
+ * found", "MIME nesting deeper than 8", "more than 512 MIME boundary
+ * lines", ...) or TEMP (memory).
  */
 int mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
     struct mime_info *info, struct buf **part_r, struct ti_err *err)

@@ -8,12 +8,21 @@
  * catch, the target checks the contract of job_run(): a dry run ends
  * VALID (no reason) or INVALID (with a reason), and fails only with
  * TEMP (memory).  A valid report must also be written out as JSON.
+ *
+ * Peak memory: the process's peak RSS is reset before each input
+ * (/proc/self/clear_refs) and read after it (VmHWM); growing more than
+ * FUZZ_PEAK_PER_BYTE times the input plus FUZZ_PEAK_BASE_BYTES is a
+ * failure, so that a shape that makes GMime (or any stage) build far more
+ * than it reads is reported as a crash.  The decompressed report is
+ * capped at FUZZ_INFLATED_BYTES, so that the JSON stage's share stays
+ * within the base; without /proc the check is skipped.
  */
 #include "autoconf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -25,6 +34,62 @@
 
 /* The normalized JSON may be larger than its input (escapes). */
 #define FUZZ_JSON_MAX_BYTES ((size_t)256 * 1024 * 1024)
+/* Peak RSS growth allowed for one input: sanitizers included. */
+#define FUZZ_PEAK_PER_BYTE 32
+#define FUZZ_PEAK_BASE_BYTES ((size_t)96 * 1024 * 1024)
+#define FUZZ_INFLATED_BYTES ((size_t)1024 * 1024)
+
+/* The value of "key: N kB" in /proc/self/status in bytes, or 0. */
+static size_t
+fuzz_status_bytes(const char *key)
+{
+	char line[256];
+	size_t len = strlen(key);
+	unsigned long long kb = 0;
+	FILE *fp = NULL;
+
+	fp = fopen("/proc/self/status", "r");
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, key, len) == 0 && line[len] == ':' &&
+		    sscanf(line + len + 1, "%llu", &kb) == 1)
+			break;
+	}
+	fclose(fp);
+	return (size_t)kb * 1024;
+}
+
+/* Reset the peak RSS to the current RSS; false where Linux cannot. */
+static bool
+fuzz_peak_reset(void)
+{
+	FILE *fp = NULL;
+	bool ok;
+
+	fp = fopen("/proc/self/clear_refs", "w");
+	if (fp == NULL)
+		return false;
+	ok = fputs("5", fp) >= 0;
+	ok = fclose(fp) == 0 && ok;
+	return ok;
+}
+
+/* Abort when the peak since fuzz_peak_reset grew past the bound. */
+static void
+fuzz_peak_check(size_t start, size_t size)
+{
+	char detail[128];
+	size_t peak = fuzz_status_bytes("VmHWM");
+	size_t bound = FUZZ_PEAK_PER_BYTE * size + FUZZ_PEAK_BASE_BYTES;
+
+	if (start == 0 || peak <= start || peak - start <= bound)
+		return;
+	snprintf(detail, sizeof(detail), "%zu bytes of input, peak RSS grew "
+	    "by %zu KiB, bound %zu KiB", size, (peak - start) / 1024,
+	    bound / 1024);
+	fuzz_fail("peak memory", detail);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -84,12 +149,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf *in = NULL;
 	struct ti_err err;
 	enum job_outcome got;
+	size_t start = 0;
 	int rc;
 
+	if (fuzz_peak_reset())
+		start = fuzz_status_bytes("VmRSS");
 	ti_err_clear(&err);
 	memset(&cfg, 0, sizeof(cfg));
 	if (config_init(&cfg, &err) != 0)
 		fuzz_fail("config_init", err.msg);
+	cfg.lim.inflated_bytes = FUZZ_INFLATED_BYTES;
 	job = job_new(&err);
 	if (job == NULL)
 		fuzz_fail("job_new", err.msg);
@@ -115,5 +184,6 @@ out:
 	job_free(&job);
 	fuzz_check(job == NULL, "job_free left the pointer");
 	config_clear(&cfg);
+	fuzz_peak_check(start, size);
 	return 0;
 }

@@ -3,13 +3,14 @@
 #
 # Usage: tests/fuzz/run.sh SECONDS [HARNESS...]
 #
-# HARNESS is message, inflate, report, authres, mbox or handoff (or
+# HARNESS is message, mimescan, inflate, report, authres, mbox or handoff (or
 # fuzz_message ...); none means all of them.  The targets are looked for in
 # $top_builddir/tests/fuzz (default: .), the seeds in
 # $top_srcdir/tests/data (default: two levels above this script).
 # Each target gets a fresh corpus in a temporary directory, seeded from
 # the fixtures at run time:
 #   message  every .eml
+#   mimescan every .eml
 #   mbox     every .eml behind a From_ line, and all of them in one mbox
 #   inflate  every .gz, .zip and .json
 #   report   every .json
@@ -26,7 +27,7 @@
 set -u
 
 usage() {
-	echo "usage: $0 SECONDS [message|inflate|report|authres|mbox|handoff ...]" >&2
+	echo "usage: $0 SECONDS [message|mimescan|inflate|report|authres|mbox|handoff ...]" >&2
 	exit 2
 }
 
@@ -49,7 +50,7 @@ if [ ! -d "$data" ]; then
 fi
 
 if [ $# -eq 0 ]; then
-	set -- message inflate report authres mbox handoff
+	set -- message mimescan inflate report authres mbox handoff
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tlsrpt-fuzz.XXXXXX") || exit 2
@@ -150,7 +151,7 @@ for h in "$@"; do
 	log=$work/fuzz_$h.log
 	mkdir "$corpus" || exit 2
 	case $h in
-	message) seed_copy "$corpus" -name '*.eml' ;;
+	message|mimescan) seed_copy "$corpus" -name '*.eml' ;;
 	mbox) seed_mbox "$corpus" ;;
 	inflate) seed_copy "$corpus" -name '*.gz' -o -name '*.zip' \
 	    -o -name '*.json' ;;
