@@ -8,8 +8,8 @@
  * Requests go out in libpq's pipeline mode, inside one transaction, so
  * that parsing the next message overlaps the server storing this one and
  * one COMMIT covers many.  Reports travel in groups of up to
- * DB_GROUP_REPORTS, every parameter an array in PostgreSQL's binary
- * format (pgarray.c).  A report the server refuses aborts neither the
+ * DB_GROUP_REPORTS to a call (db_group.c).  A report the server refuses
+ * aborts neither the
  * group nor the transaction: the function then answers with the refusal
  * for that report.  Any other error ends the batch: nothing of it is
  * committed and the caller closes the connection.
@@ -27,70 +27,19 @@
 #include <string.h>
 
 #include "date.h"
+#include "db_group.h"
 #include "db_private.h"
-#include "pgarray.h"
-#include "utf8.h"
 
 /* The schema step this program's statements need (sql/schema.sql). */
 #define DB_SCHEMA_VERSION 5
 
-/* An array parameter holds at most this (a report of 100k details). */
-#define DB_PARAM_MAX_BYTES ((size_t)1 << 30)
-
 /*
- * A group goes out once it holds this many reports or parameter bytes:
- * enough that the server's cost of a statement is spread thin, few
- * enough that the next group is being parsed while this one is stored.
  * With no group at the server (a batch begins), one goes out at
- * DB_GROUP_EARLY reports.
+ * DB_GROUP_EARLY reports, so that the server starts while the rest are
+ * parsed; else at DB_GROUP_REPORTS or DB_GROUP_BYTES of parameters.
  */
-#define DB_GROUP_REPORTS 64
 #define DB_GROUP_EARLY 8
 #define DB_GROUP_BYTES ((size_t)2 << 20)
-
-/* The parameters of tlsrpt.store_reports(), in its order. */
-enum db_param {
-	P_ORG, P_RID, P_CONTACT, P_START, P_END, P_SOURCE, P_MSGID, P_FROM,
-	P_MDATE, P_SUBJECT, P_RDOMAIN, P_SUBMITTER, P_DKIM, P_DKIMD,
-	P_DKIMAS, P_SUBMATCH, P_JSON, P_AUTH,
-	/* policies, their strings and mx-hosts */
-	P_P_IDX, P_P_TYPE, P_P_DOMAIN, P_P_HASPS, P_P_HASMX, P_P_OK, P_P_FAIL,
-	P_PS_IDX, P_PS_VAL, P_MX_IDX, P_MX_VAL,
-	/* failure details */
-	P_D_PIDX, P_D_IDX, P_D_TYPE, P_D_SIP, P_D_MXH, P_D_HELO, P_D_RIP,
-	P_D_COUNT, P_D_INFO, P_D_CODE,
-	/* the ordinal of each report, and of the report of each policy,
-	 * policy string, mx-host and failure detail */
-	P_ORD, P_P_ORD, P_PS_ORD, P_MX_ORD, P_D_ORD,
-	P_COUNT
-};
-
-/* Each parameter's element type: the function's signature. */
-static const enum pgarray_type db_param_type[P_COUNT] = {
-	[P_ORG] = PGARRAY_TEXT, [P_RID] = PGARRAY_TEXT,
-	[P_CONTACT] = PGARRAY_TEXT, [P_START] = PGARRAY_TIMESTAMPTZ,
-	[P_END] = PGARRAY_TIMESTAMPTZ, [P_SOURCE] = PGARRAY_TEXT,
-	[P_MSGID] = PGARRAY_TEXT, [P_FROM] = PGARRAY_TEXT,
-	[P_MDATE] = PGARRAY_TIMESTAMPTZ, [P_SUBJECT] = PGARRAY_TEXT,
-	[P_RDOMAIN] = PGARRAY_TEXT, [P_SUBMITTER] = PGARRAY_TEXT,
-	[P_DKIM] = PGARRAY_TEXT, [P_DKIMD] = PGARRAY_TEXT,
-	[P_DKIMAS] = PGARRAY_TEXT, [P_SUBMATCH] = PGARRAY_BOOL,
-	[P_JSON] = PGARRAY_TEXT, [P_AUTH] = PGARRAY_BOOL,
-	[P_P_IDX] = PGARRAY_INT4, [P_P_TYPE] = PGARRAY_TEXT,
-	[P_P_DOMAIN] = PGARRAY_TEXT, [P_P_HASPS] = PGARRAY_BOOL,
-	[P_P_HASMX] = PGARRAY_BOOL, [P_P_OK] = PGARRAY_INT8,
-	[P_P_FAIL] = PGARRAY_INT8, [P_PS_IDX] = PGARRAY_INT4,
-	[P_PS_VAL] = PGARRAY_TEXT, [P_MX_IDX] = PGARRAY_INT4,
-	[P_MX_VAL] = PGARRAY_TEXT,
-	[P_D_PIDX] = PGARRAY_INT4, [P_D_IDX] = PGARRAY_INT4,
-	[P_D_TYPE] = PGARRAY_TEXT, [P_D_SIP] = PGARRAY_INET,
-	[P_D_MXH] = PGARRAY_TEXT, [P_D_HELO] = PGARRAY_TEXT,
-	[P_D_RIP] = PGARRAY_INET, [P_D_COUNT] = PGARRAY_INT8,
-	[P_D_INFO] = PGARRAY_TEXT, [P_D_CODE] = PGARRAY_TEXT,
-	[P_ORD] = PGARRAY_INT4, [P_P_ORD] = PGARRAY_INT4,
-	[P_PS_ORD] = PGARRAY_INT4, [P_MX_ORD] = PGARRAY_INT4,
-	[P_D_ORD] = PGARRAY_INT4
-};
 
 #define DB_STMT_REPORTS "tlsrpt_store_reports"
 #define DB_STMT_REJECTED "tlsrpt_store_rejected"
@@ -120,17 +69,11 @@ struct db_pending {
 	size_t n_details;
 };
 
-/* The reports gathered for the next call of tlsrpt.store_reports(). */
-struct db_group {
-	struct buf *arr[P_COUNT];	/* every parameter, an array */
-	struct db_pending member[DB_GROUP_REPORTS];
-	size_t n;
-};
-
 struct db_batch {
 	bool open;			/* pipeline mode, inside BEGIN */
 	bool prepared;			/* on this connection */
-	struct db_group group;
+	struct db_group *group;		/* the reports of the next call */
+	struct db_pending member[DB_GROUP_REPORTS];	/* and theirs */
 	struct db_pending *q;		/* requests awaiting results, FIFO */
 	size_t q_head, q_len, q_cap;
 	size_t groups_out;		/* groups sent, results not read */
@@ -146,12 +89,9 @@ db_batch_busy(const struct db_batch *batch)
 void
 db_batch_free(struct db_batch **bp)
 {
-	size_t i;
-
 	if (bp == NULL || *bp == NULL)
 		return;
-	for (i = 0; i < P_COUNT; i++)
-		buf_free(&(*bp)->group.arr[i]);
+	db_group_free(&(*bp)->group);
 	free((*bp)->q);
 	free(*bp);
 	*bp = NULL;
@@ -163,8 +103,13 @@ db_batch_new(struct ti_err *err)
 	struct db_batch *b = NULL;
 
 	b = calloc(1, sizeof(*b));
-	if (b == NULL)
+	if (b == NULL) {
 		ti_err_set(err, TI_KIND_TEMP, "out of memory");
+		return NULL;
+	}
+	b->group = db_group_new(err);
+	if (b->group == NULL)
+		db_batch_free(&b);
 	return b;
 }
 
@@ -225,8 +170,9 @@ db_batch_prepare(struct db *db, struct ti_err *err)
 
 	if (PQsendQueryParams(db->conn, db_sql_version, 0, NULL, NULL, NULL,
 	    NULL, 0) != 1 || db_queue_sent(b, REQ_VERSION, NULL, err) != 0 ||
-	    PQsendPrepare(db->conn, DB_STMT_REPORTS, db_sql_reports, P_COUNT,
-	    NULL) != 1 || db_queue_sent(b, REQ_OTHER, NULL, err) != 0 ||
+	    PQsendPrepare(db->conn, DB_STMT_REPORTS, db_sql_reports,
+	    DB_GROUP_PARAMS, NULL) != 1 ||
+	    db_queue_sent(b, REQ_OTHER, NULL, err) != 0 ||
 	    PQsendPrepare(db->conn, DB_STMT_REJECTED, db_sql_rejected,
 	    DB_REJECTED_PARAMS, NULL) != 1 ||
 	    db_queue_sent(b, REQ_OTHER, NULL, err) != 0)
@@ -255,217 +201,37 @@ db_batch_begin(struct db *db, struct ti_err *err)
 	return 0;
 }
 
-/* What no column can take, whatever the group's room: DATA. */
-static int
-db_report_check(const struct report *r, const struct ti_bytes *json,
-    struct ti_err *err)
-{
-	if (memchr(json->data, '\0', json->len) != NULL)
-		return ti_err_set(err, TI_KIND_DATA, "report holds a NUL byte");
-	if (!date_in_range(r->start_usec) || !date_in_range(r->end_usec))
-		return ti_err_set(err, TI_KIND_DATA, "date-range out of range");
-	return 0;
-}
-
-/* The scalar values of a report, each as the next element of its array. */
-static int
-db_group_add_report(struct buf *const *arr, const struct report *r,
-    const struct ti_bytes *json, const struct db_meta *m, int32_t ord,
-    struct ti_err *err)
-{
-	const char *text[] = {
-		[P_ORG] = r->organization_name, [P_RID] = r->report_id,
-		[P_CONTACT] = r->contact_info, [P_SOURCE] = m->source,
-		[P_MSGID] = m->message_id, [P_FROM] = m->from,
-		[P_SUBJECT] = m->subject, [P_RDOMAIN] = m->report_domain,
-		[P_SUBMITTER] = m->report_submitter, [P_DKIM] = m->dkim_result,
-		[P_DKIMD] = m->dkim_domain, [P_DKIMAS] = m->dkim_authserv_id
-	};
-	/* jsonb takes no byte order mark; the parser skipped it too. */
-	size_t bom = utf8_bom_len(json->data, json->len);
-	size_t i;
-
-	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-		if (db_param_type[i] == PGARRAY_TEXT &&
-		    pgarray_add_text(arr[i], text[i], err) != 0)
-			return -1;
-	}
-	if (pgarray_add_time(arr[P_START], r->start_usec, err) != 0 ||
-	    pgarray_add_time(arr[P_END], r->end_usec, err) != 0 ||
-	    (m->has_date && date_in_range(m->date_usec) ?
-	    pgarray_add_time(arr[P_MDATE], m->date_usec, err) :
-	    pgarray_add_null(arr[P_MDATE], err)) != 0 ||
-	    (m->submitter_match >= 0 ?
-	    pgarray_add_bool(arr[P_SUBMATCH], m->submitter_match > 0, err) :
-	    pgarray_add_null(arr[P_SUBMATCH], err)) != 0 ||
-	    pgarray_add_bytes(arr[P_JSON], json->data + bom, json->len - bom,
-	    err) != 0 ||
-	    pgarray_add_bool(arr[P_AUTH], m->authenticated, err) != 0 ||
-	    pgarray_add_int4(arr[P_ORD], ord, err) != 0)
-		return -1;
-	return 0;
-}
-
-/* A failure detail of policy i, as the next element of each array. */
-static int
-db_group_add_detail(struct buf *const *arr, const struct report_detail *d,
-    int32_t ord, int32_t i, int32_t j, struct ti_err *err)
-{
-	if (pgarray_add_int4(arr[P_D_ORD], ord, err) != 0 ||
-	    pgarray_add_int4(arr[P_D_PIDX], i, err) != 0 ||
-	    pgarray_add_int4(arr[P_D_IDX], j, err) != 0 ||
-	    pgarray_add_text(arr[P_D_TYPE], d->result_type, err) != 0 ||
-	    pgarray_add_inet(arr[P_D_SIP], d->sending_mta_ip, err) != 0 ||
-	    pgarray_add_text(arr[P_D_MXH], d->receiving_mx_hostname,
-	    err) != 0 ||
-	    pgarray_add_text(arr[P_D_HELO], d->receiving_mx_helo, err) != 0 ||
-	    pgarray_add_inet(arr[P_D_RIP], d->receiving_ip, err) != 0 ||
-	    pgarray_add_int8(arr[P_D_COUNT], d->failed_session_count,
-	    err) != 0 ||
-	    pgarray_add_text(arr[P_D_INFO], d->additional_information,
-	    err) != 0 ||
-	    pgarray_add_text(arr[P_D_CODE], d->failure_reason_code, err) != 0)
-		return -1;
-	return 0;
-}
-
-/* Policy i of report ord, with its strings, mx-hosts and details. */
-static int
-db_group_add_policy(struct buf *const *arr, const struct report_policy *p,
-    int32_t ord, int32_t i, struct ti_err *err)
-{
-	size_t j;
-
-	if (pgarray_add_int4(arr[P_P_ORD], ord, err) != 0 ||
-	    pgarray_add_int4(arr[P_P_IDX], i, err) != 0 ||
-	    pgarray_add_text(arr[P_P_TYPE], p->policy_type, err) != 0 ||
-	    pgarray_add_text(arr[P_P_DOMAIN], p->policy_domain, err) != 0 ||
-	    pgarray_add_bool(arr[P_P_HASPS], p->has_policy_string, err) != 0 ||
-	    pgarray_add_bool(arr[P_P_HASMX], p->has_mx_host, err) != 0 ||
-	    pgarray_add_int8(arr[P_P_OK], p->total_successful_session_count,
-	    err) != 0 ||
-	    pgarray_add_int8(arr[P_P_FAIL], p->total_failure_session_count,
-	    err) != 0)
-		return -1;
-	for (j = 0; j < p->n_policy_string; j++) {
-		if (pgarray_add_int4(arr[P_PS_ORD], ord, err) != 0 ||
-		    pgarray_add_int4(arr[P_PS_IDX], i, err) != 0 ||
-		    pgarray_add_text(arr[P_PS_VAL], p->policy_string[j],
-		    err) != 0)
-			return -1;
-	}
-	for (j = 0; j < p->n_mx_host; j++) {
-		if (pgarray_add_int4(arr[P_MX_ORD], ord, err) != 0 ||
-		    pgarray_add_int4(arr[P_MX_IDX], i, err) != 0 ||
-		    pgarray_add_text(arr[P_MX_VAL], p->mx_host[j], err) != 0)
-			return -1;
-	}
-	for (j = 0; j < p->n_details; j++) {
-		if (db_group_add_detail(arr, &p->details[j], ord, i,
-		    (int32_t)j, err) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Add a report to the open group, as the next ordinal.  On failure the
- * group is left as it was: every array is cut back to its length before.
- */
-static int
-db_group_add(struct db_group *g, const struct report *r,
-    const struct ti_bytes *json, const struct db_meta *meta, void *tag,
-    struct ti_err *err)
-{
-	struct db_pending *m = NULL;
-	size_t len[P_COUNT];
-	int32_t ord = (int32_t)g->n + 1;
-	size_t i;
-
-	assert(g->n < DB_GROUP_REPORTS);
-	if (db_report_check(r, json, err) != 0)
-		return -1;
-	for (i = 0; i < P_COUNT; i++) {
-		if (g->arr[i] == NULL &&
-		    (g->arr[i] = buf_new(DB_PARAM_MAX_BYTES, err)) == NULL)
-			return -1;
-		len[i] = buf_bytes(g->arr[i]).len;
-	}
-	if (db_group_add_report(g->arr, r, json, meta, ord, err) != 0)
-		goto undo;
-	for (i = 0; i < r->n_policies; i++) {
-		if (db_group_add_policy(g->arr, &r->policies[i], ord,
-		    (int32_t)i, err) != 0)
-			goto undo;
-	}
-	m = &g->member[g->n++];
-	memset(m, 0, sizeof(*m));
-	m->kind = REQ_GROUP;
-	m->tag = tag;
-	m->n_policies = r->n_policies;
-	m->n_details = r->n_details_total;
-	return 0;
-undo:
-	for (i = 0; i < P_COUNT; i++)
-		buf_truncate(g->arr[i], len[i]);
-	if (err->kind != TI_KIND_DATA)
-		return -1;
-	return ti_err_prefix(err, "report too large to store");
-}
-
-/* Bytes of parameters the open group holds. */
-static size_t
-db_group_bytes(const struct db_group *g)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < P_COUNT; i++)
-		n += buf_bytes(g->arr[i]).len;
-	return n;
-}
-
 /* Send the open group, if any, and start an empty one. */
 static int
 db_group_send(struct db *db, struct ti_err *err)
 {
 	struct db_batch *b = db->batch;
-	struct db_group *g = &b->group;
-	const char *values[P_COUNT];
-	int lengths[P_COUNT];
-	int formats[P_COUNT];
-	struct ti_bytes v;
-	size_t i;
+	const char *values[DB_GROUP_PARAMS];
+	int lengths[DB_GROUP_PARAMS];
+	int formats[DB_GROUP_PARAMS];
+	size_t i, n = db_group_count(b->group);
 
-	if (g->n == 0)
+	if (n == 0)
 		return 0;
-	for (i = 0; i < P_COUNT; i++) {
-		if (pgarray_close(g->arr[i], db_param_type[i], err) != 0)
-			return -1;
-		v = buf_bytes(g->arr[i]);
-		values[i] = (const char *)v.data;
-		lengths[i] = (int)v.len;
-		formats[i] = 1;
-	}
+	if (db_group_params(b->group, values, lengths, formats, err) != 0)
+		return -1;
 	/*
 	 * Out at once, the server to store it while we parse the next, and
 	 * to send its result as soon as it has it: left in the server's
 	 * buffer, it would wait for the next group to be stored too.
 	 */
-	if (PQsendQueryPrepared(db->conn, DB_STMT_REPORTS, P_COUNT, values,
-	    lengths, formats, 0) != 1 || PQsendFlushRequest(db->conn) != 1 ||
-	    PQflush(db->conn) != 0)
+	if (PQsendQueryPrepared(db->conn, DB_STMT_REPORTS, DB_GROUP_PARAMS,
+	    values, lengths, formats, 0) != 1 ||
+	    PQsendFlushRequest(db->conn) != 1 || PQflush(db->conn) != 0)
 		return db_send_fail(db, "sending reports", err);
 	b->unflushed = 0;
 	b->groups_out++;
-	g->member[0].group = (unsigned)g->n;
-	for (i = 0; i < g->n; i++) {
-		if (db_queue_push(b, &g->member[i], err) != 0)
+	b->member[0].group = (unsigned)n;
+	for (i = 0; i < n; i++) {
+		if (db_queue_push(b, &b->member[i], err) != 0)
 			return -1;
 	}
-	/* Each group its own arrays: a large one keeps no memory. */
-	g->n = 0;
-	for (i = 0; i < P_COUNT; i++)
-		buf_free(&g->arr[i]);
+	db_group_clear(b->group);
 	return 0;
 }
 
@@ -475,13 +241,22 @@ db_batch_report(struct db *db, const struct report *r,
     struct ti_err *err)
 {
 	struct db_batch *b = db->batch;
+	struct db_pending *m = NULL;
+	size_t n;
 
 	assert(db_batch_busy(b));
-	if (db_group_add(&b->group, r, json, meta, tag, err) != 0)
+	n = db_group_count(b->group);
+	if (db_group_add(b->group, r, json, meta, err) != 0)
 		return -1;
-	if (b->group.n == DB_GROUP_REPORTS ||
-	    (b->groups_out == 0 && b->group.n >= DB_GROUP_EARLY) ||
-	    db_group_bytes(&b->group) >= DB_GROUP_BYTES)
+	m = &b->member[n++];
+	memset(m, 0, sizeof(*m));
+	m->kind = REQ_GROUP;
+	m->tag = tag;
+	m->n_policies = r->n_policies;
+	m->n_details = r->n_details_total;
+	if (n == DB_GROUP_REPORTS ||
+	    (b->groups_out == 0 && n >= DB_GROUP_EARLY) ||
+	    db_group_bytes(b->group) >= DB_GROUP_BYTES)
 		return db_group_send(db, err);
 	return 0;
 }
@@ -524,7 +299,8 @@ db_batch_rejected(struct db *db, const struct ti_bytes *raw, bool truncated,
 size_t
 db_batch_pending(const struct db *db)
 {
-	return db->batch != NULL ? db->batch->q_len + db->batch->group.n : 0;
+	return db->batch != NULL ?
+	    db->batch->q_len + db_group_count(db->batch->group) : 0;
 }
 
 /*
