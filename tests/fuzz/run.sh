@@ -164,9 +164,14 @@ for h in "$@"; do
 		echo "$0: $bin not built (configure --enable-fuzzing)" >&2
 		exit 2
 	fi
+	case $h in
+	inflate) dict=-dict=$top_srcdir/tests/fuzz/inflate.dict ;;
+	message|mimescan) dict=-dict=$top_srcdir/tests/fuzz/mime.dict ;;
+	*) dict= ;;
+	esac
 	before=$(artifact_count "$h")
-	# shellcheck disable=SC2086 # FUZZ_FLAGS is a list of options
-	"$bin" -max_total_time="$seconds" -max_len=262144 \
+	# shellcheck disable=SC2086 # FUZZ_FLAGS and dict are lists
+	"$bin" -max_total_time="$seconds" -max_len=262144 $dict \
 	    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix="$artifacts/fuzz_$h-" $FUZZ_FLAGS \
 	    "$corpus" >"$log" 2>&1

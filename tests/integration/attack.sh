@@ -150,4 +150,41 @@ pipe_bin "$TMP/genuine.eml" -d dbname=nv --require-dkim
 check_match "no authserv_id set, require_dkim: kept aside, says why" "$ERR" \
     'rejected: no passing DKIM signature from the reporting domain \(authserv_id not set'
 
+# ---- Poison among good messages: a 3,000-byte organization-name (once
+# too large for the key's index), a report the server refuses, and a
+# sparse file of a terabyte.  Every good message is stored, every poison
+# kept aside with its reason against its own name, the sweep exits 0,
+# and a second sweep has nothing left to do.
+pg_newdb ps || exit 99
+M=$TMP/Maildir
+mkdir -p "$M/new" "$M/cur" "$M/tmp"
+long=$(head -c 3000 /dev/zero | tr '\0' o)
+for i in 1 2 3 4 5 6; do
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"good-$i\"/" \
+	    "$C/domainaware__parsedmarc/rfc8460.json" >"$M/new/$i.good"
+done
+sed -e "s/\"organization-name\": *\"[^\"]*\"/\"organization-name\": \"$long\"/" \
+    "$C/domainaware__parsedmarc/rfc8460.json" >"$M/new/3.long-org"
+sed 's/"total-failure-session-count": *[0-9]*/"total-failure-session-count": -1/' \
+    "$C/domainaware__parsedmarc/rfc8460.json" >"$M/new/4.negative"
+truncate -s 1T "$M/new/5.sparse"
+run_bin -d dbname=ps --maildir "$M"
+check "poison in a sweep: exit 0" "$RC" 0
+check "poison in a sweep: every good report stored" \
+    "$(pg_q ps "SELECT count(*) FROM tlsrpt.report WHERE report_id LIKE 'good-%'")" 6
+check "poison in a sweep: every poison kept aside" \
+    "$(pg_q ps "SELECT count(*) FROM tlsrpt.rejected_message")" 3
+check_match "poison in a sweep: the long name, against its own file" "$ERR" \
+    'source=3\.long-org: rejected: organization-name: longer than 1024 bytes'
+check_match "poison in a sweep: the sparse file, against its own file" "$ERR" \
+    'source=5\.sparse: rejected: message larger than'
+check "poison in a sweep: the sparse file kept truncated" \
+    "$(pg_q ps "SELECT raw_truncated, raw_size FROM tlsrpt.rejected_message WHERE raw_size > 1000000")" \
+    "t|33554432"
+check "poison in a sweep: files where they belong" \
+    "$(ls "$M/.Processed/cur" | wc -l | tr -d ' ')/$(ls "$M/.Rejected/cur" | wc -l | tr -d ' ')/$(ls "$M/new" | wc -l | tr -d ' ')" \
+    "6/3/0"
+run_bin -d dbname=ps --maildir "$M"
+check "poison in a sweep: the next sweep has nothing to do" "$RC $(pg_q ps "SELECT count(*) FROM tlsrpt.report")" "0 6"
+
 finish
