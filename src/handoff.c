@@ -4,22 +4,34 @@
  *
  * The client trusts the server as far as its socket's permissions say;
  * still, a reply is parsed strictly and bounded, and anything short of a
- * whole reply is a failure to retry (exit 75), never a success.
+ * whole reply is a failure to retry (exit 75), never a success.  A server
+ * that has not read the whole request within handoff_send_ms() (a full
+ * listen queue, a stuck server) is not waited for: pipe mode then stores
+ * the message itself.  Once it has read it all, it may be storing it,
+ * and only its reply, or the timeout setting, ends the wait.
  */
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "handoff.h"
 #include "log.h"
+
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
 
 #define HANDOFF_MAGIC "TLSRPT-INGEST/1 message "
 
@@ -225,29 +237,140 @@ handoff_address(struct sockaddr_un *sun, const char *path)
 }
 
 int
-handoff_connect(const char *path)
+handoff_connect(const char *path, unsigned seconds)
 {
 	struct sockaddr_un sun;
+	struct timeval tv = { (time_t)(seconds > 0 ? seconds : 1), 0 };
 	int fd, saved;
 
 	handoff_address(&sun, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	/* A Unix socket's connect waits for room in the listen queue as
+	 * long as the send timeout says. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		saved = errno;
 		(void)close(fd);
 		errno = saved;
 		return -1;
 	}
-	/* No timeout of its own: a busy server may take a while to read
-	 * the message and to reply, and the run's time limit covers both. */
 	return fd;
 }
 
-/* Read the reply line: 0, or -1 when it is not whole. */
+long
+handoff_send_ms(size_t len, unsigned timeout_seconds)
+{
+	size_t s = HANDOFF_SEND_SECONDS + len / HANDOFF_SEND_BYTES_PER_SECOND;
+
+	if (s > timeout_seconds)
+		s = timeout_seconds;
+	return (long)s * 1000;
+}
+
+/* Milliseconds left until deadline (CLOCK_MONOTONIC ms), at least 0. */
 static int
-handoff_read_reply(int fd, char *line, size_t size)
+handoff_left_ms(long deadline)
+{
+	struct timespec now;
+	long ms;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = deadline - ((long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Wait for events on fd until deadline: 1 ready, 0 too late, -1 error. */
+static int
+handoff_wait(int fd, short events, long deadline)
+{
+	struct pollfd pfd = { fd, events, 0 };
+	int n;
+
+	do
+		n = poll(&pfd, 1, handoff_left_ms(deadline));
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/*
+ * Has the server read all that was sent on fd?  Only Linux tells
+ * (SIOCOUTQ: bytes the peer has not read); elsewhere, yes.
+ */
+static bool
+handoff_all_read(int fd)
+{
+#ifdef SIOCOUTQ
+	int n = 0;
+
+	return ioctl(fd, SIOCOUTQ, &n) != 0 || n == 0;
+#else
+	(void)fd;
+	return true;
+#endif
+}
+
+/*
+ * Send p (n bytes) on the non-blocking fd before deadline: 0, 1 when too
+ * late, -1 with errno.
+ */
+static int
+handoff_send(int fd, const void *p, size_t n, long deadline)
+{
+	const unsigned char *c = p;
+	ssize_t w;
+	int r;
+
+	while (n > 0) {
+		w = send(fd, c, n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			r = handoff_wait(fd, POLLOUT, deadline);
+			if (r <= 0)
+				return r == 0 ? 1 : -1;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Hand over the request (header, then body) and wait, until deadline,
+ * for the server to have read all of it: 0, 1 when it has not in time,
+ * -1 with errno.
+ */
+static int
+handoff_request(int fd, const char *header, size_t hlen,
+    const struct buf *body, long deadline)
+{
+	struct ti_bytes b = buf_bytes(body);
+	int r, pause_ms = 1;
+
+	r = handoff_send(fd, header, hlen, deadline);
+	if (r == 0 && b.len > 0)
+		r = handoff_send(fd, b.data, b.len, deadline);
+	if (r != 0)
+		return r;
+	(void)shutdown(fd, SHUT_WR);
+	while (!handoff_all_read(fd)) {
+		if (handoff_left_ms(deadline) == 0)
+			return 1;
+		(void)poll(NULL, 0, pause_ms);
+		if (pause_ms < 32)
+			pause_ms *= 2;
+	}
+	return 0;
+}
+
+/* Read the reply line before deadline: 0, or -1 when it is not whole. */
+static int
+handoff_read_reply(int fd, char *line, size_t size, long deadline)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -255,6 +378,9 @@ handoff_read_reply(int fd, char *line, size_t size)
 
 	while (got < size - 1) {
 		n = read(fd, line + got, size - 1 - got);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    handoff_wait(fd, POLLIN, deadline) > 0)
+			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -270,6 +396,37 @@ handoff_read_reply(int fd, char *line, size_t size)
 	return -1;
 }
 
+/*
+ * Sending failed (errno says why): the error for it.  A server that
+ * refuses a request replies "retry" with its reason and closes without
+ * reading the rest: then say why.
+ */
+static void
+handoff_send_failed(int fd, const char *path, long deadline,
+    struct ti_err *err)
+{
+	char line[HANDOFF_REPLY_BYTES];
+	struct run_outcome reply;
+	struct ti_err perr;
+	int saved = errno;
+
+	ti_err_set(err, TI_KIND_TEMP, "server on %s: sending the message: %s",
+	    path, strerror(saved));
+	if ((saved == EPIPE || saved == ECONNRESET) &&
+	    handoff_read_reply(fd, line, sizeof(line), deadline) == 0 &&
+	    handoff_parse_reply(line, &reply, &perr) == 0 &&
+	    reply.outcome == JOB_NONE)
+		ti_err_set(err, TI_KIND_TEMP, "server on %s: refused the "
+		    "message: %s", path, reply.why);
+}
+
+/* A monotonic deadline ms milliseconds after t0. */
+static long
+handoff_deadline(const struct timespec *t0, long ms)
+{
+	return (long)t0->tv_sec * 1000 + t0->tv_nsec / 1000000 + ms;
+}
+
 bool
 handoff_message(struct run *run, const char *path, struct buf **input,
     bool truncated)
@@ -278,9 +435,11 @@ handoff_message(struct run *run, const char *path, struct buf **input,
 	char line[HANDOFF_REPLY_BYTES];
 	struct run_outcome reply;
 	struct timespec t0;
-	struct ti_err err, perr;
+	struct ti_err err;
+	unsigned timeout = run_config(run)->lim.timeout_seconds;
 	size_t hlen, len = (*input)->len;
-	int fd = -1;
+	long send_ms = handoff_send_ms(len, timeout);
+	int fd = -1, r, saved;
 
 	ti_err_clear(&err);
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -288,33 +447,41 @@ handoff_message(struct run *run, const char *path, struct buf **input,
 		log_debug("%s; storing the message directly", err.msg);
 		return false;
 	}
-	fd = handoff_connect(path);
-	if (fd < 0) {
-		log_debug("no server on %s (%s); storing the message directly",
-		    path, strerror(errno));
+	fd = handoff_connect(path, send_ms < 2000 ? 1 :
+	    (unsigned)(send_ms / 1000));
+	if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+		saved = errno;
+		if (fd >= 0)
+			(void)close(fd);
+		if (saved == EAGAIN || saved == EWOULDBLOCK)
+			log_warning("server on %s: not accepting; storing the "
+			    "message directly", path);
+		else
+			log_debug("no server on %s (%s); storing the message "
+			    "directly", path, strerror(saved));
 		return false;
 	}
 	log_debug("handing the message to the server on %s", path);
 	hlen = handoff_format_request(header, sizeof(header), len, truncated,
 	    log_get_queue_id());
-	if (hlen == 0 || handoff_write_all(fd, header, hlen) != 0 ||
-	    (len > 0 && handoff_write_all(fd, (*input)->data, len) != 0)) {
-		int saved = errno;
-
-		ti_err_set(&err, TI_KIND_TEMP, "server on %s: sending the "
-		    "message: %s", path, strerror(saved));
-		/* A server that refuses a request replies "retry" with its
-		 * reason and closes without reading the rest: say why. */
-		if ((saved == EPIPE || saved == ECONNRESET) &&
-		    handoff_read_reply(fd, line, sizeof(line)) == 0 &&
-		    handoff_parse_reply(line, &reply, &perr) == 0 &&
-		    reply.outcome == JOB_NONE)
-			ti_err_set(&err, TI_KIND_TEMP, "server on %s: "
-			    "refused the message: %s", path, reply.why);
+	r = hlen == 0 ? -1 : handoff_request(fd, header, hlen, *input,
+	    handoff_deadline(&t0, send_ms));
+	if (r == 1) {
+		/* Not all read: the server cannot have stored it. */
+		(void)close(fd);
+		log_warning("server on %s: message not read in %ld s; "
+		    "storing it directly", path, send_ms / 1000);
+		return false;
+	}
+	if (r != 0) {
+		handoff_send_failed(fd, path, handoff_deadline(&t0, send_ms),
+		    &err);
 		goto lost;
 	}
-	(void)shutdown(fd, SHUT_WR);
-	if (handoff_read_reply(fd, line, sizeof(line)) != 0) {
+	/* The server has it all and may be storing it: wait for its word
+	 * as long as the timeout setting allows, and never store it here. */
+	if (handoff_read_reply(fd, line, sizeof(line), handoff_deadline(&t0,
+	    timeout > 1 ? (long)(timeout - 1) * 1000 : 500)) != 0) {
 		ti_err_set(&err, TI_KIND_TEMP, "server on %s: no answer",
 		    path);
 		goto lost;

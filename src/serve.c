@@ -1,26 +1,30 @@
 /*
- * serve.c - the resident server.  One process, one message at a time:
- * accept a connection, read one request (handoff.h) into a bounded
- * buffer, run it through the same path as pipe mode on a database
- * connection kept open, reply, close.  Connections that arrive
- * meanwhile wait in the listen queue.
+ * serve.c - the resident server.  One process: it reads up to
+ * SERVE_READERS requests (handoff.h) at once, each into a bounded buffer,
+ * with poll(); each request read whole runs through the same path as
+ * pipe mode, one at a time, on a database connection kept open, and is
+ * replied to.  Connections past SERVE_READERS wait in the listen queue.
  *
  * Who may hand over messages is decided by the socket's permissions
  * (created 0660: its owner and group).  What a client sends is as
  * untrusted as any message: the header is parsed strictly, the body is
- * cut at the message size limit, and a client that stops sending is
- * dropped after HANDOFF_IDLE_SECONDS (or the timeout setting, if lower),
- * one that trickles its bytes once the timeout setting has passed.
+ * cut at the message size limit, and a client that has not sent its
+ * whole request within handoff_send_ms() of being accepted (a few
+ * seconds, plus its length at a low rate, at most the timeout setting)
+ * is answered "retry" and dropped.  So a client that stalls holds one
+ * reader for a few seconds and delays nobody; together the readers hold
+ * at most SERVE_READERS times the message size limit.
  */
 #include "autoconf.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -35,6 +39,34 @@
 
 #define SERVE_BACKLOG 128
 #define SERVE_CHUNK_BYTES 65536
+/* Requests read at once. */
+#define SERVE_READERS 16
+
+/* A connection whose request is being read. */
+struct serve_conn {
+	int fd;			/* -1: a free slot */
+	long accepted;		/* CLOCK_MONOTONIC ms */
+	long deadline;		/* for the whole request */
+	char head[HANDOFF_HEADER_BYTES + 1];
+	size_t got;		/* header bytes so far */
+	bool have_header;
+	struct handoff_request req;
+	size_t left;		/* body bytes still to come */
+	size_t keep;		/* body bytes kept: at most the limit */
+	struct buf *body;
+	bool done;		/* read whole, or refused (err set) */
+	struct ti_err err;
+};
+
+/* The server: its listening socket and the connections being read. */
+struct serve {
+	struct run *run;
+	int lfd;
+	bool stopping;		/* socket removed, draining the queue */
+	bool drained;		/* and the listen queue found empty */
+	size_t n_conn;
+	struct serve_conn conn[SERVE_READERS];
+};
 
 static volatile sig_atomic_t serve_stop;
 
@@ -66,7 +98,7 @@ serve_listen(const char *path, ino_t *ino_r, struct ti_err *err)
 			    "a socket", path);
 			return -1;
 		}
-		fd = handoff_connect(path);
+		fd = handoff_connect(path, 1);
 		if (fd >= 0) {
 			(void)close(fd);
 			ti_err_set(err, TI_KIND_CONFIG, "a server already "
@@ -99,158 +131,300 @@ serve_listen(const char *path, ino_t *ino_r, struct ti_err *err)
 	return fd;
 }
 
-/*
- * Read at most n bytes; 0 at the end, -1 on error, when idle too long
- * (the socket's receive timeout) or past the deadline (a client that
- * trickles its bytes).
- */
-static ssize_t
-serve_read(int fd, void *p, size_t n, time_t deadline)
+/* Now, CLOCK_MONOTONIC, in milliseconds. */
+static long
+serve_now_ms(void)
 {
-	ssize_t r;
+	struct timespec ts;
 
-	if (time(NULL) > deadline) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	do
-		r = read(fd, p, n);
-	while (r < 0 && errno == EINTR);
-	return r;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Read a request: its header, then its body into a new buffer cut at the
- * message size limit (*truncated_r then set).  DATA for a malformed or
- * incomplete request.
- */
-static int
-serve_read_request(struct run *run, int fd, struct handoff_request *req,
-    struct buf **body_r, bool *truncated_r, struct ti_err *err)
-{
-	char head[HANDOFF_HEADER_BYTES + SERVE_CHUNK_BYTES];
-	struct buf *body = NULL;
-	size_t got = 0, hlen, left, keep, take;
-	const struct config *cfg = run_config(run);
-	time_t deadline = time(NULL) + cfg->lim.timeout_seconds;
-	char *nl = NULL;
-	ssize_t n;
-
-	while (nl == NULL && got < HANDOFF_HEADER_BYTES) {
-		n = serve_read(fd, head + got, sizeof(head) - 1 - got,
-		    deadline);
-		if (n <= 0)
-			return ti_err_set(err, TI_KIND_DATA, "request cut "
-			    "short%s", n < 0 ? ": too slow" : "");
-		got += (size_t)n;
-		head[got] = '\0';
-		nl = memchr(head, '\n', got < HANDOFF_HEADER_BYTES ? got :
-		    HANDOFF_HEADER_BYTES);
-	}
-	if (nl == NULL)
-		return ti_err_set(err, TI_KIND_DATA, "request header too long");
-	*nl = '\0';
-	if (memchr(head, '\0', (size_t)(nl - head)) != NULL)
-		return ti_err_set(err, TI_KIND_DATA, "not a hand-off request");
-	if (handoff_parse_request(head, req, err) != 0)
-		return -1;
-	hlen = (size_t)(nl - head) + 1;
-	*truncated_r = req->truncated || req->len > cfg->lim.message_bytes;
-	keep = req->len < cfg->lim.message_bytes ? req->len :
-	    cfg->lim.message_bytes;
-	body = buf_new(cfg->lim.message_bytes, err);
-	if (body == NULL || buf_reserve(body, keep, err) != 0)
-		goto fail;
-	/* What came with the header. */
-	take = got - hlen;
-	if (take > req->len) {
-		ti_err_set(err, TI_KIND_DATA, "request longer than it says");
-		goto fail;
-	}
-	left = req->len - take;
-	if (take > keep)
-		take = keep;
-	memcpy(body->data, head + hlen, take);
-	body->len = take;
-	while (left > 0) {
-		if (body->len < keep) {
-			take = keep - body->len;
-			n = serve_read(fd, body->data + body->len,
-			    take < left ? take : left, deadline);
-		} else
-			n = serve_read(fd, head, left < sizeof(head) ?
-			    left : sizeof(head), deadline);
-		if (n <= 0) {
-			ti_err_set(err, TI_KIND_DATA, "request cut short%s",
-			    n < 0 ? ": too slow" : "");
-			goto fail;
-		}
-		if (body->len < keep)
-			body->len += (size_t)n;
-		left -= (size_t)n;
-	}
-	body->data[body->len] = '\0';
-	*body_r = body;
-	return 0;
-fail:
-	buf_free(&body);
-	return -1;
-}
-
-/* One connection: read its request, store its message, reply. */
+/* Take in a new connection: its request may take a few seconds. */
 static void
-serve_one(struct run *run, int fd)
+serve_conn_open(struct serve *s, int fd)
 {
-	struct timeval tv = { HANDOFF_IDLE_SECONDS, 0 };
-	struct handoff_request req;
-	struct run_outcome outcome;
-	struct buf *body = NULL;
-	struct ti_err err;
+	struct serve_conn *c = NULL;
+	size_t i;
+
+	for (i = 0; i < SERVE_READERS && s->conn[i].fd >= 0; i++)
+		;
+	assert(i < SERVE_READERS);
+	c = &s->conn[i];
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->accepted = serve_now_ms();
+	c->deadline = c->accepted +
+	    handoff_send_ms(0, run_config(s->run)->lim.timeout_seconds);
+	ti_err_clear(&c->err);
+	s->n_conn++;
+}
+
+/* Reply, close and free a slot. */
+static void
+serve_conn_close(struct serve *s, struct serve_conn *c,
+    const struct run_outcome *o)
+{
 	char line[HANDOFF_REPLY_BYTES];
 	size_t n;
-	bool truncated = false;
 
-	ti_err_clear(&err);
-	if (run_config(run)->lim.timeout_seconds < HANDOFF_IDLE_SECONDS)
-		tv.tv_sec = run_config(run)->lim.timeout_seconds;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (serve_read_request(run, fd, &req, &body, &truncated, &err) != 0) {
-		log_warning("hand-off refused: %s", err.msg);
-		memset(&outcome, 0, sizeof(outcome));
-		outcome.outcome = JOB_NONE;
-		log_sanitize(err.msg, outcome.why, sizeof(outcome.why));
-	} else {
-		log_set_queue_id(req.queue_id[0] != '\0' ? req.queue_id : NULL);
-		run_db_check_idle(run);
-		(void)run_message(run, &body, truncated, &outcome);
-		log_set_queue_id(NULL);
-		run_exit_reset(run);
-	}
-	n = handoff_format_reply(line, sizeof(line), &outcome);
+	n = handoff_format_reply(line, sizeof(line), o);
 	/* A client gone by now leaves what was stored stored: its next
 	 * delivery is a duplicate. */
-	if (handoff_write_all(fd, line, n) != 0)
+	if (handoff_write_all(c->fd, line, n) != 0)
 		log_warning("answering a hand-off: %s", strerror(errno));
-	buf_free(&body);
+	(void)close(c->fd);
+	buf_free(&c->body);
+	c->fd = -1;
+	s->n_conn--;
+}
+
+/* Refuse a request: "retry" with the reason. */
+static void
+serve_refuse(struct serve *s, struct serve_conn *c)
+{
+	struct run_outcome outcome;
+
+	log_warning("hand-off refused: %s", c->err.msg);
+	memset(&outcome, 0, sizeof(outcome));
+	outcome.outcome = JOB_NONE;
+	log_sanitize(c->err.msg, outcome.why, sizeof(outcome.why));
+	serve_conn_close(s, c, &outcome);
+}
+
+/* The header line is in c->head (got bytes, nl its newline): parse it,
+ * and give the request its deadline by its length. */
+static int
+serve_header(struct serve *s, struct serve_conn *c, char *nl)
+{
+	const struct config *cfg = run_config(s->run);
+
+	*nl = '\0';
+	if (memchr(c->head, '\0', (size_t)(nl - c->head)) != NULL)
+		return ti_err_set(&c->err, TI_KIND_DATA, "not a hand-off "
+		    "request");
+	if (handoff_parse_request(c->head, &c->req, &c->err) != 0)
+		return -1;
+	c->have_header = true;
+	c->left = c->req.len;
+	c->keep = c->req.len < cfg->lim.message_bytes ? c->req.len :
+	    cfg->lim.message_bytes;
+	c->deadline = c->accepted + handoff_send_ms(c->req.len,
+	    cfg->lim.timeout_seconds);
+	c->body = buf_new(cfg->lim.message_bytes, &c->err);
+	return c->body == NULL ? -1 : 0;
+}
+
+/* Body bytes: kept up to the size limit, the rest counted. */
+static int
+serve_body(struct serve_conn *c, const char *p, size_t n)
+{
+	size_t have = buf_len(c->body), take;
+
+	if (n > c->left)
+		return ti_err_set(&c->err, TI_KIND_DATA, "request longer "
+		    "than it says");
+	c->left -= n;
+	take = have < c->keep ? c->keep - have : 0;
+	if (take > n)
+		take = n;
+	return take > 0 ? buf_append(c->body, p, take, &c->err) : 0;
+}
+
+/*
+ * Read what c's client has sent: the header line (at most
+ * HANDOFF_HEADER_BYTES), then the body.  c->done once the request is
+ * whole, or refused (DATA in c->err: malformed or cut short).
+ */
+static void
+serve_conn_read(struct serve *s, struct serve_conn *c)
+{
+	char chunk[SERVE_CHUNK_BYTES];
+	size_t want, hlen;
+	ssize_t n;
+	char *nl = NULL;
+
+	want = c->have_header ? (c->left < sizeof(chunk) ? c->left :
+	    sizeof(chunk)) : HANDOFF_HEADER_BYTES - c->got;
+	do
+		n = read(c->fd, c->have_header ? chunk : c->head + c->got,
+		    want);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	c->done = true;
+	if (n <= 0) {
+		ti_err_set(&c->err, TI_KIND_DATA, "request cut short");
+		return;
+	}
+	if (c->have_header) {
+		c->done = serve_body(c, chunk, (size_t)n) != 0 || c->left == 0;
+		return;
+	}
+	c->got += (size_t)n;
+	c->head[c->got] = '\0';
+	nl = memchr(c->head, '\n', c->got);
+	if (nl == NULL) {
+		if (c->got >= HANDOFF_HEADER_BYTES)
+			ti_err_set(&c->err, TI_KIND_DATA, "request header too "
+			    "long");
+		else
+			c->done = false;
+		return;
+	}
+	hlen = (size_t)(nl - c->head) + 1;
+	if (serve_header(s, c, nl) != 0 ||
+	    serve_body(c, c->head + hlen, c->got - hlen) != 0)
+		return;
+	c->done = c->left == 0;
+}
+
+/* Store a request read whole, and reply. */
+static void
+serve_store(struct serve *s, struct serve_conn *c)
+{
+	struct run_outcome outcome;
+	bool truncated;
+
+	truncated = c->req.truncated ||
+	    c->req.len > run_config(s->run)->lim.message_bytes;
+	log_set_queue_id(c->req.queue_id[0] != '\0' ? c->req.queue_id : NULL);
+	run_db_check_idle(s->run);
+	(void)run_message(s->run, &c->body, truncated, &outcome);
+	log_set_queue_id(NULL);
+	run_exit_reset(s->run);
+	serve_conn_close(s, c, &outcome);
+}
+
+/* Accept what the listen queue holds, while a reader is free. */
+static void
+serve_accept(struct serve *s)
+{
+	int fd;
+
+	while (s->n_conn < SERVE_READERS) {
+		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0) {
+			serve_conn_open(s, fd);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			s->drained = s->stopping;
+		else if (errno != EINTR && errno != ECONNABORTED)
+			log_warning("accepting a connection: %s",
+			    strerror(errno));
+		if (errno != EINTR && errno != ECONNABORTED)
+			break;
+	}
+}
+
+/*
+ * Wait for connections and bytes, no longer than the nearest deadline;
+ * signals get through only here, so a message in hand is always
+ * finished.  -1 when waiting fails.
+ */
+static int
+serve_wait(struct serve *s, struct pollfd *pfd, const sigset_t *old)
+{
+	struct timespec ts, *tsp = NULL;
+	long now = serve_now_ms(), near = -1;
+	nfds_t n = 0;
+	size_t i;
+
+	if (s->n_conn < SERVE_READERS) {
+		pfd[n].fd = s->lfd;
+		pfd[n++].events = POLLIN;
+	}
+	for (i = 0; i < SERVE_READERS; i++) {
+		if (s->conn[i].fd < 0)
+			continue;
+		pfd[n].fd = s->conn[i].fd;
+		pfd[n++].events = POLLIN;
+		if (near < 0 || s->conn[i].deadline < near)
+			near = s->conn[i].deadline;
+	}
+	if (near >= 0) {
+		near = near > now ? near - now : 0;
+		ts.tv_sec = near / 1000;
+		ts.tv_nsec = (near % 1000) * 1000000 + 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		tsp = &ts;
+	}
+	if (ppoll(pfd, n, tsp, old) < 0 && errno != EINTR) {
+		log_err("waiting for connections: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One round: read what came, refuse what is late or malformed, store
+ * what is whole (each in turn, on the one database connection), accept
+ * new connections.
+ */
+static void
+serve_round(struct serve *s)
+{
+	struct serve_conn *c = NULL;
+	long now;
+	size_t i;
+
+	for (i = 0; i < SERVE_READERS; i++) {
+		c = &s->conn[i];
+		if (c->fd >= 0 && !c->done)
+			serve_conn_read(s, c);
+	}
+	now = serve_now_ms();
+	for (i = 0; i < SERVE_READERS; i++) {
+		c = &s->conn[i];
+		if (c->fd < 0)
+			continue;
+		if (!c->done && now >= c->deadline)
+			ti_err_set(&c->err, TI_KIND_DATA, "request cut short: "
+			    "too slow");
+		if (c->err.msg[0] != '\0')
+			serve_refuse(s, c);
+		else if (c->done)
+			serve_store(s, c);
+	}
+	serve_accept(s);
+}
+
+/* Remove the socket (unless another server has taken its place), so that
+ * pipe mode stores new messages itself from now on. */
+static void
+serve_unlink(const char *path, ino_t ino)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_ino == ino)
+		(void)unlink(path);
 }
 
 void
 serve_run(struct run *run)
 {
+	struct pollfd pfd[SERVE_READERS + 1];
 	struct sigaction sa;
-	struct stat st;
 	sigset_t block, old;
-	fd_set rfds;
 	struct ti_err err;
+	struct serve s;
 	const char *path = run_config(run)->socket_path;
 	ino_t ino = 0;
-	int lfd, cfd;
+	size_t i;
 
 	ti_err_clear(&err);
-	lfd = serve_listen(path, &ino, &err);
-	if (lfd < 0) {
-		log_err("%s", err.msg);
+	memset(&s, 0, sizeof(s));
+	s.run = run;
+	for (i = 0; i < SERVE_READERS; i++)
+		s.conn[i].fd = -1;
+	s.lfd = serve_listen(path, &ino, &err);
+	if (s.lfd < 0 || fcntl(s.lfd, F_SETFL, O_NONBLOCK) != 0) {
+		log_err("%s", s.lfd < 0 ? err.msg : strerror(errno));
 		run_exit(run, EX_CONFIG);
 		return;
 	}
@@ -271,45 +445,29 @@ serve_run(struct run *run)
 	if (run_db_connect(run, true, &err) != 0)
 		log_warning("%s; connecting again with the next message",
 		    err.msg);
-	while (!serve_stop) {
-		FD_ZERO(&rfds);
-		FD_SET(lfd, &rfds);
-		/* Signals get through only while waiting here, so a
-		 * message in hand is always finished. */
-		if (pselect(lfd + 1, &rfds, NULL, NULL, NULL, &old) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("waiting for connections: %s",
-			    strerror(errno));
+	/*
+	 * Stopping: remove the socket, then serve the connections already
+	 * queued and those being read, so that a restart defers none.
+	 */
+	while (!s.drained || s.n_conn > 0) {
+		if (serve_wait(&s, pfd, &old) != 0) {
 			run_exit(run, EX_OSERR);
 			break;
 		}
-		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno != EINTR && errno != ECONNABORTED &&
-			    errno != EAGAIN)
-				log_warning("accepting a connection: %s",
-				    strerror(errno));
-			continue;
+		if (serve_stop && !s.stopping) {
+			s.stopping = true;
+			serve_unlink(path, ino);
 		}
-		serve_one(run, cfd);
-		(void)close(cfd);
+		serve_round(&s);
 	}
-	/*
-	 * Stopping: remove the socket (unless another server has taken its
-	 * place), so that pipe mode stores new messages itself from now on,
-	 * then serve the connections already queued, so that a restart
-	 * defers none.
-	 */
-	if (lstat(path, &st) == 0 && st.st_ino == ino)
-		(void)unlink(path);
-	if (fcntl(lfd, F_SETFL, O_NONBLOCK) == 0) {
-		while ((cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-			serve_one(run, cfd);
-			(void)close(cfd);
-		}
+	for (i = 0; i < SERVE_READERS; i++) {
+		if (s.conn[i].fd >= 0)
+			(void)close(s.conn[i].fd);
+		buf_free(&s.conn[i].body);
 	}
-	(void)close(lfd);
+	if (!s.stopping)
+		serve_unlink(path, ino);
+	(void)close(s.lfd);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	run_summary(run, "server");
 }

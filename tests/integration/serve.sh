@@ -267,6 +267,78 @@ check_match "trickling client: dropped" \
 pipe_bin "$msg" --socket "$S"
 check "after a stalled client: still serving" "$RC" 0
 
+# Clients that connect and send nothing, or trickle their request a byte
+# at a time, hold a reader each for a few seconds and delay nobody: five
+# deliveries go through, each handed over (the clients themselves could
+# not store: no database), while three of each stay connected; then each
+# of those is dropped with the reason.  attack N idle|trickle: connected
+# for at most 20 s, writes what it was answered into $W/attack.N.
+attack() {
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+open(sys.argv[2] + ".up", "w").close()
+s.settimeout(0.5)
+req = b"TLSRPT-INGEST/1 message 100 - -\n"
+got = b""
+end = time.time() + 20
+while time.time() < end:
+    if sys.argv[3] == "trickle" and req:
+        try:
+            s.send(req[:1])
+            req = req[1:]
+        except OSError:
+            pass
+    try:
+        b = s.recv(4096)
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+    if not b:
+        break
+    got += b
+open(sys.argv[2], "wb").write(got)
+' "$S" "$W/attack.$1" "$2" &
+}
+serve_stop
+pg_newdb busy || exit 99
+serve_start busy || exit 99
+for a in 1:idle 2:idle 3:idle 4:trickle 5:trickle 6:trickle; do
+	attack "${a%%:*}" "${a#*:}"
+done
+attackers_up() {
+	[ "$(ls "$W" | grep -c '^attack\.[0-9]\.up$')" -ge 6 ]
+}
+wait_until attackers_up || not_ok "attackers: all connected"
+sleep 0.5
+t0=$(date +%s%N)
+rcs=
+for f in $(find "$C" -name '*.eml' | sort | head -n 5); do
+	"$BIN" --socket "$S" -d "host=/nonexistent dbname=none" <"$f" \
+	    >/dev/null 2>&1
+	rcs="$rcs$? "
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+dropped=$(ls "$W" | grep -c '^attack\.[0-9]$')
+check "six slow clients: five deliveries exit 0" "$rcs" "0 0 0 0 0 "
+check "six slow clients: five deliveries within 5 s (took $ms ms)" \
+    "$([ "$ms" -lt 5000 ] && echo yes)" yes
+check "six slow clients: still connected meanwhile" "$dropped" 0
+check "six slow clients: five stored or kept" \
+    "$(pg_q busy "SELECT (SELECT count(*) FROM tlsrpt.report) + (SELECT count(*) FROM tlsrpt.rejected_message)")" 5
+attackers_gone() {
+	[ "$(ls "$W" | grep -c '^attack\.[0-9]$')" -ge 6 ]
+}
+wait_until attackers_gone || not_ok "six slow clients: all dropped"
+check "six slow clients: each answered retry, too slow" \
+    "$(cat "$W"/attack.[0-9] | sort -u)" \
+    "$(printf 'retry\t0\t\t\trequest cut short: too slow')"
+check "six slow clients: each refusal logged" \
+    "$(grep -c 'hand-off refused: request cut short: too slow' "$W/serve.err")" 6
+rm -f "$W"/attack.*
+
 # The database goes away under a running server: "retry", exit 75, one
 # line; once it is back, the server connects again by itself.
 pg_newdb outage || exit 99
@@ -366,6 +438,35 @@ check_match "\"stored\" before the whole message: not believed" "$ERR" \
     "server on $S: sending the message: (Broken pipe|Connection reset by peer); left for a later try"
 check "broken server: nothing stored behind its back" \
     "$(pg_q lost "SELECT count(*) FROM tlsrpt.report")" 0
+
+# A server that accepts the connection but never reads: pipe mode stores
+# the message itself once its few seconds to hand it over are up, well
+# within its own time limit (here 20 s), and the message is stored once.
+rm -f "$S" "$S.ready"
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+open(sys.argv[1] + ".ready", "w").close()
+c, _ = s.accept()
+time.sleep(30)
+' "$S" &
+_fpid=$!
+wait_until test -e "$S.ready"
+pg_newdb unread || exit 99
+t0=$(date +%s%N)
+pipe_bin "$msg" --socket "$S" -d dbname=unread -o timeout=20
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill "$_fpid" 2>/dev/null
+wait "$_fpid" 2>/dev/null
+check "server that does not read: exit 0" "$RC" 0
+check_match "server that does not read: stored directly" "$ERR" \
+    "server on $S: message not read in 5 s; storing it directly"
+check "server that does not read: within 10 s (took $ms ms)" \
+    "$([ "$ms" -lt 10000 ] && echo yes)" yes
+check "server that does not read: stored once" \
+    "$(pg_q unread "SELECT count(*) FROM tlsrpt.report")" 1
 
 # --serve takes no messages of its own, and needs a socket.
 run_bin --serve -d dbname=lost

@@ -1,7 +1,8 @@
 /*
  * test_handoff.c - the hand-off's wire format: requests and replies
- * written and read back, and every malformed line refused.  The socket
- * itself is covered by tests/integration/serve.sh.
+ * written and read back, every malformed line refused, and the time a
+ * request may take.  The socket itself is covered by
+ * tests/integration/serve.sh.
  */
 #include "autoconf.h"
 
@@ -205,6 +206,38 @@ test_check_path(void **state)
 	assert_int_equal(handoff_check_path(path, &err), 0);
 }
 
+/* A request's time: a few seconds plus its length at the minimum rate,
+ * never past the timeout setting. */
+static void
+test_send_ms(void **state)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		unsigned timeout;
+		long want;
+	} cases[] = {
+		{ "empty", 0, 300, HANDOFF_SEND_SECONDS * 1000L },
+		{ "under the rate", HANDOFF_SEND_BYTES_PER_SECOND - 1, 300,
+		    HANDOFF_SEND_SECONDS * 1000L },
+		{ "at the rate", HANDOFF_SEND_BYTES_PER_SECOND, 300,
+		    (HANDOFF_SEND_SECONDS + 1) * 1000L },
+		{ "10 MiB", 10485760, 300, 45000 },
+		{ "cut at the timeout", 10485760, 20, 20000 },
+		{ "short timeout", 0, 1, 1000 },
+	};
+	size_t i;
+	long got;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = handoff_send_ms(cases[i].len, cases[i].timeout);
+		if (got != cases[i].want)
+			fail_msg("%s: got %ld, want %ld", cases[i].name, got,
+			    cases[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -215,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_reply_refused),
 		cmocka_unit_test(test_reply_field_too_long),
 		cmocka_unit_test(test_check_path),
+		cmocka_unit_test(test_send_ms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
