@@ -222,7 +222,7 @@ batch_message(struct batch *b, struct buf **input, bool truncated,
 	struct batch_item *it = NULL;
 	struct db *db = NULL;
 	struct ti_err err;
-	size_t bytes = *input != NULL ? (*input)->len : 0;
+	size_t bytes = *input != NULL ? buf_len(*input) : 0;
 
 	ti_err_clear(&err);
 	db = run_db(b->run, &err);

@@ -72,6 +72,14 @@ buf_block_put(void *p, size_t size)
 	free(p);
 }
 
+struct buf {
+	unsigned char *data;	/* NULL until the first reserve or append,
+				 * then always NUL-terminated past len */
+	size_t len;
+	size_t cap;
+	size_t max;		/* hard limit on len */
+};
+
 struct buf_arena_block {
 	struct buf_arena_block *next;
 	size_t used;

@@ -17,17 +17,8 @@ struct ti_bytes {
 	size_t len;
 };
 
-/*
- * An owned, growable buffer that refuses to grow past max.  The fields
- * are private to buf.c: use the functions below.
- */
-struct buf {
-	unsigned char *data;	/* NULL until the first reserve or append,
-				 * then always NUL-terminated past len */
-	size_t len;
-	size_t cap;
-	size_t max;		/* hard limit on len */
-};
+/* An owned, growable buffer that refuses to grow past max; opaque. */
+struct buf;
 
 /* Objects allocated together and freed together; opaque. */
 struct buf_arena;

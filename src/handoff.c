@@ -437,7 +437,7 @@ handoff_message(struct run *run, const char *path, struct buf **input,
 	struct timespec t0;
 	struct ti_err err;
 	unsigned timeout = run_config(run)->lim.timeout_seconds;
-	size_t hlen, len = (*input)->len;
+	size_t hlen, len = buf_len(*input);
 	long send_ms = handoff_send_ms(len, timeout);
 	int fd = -1, r, saved;
 

@@ -139,7 +139,7 @@ static int
 inflate_too_big(const struct buf *out, struct ti_err *err)
 {
 	return ti_err_set(err, TI_KIND_DATA,
-	    "decompressed report exceeds %zu bytes", out->max);
+	    "decompressed report exceeds %zu bytes", buf_max(out));
 }
 
 /* Append n bytes, or fail with the size error once past the limit. */
@@ -149,7 +149,7 @@ inflate_put(struct buf *out, const unsigned char *p, size_t n,
 {
 	int rc;
 
-	if (n > out->max - out->len)
+	if (n > buf_max(out) - buf_len(out))
 		return inflate_too_big(out, err);
 	rc = buf_append(out, p, n, err);
 	return rc;
@@ -553,11 +553,11 @@ inflate_zip(const unsigned char *p, size_t len, struct buf *out,
 		return ti_err_set(err, TI_KIND_DATA,
 		    "zip compression method %u not supported", e.method);
 	}
-	if (out->len != e.usize)
+	if (buf_len(out) != e.usize)
 		return ti_err_set(err, TI_KIND_DATA,
 		    "zip entry inflates to %zu bytes, not the %zu declared",
-		    out->len, e.usize);
-	crc = zip_crc(out->data, out->len);
+		    buf_len(out), e.usize);
+	crc = zip_crc(buf_bytes(out).data, buf_len(out));
 	if (crc != e.crc)
 		return ti_err_set(err, TI_KIND_DATA, "zip entry CRC mismatch");
 	return 0;

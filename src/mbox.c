@@ -147,8 +147,8 @@ mbox_put_line(struct buf *b, const unsigned char *line, size_t n,
 		line++;
 		n--;
 	}
-	if (n > max - b->len) {
-		n = max - b->len;
+	if (n > max - buf_len(b)) {
+		n = max - buf_len(b);
 		*truncated = true;
 	}
 	return buf_append(b, line, n, err);

@@ -240,7 +240,7 @@ run_print_report(struct run *run, const struct job *job)
 	if (line == NULL || job_report_json(job, line, &err) != 0) {
 		log_err("printing the report: %s", err.msg);
 		run_exit(run, EX_SOFTWARE);
-	} else if (printf("%s\n", (const char *)line->data) < 0 ||
+	} else if (printf("%s\n", buf_str(line)) < 0 ||
 	    fflush(stdout) != 0) {
 		log_err("writing standard output: %s", strerror(errno));
 		run_exit(run, EX_IOERR);

@@ -58,14 +58,16 @@ fuzz_check_err(const struct ti_err *err, unsigned allowed, const char *what)
 static inline void
 fuzz_check_buf(const struct buf *b, const char *what)
 {
+	struct ti_bytes v;
+
 	fuzz_check(b != NULL, what);
-	fuzz_check(b->len <= b->max, what);
-	if (b->data == NULL) {
-		fuzz_check(b->len == 0, what);
+	v = buf_bytes(b);
+	fuzz_check(v.len <= buf_max(b), what);
+	if (v.data == NULL) {
+		fuzz_check(v.len == 0, what);
 		return;
 	}
-	fuzz_check(b->len < b->cap, what);
-	fuzz_check(b->data[b->len] == '\0', what);
+	fuzz_check(v.data[v.len] == '\0', what);
 }
 
 /* An owned copy of data in a buffer that may hold it (max = size). */

@@ -73,11 +73,11 @@ test_cases(void **state)
 				break;
 			if (k >= cases[i].want_n)
 				fail_msg("%s: too many messages", cases[i].name);
-			if (msg->len != strlen(cases[i].want[k]) ||
-			    memcmp(msg->data, cases[i].want[k], msg->len) != 0)
+			if (buf_len(msg) != strlen(cases[i].want[k]) ||
+			    memcmp(buf_bytes(msg).data, cases[i].want[k], buf_len(msg)) != 0)
 				fail_msg("%s: message %zu got '%.*s' want '%s'",
-				    cases[i].name, k, (int)msg->len,
-				    msg->data != NULL ? (char *)msg->data : "",
+				    cases[i].name, k, (int)buf_len(msg),
+				    buf_str(msg),
 				    cases[i].want[k]);
 			if (truncated != cases[i].want_truncated[k])
 				fail_msg("%s: message %zu truncated %d",
