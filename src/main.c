@@ -450,7 +450,6 @@ main_start(struct main_args *a)
 	} else
 		code = main_dispatch(&cfg, a);
 	config_clear(&cfg);
-	buf_shutdown();
 	return code;
 }
 
