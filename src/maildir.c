@@ -431,6 +431,32 @@ out:
 	sweep_close(&sw);
 }
 
+/* Open the mbox and count its messages; NULL after logging why not. */
+static struct mbox *
+import_open(struct run *run, const char *path)
+{
+	struct mbox *mb = NULL;
+	struct ti_err err;
+	char label[LOG_SANITIZED_BYTES];
+	size_t total = 0;
+
+	mb = mbox_open(path, &err);
+	if (mb == NULL || mbox_count(mb, &total, &err) != 0) {
+		ti_err_prefix(&err, "%s", log_sanitize(path, label,
+		    sizeof(label)));
+		run_fail(run, &err);
+		mbox_close(&mb);
+		return NULL;
+	}
+	run_set_total(run, total);
+	return mb;
+}
+
+/*
+ * A file that cannot be read to its end, or changes meanwhile, stops the
+ * import before the message being read: the batch open then is dropped,
+ * those committed before stay.
+ */
 void
 maildir_import_mbox(struct run *run, const char *path)
 {
@@ -445,25 +471,22 @@ maildir_import_mbox(struct run *run, const char *path)
 	size_t k = 0;
 	int rc = -1;
 
-	mb = mbox_open(path, &err);
-	if (mb == NULL) {
-		ti_err_prefix(&err, "%s", log_sanitize(path, label,
-		    sizeof(label)));
-		run_fail(run, &err);
+	if ((mb = import_open(run, path)) == NULL)
 		return;
-	}
 	if (!run_settings(run)->dry_run &&
 	    (batch = batch_new(run, NULL, NULL, &err)) == NULL) {
 		run_fail(run, &err);
 		mbox_close(&mb);
 		return;
 	}
-	run_set_total(run, mbox_count(mb));
 	for (;;) {
 		run_arm(run);
 		rc = mbox_next(mb, run_config(run)->lim.message_bytes, &msg,
 		    &truncated, &err);
 		if (rc < 0) {
+			log_set_source(NULL);
+			ti_err_prefix(&err, "%s: message %zu", log_sanitize(path,
+			    label, sizeof(label)), k + 1);
 			run_fail(run, &err);
 			break;
 		}

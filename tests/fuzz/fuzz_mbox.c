@@ -2,10 +2,11 @@
  * fuzz_mbox.c - libFuzzer target for mbox.c (splitting an mbox).
  *
  * The input is an mbox file, hostile.  It is read from memory twice in
- * step: once with the default message size limit and once with a limit
- * of FUZZ_SMALL_MAX bytes.  Both must give mbox_count() messages; each
- * message of the second pass is the first one cut at the limit, marked
- * truncated exactly when it was longer.
+ * step: once as a file is, with the default message size limit, and once
+ * a few bytes at a time (so that lines are cut between reads) with a
+ * limit of FUZZ_SMALL_MAX bytes.  Both must give mbox_count() messages;
+ * each message of the second pass is the first one cut at the limit,
+ * marked truncated exactly when it was longer.
  */
 #include "autoconf.h"
 
@@ -58,17 +59,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf *a = NULL;
 	struct buf *b = NULL;
 	struct ti_err err;
-	size_t count;
+	size_t count = 0;
+	size_t small_count = 0;
 	size_t n = 0;
 	bool ta;
 	bool tb;
 
 	ti_err_clear(&err);
-	big = mbox_open_mem(&in, &err);
-	small = mbox_open_mem(&in, &err);
+	big = mbox_open_mem(&in, 0, &err);
+	small = mbox_open_mem(&in, 1 + size % 7, &err);
 	if (big == NULL || small == NULL)
 		fuzz_fail("mbox_open_mem", err.msg);
-	count = mbox_count(big);
+	if (mbox_count(big, &count, &err) != 0 ||
+	    mbox_count(small, &small_count, &err) != 0)
+		fuzz_fail("mbox_count", err.msg);
+	fuzz_check(count == small_count, "mbox_count: differs by chunk");
 	fuzz_check(count <= size / 5, "mbox_count: more From_ lines "
 	    "than the input can hold");
 	for (;;) {
