@@ -561,8 +561,8 @@ maildir_import_mbox(struct run *run, const char *path)
 		    &truncated, &err);
 		if (rc < 0) {
 			log_set_source(NULL);
-			ti_err_prefix(&err, "%s: message %zu", log_sanitize(path,
-			    label, sizeof(label)), k + 1);
+			ti_err_prefix(&err, "%s: message %zu",
+			    log_sanitize(path, label, sizeof(label)), k + 1);
 			run_fail(run, &err);
 			break;
 		}
