@@ -4,6 +4,13 @@
  * directory descriptors, never joined into paths, and names that begin
  * with a dot are skipped.
  *
+ * That user controls the directories too, so nothing under the Maildir
+ * is reached through a symbolic link: the Maildir itself (its last path
+ * component; the operator names it) and every directory below it are
+ * opened with O_NOFOLLOW, message files too.  A symbolic link where a
+ * directory belongs stops the sweep before it reads a message; one in
+ * place of a message is left where it is.
+ *
  * Safety: a message file is moved (or unlinked) only after the statement
  * that stored it has committed, so a crash can at worst make us read a
  * message again, and the unique report key turns that into a duplicate.
@@ -49,6 +56,7 @@ struct sweep {
 	struct entry *list;	/* the chunk of names at hand */
 	size_t n;
 	char folder[NAME_MAX + 1];	/* the done folder */
+	char label[LOG_SANITIZED_BYTES];	/* the Maildir, for lines */
 };
 
 static int
@@ -139,40 +147,82 @@ chunk_clear(struct entry *list, size_t *n)
 	*n = 0;
 }
 
-/* Open (creating it if needed) the cur/ of Maildir++ folder name. */
+/* Why directory name under at did not open (errno e): one that is a
+ * symbolic link is named as such. */
+static int
+maildir_refuse(int at, const char *name, const char *what, int e,
+    struct ti_err *err)
+{
+	struct stat st;
+
+	if ((e == ENOTDIR || e == ELOOP) &&
+	    fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return ti_err_set(err, TI_KIND_IO, "%s is a symbolic link; "
+		    "refused, nothing moved", what);
+	return ti_err_set(err, TI_KIND_IO, "cannot open %s: %s", what,
+	    strerror(e));
+}
+
+/* Open directory name under at, never through a symbolic link; what
+ * names it in errors.  Returns a descriptor, or -1 with IO. */
+static int
+maildir_opendir(int at, const char *name, const char *what,
+    struct ti_err *err)
+{
+	int fd;
+
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return maildir_refuse(at, name, what, errno, err);
+	return fd;
+}
+
+/*
+ * Open the cur/ of Maildir++ folder name, creating what is missing of
+ * it; the folder, its tmp/, new/ and cur/ must be directories, not
+ * symbolic links.  Returns a descriptor, or -1 with IO.
+ */
 static int
 folder_open(int dirfd, const char *name, struct ti_err *err)
 {
-	static const char *subs[] = { "cur", "new", "tmp" };
+	static const char *subs[] = { "tmp", "new", "cur" };
+	char what[NAME_MAX + 8];
 	int ffd = -1;
-	int cfd = -1;
+	int fd = -1;
 	int mfd;
 	size_t i;
 
-	if (mkdirat(dirfd, name, 0700) != 0 && errno != EEXIST)
-		goto fail;
-	ffd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ffd < 0)
-		goto fail;
-	for (i = 0; i < 3; i++) {
-		if (mkdirat(ffd, subs[i], 0700) != 0 && errno != EEXIST)
-			goto fail;
+	if (mkdirat(dirfd, name, 0700) != 0 && errno != EEXIST) {
+		ti_err_set(err, TI_KIND_IO, "cannot create folder %s: %s",
+		    name, strerror(errno));
+		goto out;
 	}
-	mfd = openat(ffd, "maildirfolder", O_WRONLY | O_CREAT | O_CLOEXEC,
-	    0600);
+	if ((ffd = maildir_opendir(dirfd, name, name, err)) < 0)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		if (fd >= 0)
+			(void)close(fd);
+		(void)snprintf(what, sizeof(what), "%s/%s", name, subs[i]);
+		if (mkdirat(ffd, subs[i], 0700) != 0 && errno != EEXIST) {
+			ti_err_set(err, TI_KIND_IO, "cannot create folder "
+			    "%s: %s", what, strerror(errno));
+			fd = -1;
+			goto out;
+		}
+		if ((fd = maildir_opendir(ffd, subs[i], what, err)) < 0)
+			goto out;
+	}
+	/* Created once; an existing name is left alone, never followed. */
+	mfd = openat(ffd, "maildirfolder", O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (mfd >= 0)
 		(void)close(mfd);
-	cfd = openat(ffd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cfd < 0)
-		goto fail;
-	(void)close(ffd);
-	return cfd;
-fail:
-	ti_err_set(err, TI_KIND_IO, "cannot create folder %s: %s", name,
-	    strerror(errno));
+out:
 	if (ffd >= 0)
 		(void)close(ffd);
-	return -1;
+	return fd;
 }
 
 static bool
@@ -218,6 +268,9 @@ sweep_read(struct sweep *sw, const struct entry *e, struct buf **input,
 	}
 	if (fd < 0 && errno == ENOENT)
 		return 1;
+	if (fd < 0 && errno == ELOOP)
+		return ti_err_set(err, TI_KIND_IO, "a symbolic link; refused, "
+		    "left in place");
 	if (fd < 0)
 		return ti_err_set(err, TI_KIND_IO, "cannot open: %s",
 		    strerror(errno));
@@ -295,6 +348,30 @@ sweep_dir(struct sweep *sw, int k, struct ti_err *err)
 }
 
 /*
+ * Open the Maildir dir without following a symbolic link in its last
+ * component: a trailing '/' would make open(2) follow one, so the name
+ * is opened without it.  Returns a descriptor, or -1 with IO.
+ */
+static int
+sweep_open_top(const char *dir, const char *label, struct ti_err *err)
+{
+	char *name = NULL;
+	size_t n = strlen(dir);
+	int fd = -1;
+
+	name = strdup(dir);
+	if (name == NULL)
+		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
+	while (n > 1 && name[n - 1] == '/')
+		name[--n] = '\0';
+	fd = maildir_opendir(AT_FDCWD, name, "the Maildir", err);
+	if (fd < 0)
+		ti_err_prefix(err, "maildir %s", label);
+	free(name);
+	return fd;
+}
+
+/*
  * Open and lock the Maildir, open new/ and cur/, and count what waits.
  * *busy_r: another sweep holds the lock (logged; nothing to do).
  */
@@ -302,28 +379,26 @@ static int
 sweep_open(struct sweep *sw, const char *dir, size_t *total_r,
     bool *busy_r, struct ti_err *err)
 {
-	char label[LOG_SANITIZED_BYTES];
+	const char *label = log_sanitize(dir, sw->label, sizeof(sw->label));
 
-	sw->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sw->dirfd = sweep_open_top(dir, label, err);
 	if (sw->dirfd < 0)
-		return ti_err_set(err, TI_KIND_IO, "cannot open Maildir %s: %s",
-		    log_sanitize(dir, label, sizeof(label)), strerror(errno));
+		return -1;
 	if (flock(sw->dirfd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK)
 			return ti_err_set(err, TI_KIND_IO, "cannot lock "
 			    "Maildir: %s", strerror(errno));
 		log_info("maildir %s: another sweep is running; nothing done",
-		    log_sanitize(dir, label, sizeof(label)));
+		    label);
 		*busy_r = true;
 		return 0;
 	}
-	sw->dirs.sub[0] = openat(sw->dirfd, "new", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-	sw->dirs.sub[1] = openat(sw->dirfd, "cur", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
+	sw->dirs.sub[0] = maildir_opendir(sw->dirfd, "new", "new", err);
+	if (sw->dirs.sub[0] >= 0)
+		sw->dirs.sub[1] = maildir_opendir(sw->dirfd, "cur", "cur",
+		    err);
 	if (sw->dirs.sub[0] < 0 || sw->dirs.sub[1] < 0)
-		return ti_err_set(err, TI_KIND_IO, "%s is not a Maildir (no "
-		    "new/ or cur/)", log_sanitize(dir, label, sizeof(label)));
+		return ti_err_prefix(err, "maildir %s", label);
 	if (count_dir(sw->dirs.sub[0], total_r, err) != 0 ||
 	    count_dir(sw->dirs.sub[1], total_r, err) != 0)
 		return -1;
@@ -355,11 +430,12 @@ sweep_folder_name(struct sweep *sw, const char *done_folder,
 static int
 sweep_targets(struct sweep *sw, bool delete_done, struct ti_err *err)
 {
-	if (!delete_done &&
-	    (sw->dirs.done_fd = folder_open(sw->dirfd, sw->folder, err)) < 0)
+	if ((!delete_done &&
+	    (sw->dirs.done_fd = folder_open(sw->dirfd, sw->folder, err)) < 0) ||
+	    (sw->dirs.rej_fd = folder_open(sw->dirfd, ".Rejected", err)) < 0) {
+		ti_err_prefix(err, "maildir %s", sw->label);
 		return -1;
-	if ((sw->dirs.rej_fd = folder_open(sw->dirfd, ".Rejected", err)) < 0)
-		return -1;
+	}
 	sw->batch = batch_new(sw->run, sweep_done, sw, err);
 	return sw->batch != NULL ? 0 : -1;
 }
@@ -431,6 +507,32 @@ out:
 	sweep_close(&sw);
 }
 
+/* Open the mbox and count its messages; NULL after logging why not. */
+static struct mbox *
+import_open(struct run *run, const char *path)
+{
+	struct mbox *mb = NULL;
+	struct ti_err err;
+	char label[LOG_SANITIZED_BYTES];
+	size_t total = 0;
+
+	mb = mbox_open(path, &err);
+	if (mb == NULL || mbox_count(mb, &total, &err) != 0) {
+		ti_err_prefix(&err, "%s", log_sanitize(path, label,
+		    sizeof(label)));
+		run_fail(run, &err);
+		mbox_close(&mb);
+		return NULL;
+	}
+	run_set_total(run, total);
+	return mb;
+}
+
+/*
+ * A file that cannot be read to its end, or changes meanwhile, stops the
+ * import before the message being read: the batch open then is dropped,
+ * those committed before stay.
+ */
 void
 maildir_import_mbox(struct run *run, const char *path)
 {
@@ -445,25 +547,22 @@ maildir_import_mbox(struct run *run, const char *path)
 	size_t k = 0;
 	int rc = -1;
 
-	mb = mbox_open(path, &err);
-	if (mb == NULL) {
-		ti_err_prefix(&err, "%s", log_sanitize(path, label,
-		    sizeof(label)));
-		run_fail(run, &err);
+	if ((mb = import_open(run, path)) == NULL)
 		return;
-	}
 	if (!run_settings(run)->dry_run &&
 	    (batch = batch_new(run, NULL, NULL, &err)) == NULL) {
 		run_fail(run, &err);
 		mbox_close(&mb);
 		return;
 	}
-	run_set_total(run, mbox_count(mb));
 	for (;;) {
 		run_arm(run);
 		rc = mbox_next(mb, run_config(run)->lim.message_bytes, &msg,
 		    &truncated, &err);
 		if (rc < 0) {
+			log_set_source(NULL);
+			ti_err_prefix(&err, "%s: message %zu",
+			    log_sanitize(path, label, sizeof(label)), k + 1);
 			run_fail(run, &err);
 			break;
 		}

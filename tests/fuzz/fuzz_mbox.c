@@ -2,10 +2,11 @@
  * fuzz_mbox.c - libFuzzer target for mbox.c (splitting an mbox).
  *
  * The input is an mbox file, hostile.  It is read from memory twice in
- * step: once with the default message size limit and once with a limit
- * of FUZZ_SMALL_MAX bytes.  Both must give mbox_count() messages; each
- * message of the second pass is the first one cut at the limit, marked
- * truncated exactly when it was longer.
+ * step: once as a file is, with the default message size limit, and once
+ * a few bytes at a time (so that lines are cut between reads) with a
+ * limit of FUZZ_SMALL_MAX bytes.  Both must give mbox_count() messages;
+ * each message of the second pass is the first one cut at the limit,
+ * marked truncated exactly when it was longer.
  */
 #include "autoconf.h"
 
@@ -43,8 +44,8 @@ fuzz_next(struct mbox *mb, size_t max, bool *truncated_r)
 		fuzz_fail("mbox_next: out of memory", err.msg);
 	}
 	fuzz_check_buf(msg, "mbox_next: message");
-	fuzz_check(msg->len <= max, "mbox_next: past max");
-	fuzz_check(!*truncated_r || msg->len == max,
+	fuzz_check(buf_len(msg) <= max, "mbox_next: past max");
+	fuzz_check(!*truncated_r || buf_len(msg) == max,
 	    "mbox_next: truncated short of max");
 	return msg;
 }
@@ -58,17 +59,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf *a = NULL;
 	struct buf *b = NULL;
 	struct ti_err err;
-	size_t count;
+	size_t count = 0;
+	size_t small_count = 0;
 	size_t n = 0;
 	bool ta;
 	bool tb;
 
 	ti_err_clear(&err);
-	big = mbox_open_mem(&in, &err);
-	small = mbox_open_mem(&in, &err);
+	big = mbox_open_mem(&in, 0, &err);
+	small = mbox_open_mem(&in, 1 + size % 7, &err);
 	if (big == NULL || small == NULL)
 		fuzz_fail("mbox_open_mem", err.msg);
-	count = mbox_count(big);
+	if (mbox_count(big, &count, &err) != 0 ||
+	    mbox_count(small, &small_count, &err) != 0)
+		fuzz_fail("mbox_count", err.msg);
+	fuzz_check(count == small_count, "mbox_count: differs by chunk");
 	fuzz_check(count <= size / 5, "mbox_count: more From_ lines "
 	    "than the input can hold");
 	for (;;) {
@@ -81,12 +86,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		n++;
 		fuzz_check(!ta, "mbox_next: an input that small truncated");
-		fuzz_check(tb == (a->len > FUZZ_SMALL_MAX),
+		fuzz_check(tb == (buf_len(a) > FUZZ_SMALL_MAX),
 		    "mbox_next: truncated is not len > max");
-		fuzz_check(b->len <= a->len && (b->len == 0 ||
-		    memcmp(a->data, b->data, b->len) == 0),
+		fuzz_check(buf_len(b) <= buf_len(a) && (buf_len(b) == 0 ||
+		    memcmp(buf_bytes(a).data, buf_bytes(b).data,
+		    buf_len(b)) == 0),
 		    "mbox_next: a cut message is no prefix");
-		fuzz_check(b->len == a->len || tb,
+		fuzz_check(buf_len(b) == buf_len(a) || tb,
 		    "mbox_next: shorter but not truncated");
 		buf_free(&a);
 		buf_free(&b);

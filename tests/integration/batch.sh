@@ -214,6 +214,75 @@ check "fifo: the others stored and moved, it stays" \
     "$(pg_q fifo "SELECT string_agg(report_id, ',' ORDER BY report_id) FROM tlsrpt.report")/$(ls "$F/new")/$(count "$F/.Processed/cur")" \
     "fifo-1,fifo-3/2.fifo/2"
 
+# ---- Symbolic links where a sweep expects a directory (new/, cur/, the
+# folders and theirs, the Maildir itself), each pointing outside at a
+# directory with a private file: refused with one line naming it before
+# a message is read; nothing stored, moved, or written where it points.
+RFC=$C/domainaware__parsedmarc/rfc8460.json
+L=$TMP/Links
+O=$TMP/outside
+linkmaildir() {
+	rm -rf "$L" "$O"
+	mkdir -p "$L/new" "$L/cur" "$L/tmp" "$O"
+	printf 'Subject: private\n\nnot for the database\n' >"$O/secret"
+	chmod 600 "$O/secret"
+	sed 's/"report-id": *"[^"]*"/"report-id":"link-1"/' "$RFC" >"$L/new/1.msg"
+	sed 's/"report-id": *"[^"]*"/"report-id":"link-2"/' "$RFC" >"$L/cur/2.msg:2,S"
+}
+# The messages waiting, and what is where the links point.
+snap() {
+	(cd "$L" && ls new/ cur/)
+	find "$O" -printf '%P %m %y\n' | sort
+}
+stored() {
+	pg_q "$1" "SELECT (SELECT coalesce(string_agg(report_id, ',' ORDER BY report_id), '-') FROM tlsrpt.report) || '/' || (SELECT count(*) FROM tlsrpt.rejected_message)"
+}
+i=0
+for d in new cur .Processed .Processed/tmp .Rejected .Rejected/cur; do
+	i=$((i + 1))
+	pg_newdb "ln$i" || exit 99
+	linkmaildir
+	case $d in
+	new) mv "$L/new/1.msg" "$O/" ;;
+	cur) mv "$L/cur/2.msg:2,S" "$O/" ;;
+	esac
+	rm -rf "${L:?}/$d"
+	mkdir -p "$(dirname "$L/$d")"
+	ln -s "$O" "$L/$d"
+	before=$(snap)
+	run_bin -q -d "dbname=ln$i" --maildir "$L"
+	check "$d a symbolic link: exit 74" "$RC" 74
+	check_match "$d a symbolic link: one line naming it" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ') $ERR" \
+	    "^1 .*maildir $L: $d is a symbolic link; refused"
+	check "$d a symbolic link: nothing stored" "$(stored "ln$i")" "-/0"
+	check "$d a symbolic link: nothing moved, nothing written where it points" "$(snap)" "$before"
+done
+pg_newdb lnmd || exit 99
+linkmaildir
+ln -s "$L" "$TMP/LinkToMaildir"
+before=$(snap)
+for m in "$TMP/LinkToMaildir" "$TMP/LinkToMaildir/"; do
+	run_bin -q -d dbname=lnmd --maildir "$m"
+	check "the Maildir a symbolic link ($m): exit 74, one line" \
+	    "$RC $(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" "74 1"
+	check_match "the Maildir a symbolic link ($m): named" "$ERR" \
+	    "maildir $TMP/LinkToMaildir/?: the Maildir is a symbolic link; refused"
+	check "the Maildir a symbolic link ($m): nothing stored or moved" \
+	    "$(stored lnmd) $(snap)" "-/0 $before"
+done
+# A message that is a symbolic link to a private file: refused by name
+# and left in place; the others stored and moved.
+pg_newdb lnmsg || exit 99
+linkmaildir
+ln -s "$O/secret" "$L/new/3.link"
+run_bin -q -d dbname=lnmsg --maildir "$L"
+check "a message a symbolic link: exit 74" "$RC" 74
+check_match "a message a symbolic link: one line naming it" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ') $ERR" \
+    "^1 .*3\.link: a symbolic link; refused, left in place"
+check "a message a symbolic link: the others stored, it not" "$(stored lnmsg)" "link-1,link-2/0"
+check "a message a symbolic link: it stays, the others moved" \
+    "$(ls "$L/new")/$(ls "$L/cur" | wc -l | tr -d ' ')/$(count "$L/.Processed/cur")/$(ls "$O")" "3.link/0/2/secret"
+
 # ---- A sweep killed once it has moved some files: whatever it did not
 # move stays, and the next sweep stores each report once and moves the
 # rest.
@@ -433,5 +502,46 @@ check "mbox, database down: exit 75" "$RC" 75
 pg_ctl_start
 run_bin -q --mbox "$TMP/nonexistent.mbox"
 check "mbox missing: exit 74" "$RC" 74
+
+# ---- An mbox cut to half while it is imported (a mail reader rewrote
+# it): no signal, exit 74 with a line naming it, the batch in progress
+# not committed and nothing cut stored (as rejected); the messages
+# committed before stay, each report whole, the first ones of the file.
+# The import is held on a lock of the report table, long enough for its
+# batch to be due, while the file is cut.
+pg_newdb cut || exit 99
+python3 "$top_srcdir/tests/bench/gen.py" 3000 "$TMP/gen" 11
+awk 'FNR == 1 { if (NR > 1) print ""; print "From reports@sender.example Tue Jan  2 03:04:05 2024" }
+    { sub(/^>*From /, ">&"); print } END { print "" }' "$TMP"/gen/new/* >"$TMP/big.mbox"
+locks() {
+	pg_q cut "SELECT count(*) FROM pg_locks WHERE relation = 'tlsrpt.report'::regclass AND $1"
+}
+locked() { [ "$(locks "granted AND mode = 'ExclusiveLock'")" = 1 ]; }
+waiting() { [ "$(locks "NOT granted")" -ge 1 ]; }
+"$PG_BINDIR/psql" -X -q -d cut -c "BEGIN; LOCK TABLE tlsrpt.report IN EXCLUSIVE MODE; SELECT pg_sleep(100)" >/dev/null 2>&1 &
+locker=$!
+wait_until locked
+"$BIN" -d dbname=cut --mbox "$TMP/big.mbox" >/dev/null 2>"$TMP/cut.err" &
+imp=$!
+wait_until waiting
+truncate -s $(($(wc -c <"$TMP/big.mbox") / 2)) "$TMP/big.mbox"
+sleep 2
+pg_q cut "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(100)%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$imp"
+rc=$?
+{ wait "$locker"; } 2>/dev/null
+ERR=$(cat "$TMP/cut.err")
+check "mbox cut while imported: exit 74, no signal" "$rc" 74
+check_match "mbox cut while imported: named" "$ERR" \
+    "error: $TMP/big.mbox: message [0-9]+: the file changed while it was read"
+check "mbox cut while imported: some committed before, nothing rejected" \
+    "$(pg_q cut "SELECT count(*) > 0, (SELECT count(*) FROM tlsrpt.rejected_message) FROM tlsrpt.report")" "t|0"
+check "mbox cut while imported: each report whole" "$(pg_q cut "SELECT count(*) FROM tlsrpt.report r
+    WHERE (SELECT count(*) FROM tlsrpt.policy p WHERE p.report_ref = r.id) <> jsonb_array_length(r.report->'policies')
+    OR (SELECT count(*) FROM tlsrpt.failure_detail d WHERE d.report_ref = r.id) <>
+    (SELECT coalesce(sum(jsonb_array_length(coalesce(x->'failure-details', '[]'))), 0) FROM jsonb_array_elements(r.report->'policies') x)")" 0
+before_cut=$(grep -c "^From " "$TMP/big.mbox")
+check "mbox cut while imported: the first messages of the file, none past the cut" \
+    "$(pg_q cut "SELECT count(*) = max(substring(report_id from '-([0-9]{8})-')::int) + 1 AND count(*) < $before_cut FROM tlsrpt.report")" t
 
 finish

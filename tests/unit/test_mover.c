@@ -5,7 +5,8 @@
  * new/ gain ":2,", those from cur/ keep their flags, rejected ones go to
  * .Rejected, and without a done folder handled ones are deleted.  Many
  * names are all moved.  A move that fails (the message is gone, a name
- * no directory lists) is reported and leaves the others done.
+ * no directory lists) is reported and leaves the others done.  A
+ * symbolic link is moved or deleted itself, never followed.
  */
 #include "autoconf.h"
 
@@ -201,6 +202,32 @@ test_bad_names(void **state)
 	assert_true(exists(b, ".Processed/cur/1.a:2,"));
 }
 
+/*
+ * A message that was a symbolic link when it was moved (swapped in after
+ * it was read): the link itself moves or goes, never what it names.
+ */
+static void
+test_symlink(void **state)
+{
+	struct box *b = *state;
+	struct mover_dirs d = b->dirs;
+	struct stat st;
+
+	touch(b->dir, "target");
+	assert_int_equal(symlinkat("../target", b->dirs.sub[0], "1.l"), 0);
+	assert_int_equal(symlinkat("../target", b->dirs.sub[1], "2.l"), 0);
+	assert_int_equal(mover_move(&b->dirs, 0, "1.l", true), 0);
+	assert_int_equal(fstatat(b->dir, ".Processed/cur/1.l:2,", &st,
+	    AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	d.done_fd = -1;
+	assert_int_equal(mover_move(&d, 1, "2.l", true), 0);
+	assert_false(exists(b, "cur/2.l"));
+	assert_int_equal(fstatat(b->dir, "target", &st, AT_SYMLINK_NOFOLLOW),
+	    0);
+	assert_true(S_ISREG(st.st_mode));
+}
+
 int
 main(void)
 {
@@ -213,6 +240,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
 	};
 
 	log_init("test_mover", 0, LOG_LEVEL_ERR);
