@@ -147,7 +147,7 @@ test_case(void **state)
 	const struct batch_case *c = *state;
 	struct batch *b = NULL;
 	struct ti_err err;
-	char ctx[16];
+	char ctx[64];
 	size_t i, n = 0;
 
 	memcpy(fakedb.outcome, c->outcome, sizeof(c->outcome));
