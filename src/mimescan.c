@@ -78,7 +78,8 @@ mimescan_has(const uint8_t *p, size_t n, const char *word)
 	size_t i;
 
 	for (i = 0; i + len <= n; i++) {
-		if (mimescan_starts(p + i, n - i, word))
+		if (mimescan_lower(p[i]) == (unsigned char)word[0] &&
+		    mimescan_starts(p + i, n - i, word))
 			return true;
 	}
 	return false;
