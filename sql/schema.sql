@@ -245,6 +245,18 @@ DROP FUNCTION IF EXISTS tlsrpt.store_report;
 DROP FUNCTION IF EXISTS tlsrpt.ingest_report;
 DROP FUNCTION IF EXISTS tlsrpt.ingest_reports;
 
+-- Anyone can mail a report claiming any organization and a predictable
+-- report-id.  authenticated is true when the receiving MTA's own
+-- Authentication-Results header (its authserv-id configured) gave a
+-- passing DKIM signature of the reporting domain.  A report that is
+-- authenticated takes the place of a stored one with the same key that
+-- is not; the displaced one goes to rejected_message with a reason.  Of
+-- two in one group, the authenticated one is stored.  Rows from before
+-- this step count as not authenticated: a genuine report delivered again
+-- takes its own earlier copy's place.
+ALTER TABLE tlsrpt.report
+    ADD COLUMN authenticated boolean NOT NULL DEFAULT false;
+
 -- Store a group of reports (one, or up to a few dozen) in one statement.
 --
 -- Every argument is an array: the report-level ones with one element per
@@ -268,236 +280,8 @@ DROP FUNCTION IF EXISTS tlsrpt.ingest_reports;
 --
 -- Returns one row per report: ord, report (the new report's id, or NULL
 -- for a duplicate or a refusal), policies and details (rows written), and
--- refused_state and refused_message (NULL unless refused).
-CREATE FUNCTION tlsrpt.store_reports(
-	p_organization_name text[], p_report_id text[],
-	p_contact_info text[], p_start timestamptz[], p_end timestamptz[],
-	p_source text[], p_message_id text[], p_message_from text[],
-	p_message_date timestamptz[], p_message_subject text[],
-	p_tls_report_domain text[], p_tls_report_submitter text[],
-	p_dkim_result text[], p_dkim_domain text[],
-	p_dkim_authserv_id text[], p_submitter_match boolean[],
-	p_report text[],
-	p_pol_index int[], p_pol_type text[], p_pol_domain text[],
-	p_pol_has_string bool[], p_pol_has_mx bool[], p_pol_ok int8[],
-	p_pol_fail int8[], p_str_policy int[], p_str_value text[],
-	p_mx_policy int[], p_mx_value text[],
-	p_det_policy int[], p_det_index int[], p_det_result_type text[],
-	p_det_sending_ip inet[], p_det_mx_hostname text[],
-	p_det_mx_helo text[], p_det_receiving_ip inet[], p_det_count int8[],
-	p_det_info text[], p_det_code text[],
-	p_ord int[], p_pol_report int[], p_str_report int[],
-	p_mx_report int[], p_det_report int[])
-RETURNS TABLE (ord int, report bigint, policies bigint, details bigint,
-    refused_state text, refused_message text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
--- The planner cannot know how many rows the joins of written reports and
--- policies give, guesses one, and would then compare every failure
--- detail with every policy: fine for a few, minutes for a report of
--- 10,000 policies once its plan is reused.  Hash joins take any size.
-SET enable_nestloop = off
-AS $fn$
-DECLARE
-	-- What to store: NULL for the whole group, else one ordinal.
-	v_try int[] := ARRAY[NULL]::int[];
-	v_only int;
-	v_i int := 0;
-	v_ord int[];
-	v_id bigint[];
-	v_np bigint[];
-	v_nd bigint[];
-	v_state text;
-	v_msg text;
-BEGIN
-	WHILE v_i < cardinality(v_try) LOOP
-		v_i := v_i + 1;
-		v_only := v_try[v_i];
-		BEGIN
-			-- The answer is collected into arrays, and returned
-			-- only once the statement, its triggers and checks
-			-- included, has finished: a refusal never leaves rows
-			-- behind.
-			WITH u AS (
-				SELECT * FROM unnest(p_ord, p_organization_name,
-				    p_report_id, p_contact_info, p_start, p_end,
-				    p_source, p_message_id, p_message_from,
-				    p_message_date, p_message_subject,
-				    p_tls_report_domain, p_tls_report_submitter,
-				    p_dkim_result, p_dkim_domain,
-				    p_dkim_authserv_id, p_submitter_match,
-				    p_report)
-				    AS u(ord, org, rid, contact, t0, t1, src,
-				    mid, mfrom, mdate, subj, rdom, rsub, dkim,
-				    dkimd, dkimas, smatch, rep)
-				WHERE v_only IS NULL OR u.ord = v_only
-			), f AS (
-				-- The first of each (organization_name,
-				-- report_id) in the group.
-				SELECT DISTINCT ON (u.org, u.rid) * FROM u
-				ORDER BY u.org, u.rid, u.ord
-			), r AS (
-				INSERT INTO tlsrpt.report (organization_name,
-				    report_id, contact_info, start_datetime,
-				    end_datetime, source, message_id,
-				    message_from, message_date, message_subject,
-				    tls_report_domain, tls_report_submitter,
-				    dkim_result, dkim_domain, dkim_authserv_id,
-				    submitter_match, report_sha256, report)
-				SELECT f.org, f.rid, f.contact, f.t0, f.t1,
-				    f.src, f.mid, f.mfrom, f.mdate, f.subj,
-				    f.rdom, f.rsub, f.dkim, f.dkimd, f.dkimas,
-				    f.smatch,
-				    pg_catalog.sha256(pg_catalog.convert_to(f.rep, 'UTF8')),
-				    f.rep::jsonb
-				FROM f ORDER BY f.ord
-				ON CONFLICT ON CONSTRAINT
-				    report_org_report_id_key DO NOTHING
-				RETURNING id, organization_name, report_id
-			), m AS (
-				-- Ordinal to id, for the reports written.
-				SELECT f.ord, r.id FROM r
-				JOIN f ON f.org = r.organization_name
-				    AND f.rid = r.report_id
-			), p AS (
-				INSERT INTO tlsrpt.policy (report_ref,
-				    policy_index, policy_type, policy_domain,
-				    policy_string, mx_host,
-				    total_successful_session_count,
-				    total_failure_session_count)
-				SELECT m.id, x.i, x.t, x.d,
-				    CASE WHEN x.has_ps THEN
-					coalesce(ps.a, '{}') END,
-				    CASE WHEN x.has_mx THEN
-					coalesce(mx.a, '{}') END,
-				    x.ok, x.fail
-				FROM unnest(p_pol_report, p_pol_index,
-				    p_pol_type, p_pol_domain, p_pol_has_string,
-				    p_pol_has_mx, p_pol_ok, p_pol_fail)
-				    AS x(ro, i, t, d, has_ps, has_mx, ok, fail)
-				JOIN m ON m.ord = x.ro
-				LEFT JOIN (SELECT s.ro, s.pi,
-				    array_agg(s.v ORDER BY s.o) AS a
-				    FROM unnest(p_str_report, p_str_policy,
-				    p_str_value) WITH ORDINALITY
-				    AS s(ro, pi, v, o) GROUP BY s.ro, s.pi) ps
-				    ON ps.ro = x.ro AND ps.pi = x.i
-				LEFT JOIN (SELECT s.ro, s.pi,
-				    array_agg(s.v ORDER BY s.o) AS a
-				    FROM unnest(p_mx_report, p_mx_policy,
-				    p_mx_value) WITH ORDINALITY
-				    AS s(ro, pi, v, o) GROUP BY s.ro, s.pi) mx
-				    ON mx.ro = x.ro AND mx.pi = x.i
-				ORDER BY x.ro, x.i
-				RETURNING id, report_ref, policy_index
-			), d AS (
-				INSERT INTO tlsrpt.failure_detail (report_ref,
-				    policy_ref, detail_index, result_type,
-				    sending_mta_ip, receiving_mx_hostname,
-				    receiving_mx_helo, receiving_ip,
-				    failed_session_count,
-				    additional_information, failure_reason_code)
-				SELECT p.report_ref, p.id, y.di, y.rt, y.sip,
-				    y.mxh, y.helo, y.rip, y.n, y.info, y.code
-				FROM unnest(p_det_report, p_det_policy,
-				    p_det_index, p_det_result_type,
-				    p_det_sending_ip, p_det_mx_hostname,
-				    p_det_mx_helo, p_det_receiving_ip,
-				    p_det_count, p_det_info, p_det_code)
-				    WITH ORDINALITY AS y(ro, pi, di, rt, sip,
-				    mxh, helo, rip, n, info, code, o)
-				JOIN m ON m.ord = y.ro
-				JOIN p ON p.report_ref = m.id
-				    AND p.policy_index = y.pi
-				ORDER BY y.o
-				RETURNING report_ref
-			)
-			SELECT array_agg(u.ord ORDER BY u.ord),
-			    array_agg(m.id ORDER BY u.ord),
-			    array_agg(coalesce(pc.n, 0) ORDER BY u.ord),
-			    array_agg(coalesce(dc.n, 0) ORDER BY u.ord)
-			INTO v_ord, v_id, v_np, v_nd
-			FROM u
-			LEFT JOIN m ON m.ord = u.ord
-			LEFT JOIN (SELECT p.report_ref, count(*) AS n FROM p
-			    GROUP BY p.report_ref) pc ON pc.report_ref = m.id
-			LEFT JOIN (SELECT d.report_ref, count(*) AS n FROM d
-			    GROUP BY d.report_ref) dc ON dc.report_ref = m.id;
-		EXCEPTION
-			WHEN data_exception OR integrity_constraint_violation
-			    OR program_limit_exceeded THEN
-				IF v_only IS NULL THEN
-					-- Refused as a group: now one by one.
-					v_try := v_try || p_ord;
-				ELSE
-					GET STACKED DIAGNOSTICS
-					    v_state = RETURNED_SQLSTATE,
-					    v_msg = MESSAGE_TEXT;
-					RETURN QUERY SELECT v_only,
-					    NULL::bigint, 0::bigint,
-					    0::bigint, v_state, v_msg;
-				END IF;
-				CONTINUE;
-		END;
-		RETURN QUERY SELECT a.o, a.id, a.np, a.nd, NULL::text,
-		    NULL::text
-		    FROM unnest(v_ord, v_id, v_np, v_nd) AS a(o, id, np, nd);
-	END LOOP;
-END
-$fn$;
-
--- Keep a message that could not be ingested, once: the same bytes again
--- write nothing.  Returns the new row's id, or NULL for such a duplicate.
-CREATE FUNCTION tlsrpt.store_rejected(
-	p_source text, p_reason text, p_message_id text, p_message_from text,
-	p_message_subject text, p_message_date timestamptz,
-	p_tls_report_domain text, p_tls_report_submitter text,
-	p_dkim_result text, p_dkim_domain text, p_headers text,
-	p_raw_size bigint, p_raw_truncated boolean, p_raw bytea)
-RETURNS bigint
-LANGUAGE sql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	INSERT INTO tlsrpt.rejected_message (source, reason, message_id,
-	    message_from, message_subject, message_date, tls_report_domain,
-	    tls_report_submitter, dkim_result, dkim_domain, headers,
-	    raw_sha256, raw_size, raw_truncated, raw)
-	VALUES (p_source, p_reason, p_message_id, p_message_from,
-	    p_message_subject, p_message_date, p_tls_report_domain,
-	    p_tls_report_submitter, p_dkim_result, p_dkim_domain, p_headers,
-	    pg_catalog.sha256(p_raw), p_raw_size, p_raw_truncated, p_raw)
-	ON CONFLICT (raw_sha256) DO NOTHING
-	RETURNING id;
-END;
-
-REVOKE ALL ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
-    FROM PUBLIC;
-
-INSERT INTO tlsrpt.schema_version (version) VALUES (4);
-\endif
-
--- ---- Step 5: an authenticated report wins
-SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 5)
-    AS step_due \gset
-\if :step_due
-
--- Anyone can mail a report claiming any organization and a predictable
--- report-id.  authenticated is true when the receiving MTA's own
--- Authentication-Results header (its authserv-id configured) gave a
--- passing DKIM signature of the reporting domain.  A report that is
--- authenticated takes the place of a stored one with the same key that
--- is not; the displaced one goes to rejected_message with a reason.  Of
--- two in one group, the authenticated one is stored.  Rows from before
--- this step count as not authenticated: a genuine report delivered again
--- takes its own earlier copy's place.
-ALTER TABLE tlsrpt.report
-    ADD COLUMN authenticated boolean NOT NULL DEFAULT false;
-
-DROP FUNCTION tlsrpt.store_reports;
-
--- As in step 4, with p_authenticated, one element per report.
+-- refused_state and refused_message (NULL unless refused).  p_authenticated
+-- (one element per report) is the authenticated column above.
 CREATE FUNCTION tlsrpt.store_reports(
 	p_organization_name text[], p_report_id text[],
 	p_contact_info text[], p_start timestamptz[], p_end timestamptz[],
@@ -539,53 +323,15 @@ DECLARE
 	v_nd bigint[];
 	v_state text;
 	v_msg text;
+	-- Ordinals stored again, alone, after a displacement.
+	v_redo int[];
+	v_redone int[] := '{}';
 BEGIN
-	-- One delivery of a key at a time, in key order (so that two
-	-- callers never wait on each other in a circle): whatever runs
-	-- concurrently, the displacement below sees the other's report.
-	PERFORM pg_advisory_xact_lock(8460,
-	    hashtext(k.org || E'\n' || k.rid))
-	    FROM (SELECT DISTINCT x.org, x.rid
-		FROM unnest(p_organization_name, p_report_id) AS x(org, rid)
-		ORDER BY 1, 2) k;
 	WHILE v_i < cardinality(v_try) LOOP
 		v_i := v_i + 1;
 		v_only := v_try[v_i];
+		v_redo := '{}';
 		BEGIN
-			-- A report with a passing DKIM signature of the
-			-- reporting domain takes the place of a stored one
-			-- without; that one is kept aside.
-			WITH a AS (
-				SELECT DISTINCT x.org, x.rid
-				FROM unnest(p_ord, p_organization_name,
-				    p_report_id, p_authenticated)
-				    AS x(ord, org, rid, auth)
-				WHERE x.auth AND (v_only IS NULL OR x.ord = v_only)
-			), gone AS (
-				DELETE FROM tlsrpt.report r USING a
-				WHERE r.organization_name = a.org
-				    AND r.report_id = a.rid
-				    AND NOT r.authenticated
-				RETURNING r.*
-			)
-			INSERT INTO tlsrpt.rejected_message (source, reason,
-			    message_id, message_from, message_subject,
-			    message_date, tls_report_domain,
-			    tls_report_submitter, dkim_result, dkim_domain,
-			    raw_sha256, raw_size, raw)
-			SELECT g.source, 'displaced by a report with the '
-			    'same organization-name and report-id and a '
-			    'passing DKIM signature of the reporting domain',
-			    g.message_id, g.message_from, g.message_subject,
-			    g.message_date, g.tls_report_domain,
-			    g.tls_report_submitter, g.dkim_result,
-			    g.dkim_domain,
-			    sha256(convert_to(g.report::text, 'UTF8')),
-			    octet_length(convert_to(g.report::text, 'UTF8')),
-			    convert_to(g.report::text, 'UTF8')
-			FROM gone g
-			ON CONFLICT (raw_sha256) DO NOTHING;
-
 			-- The answer is collected into arrays, and returned
 			-- only once the statement, its triggers and checks
 			-- included, has finished: a refusal never leaves rows
@@ -697,6 +443,55 @@ BEGIN
 			    GROUP BY p.report_ref) pc ON pc.report_ref = m.id
 			LEFT JOIN (SELECT d.report_ref, count(*) AS n FROM d
 			    GROUP BY d.report_ref) dc ON dc.report_ref = m.id;
+
+			-- A report with a passing DKIM signature of the
+			-- reporting domain that found its key taken by a
+			-- stored report without one (stored earlier, or by a
+			-- delivery that committed while this one waited for
+			-- it) takes that report's place: the other is kept
+			-- aside, and this one is stored again, alone.
+			WITH a AS (
+				SELECT x.ord, x.org, x.rid
+				FROM unnest(p_ord, p_organization_name,
+				    p_report_id, p_authenticated)
+				    AS x(ord, org, rid, auth)
+				JOIN unnest(v_ord, v_id) AS s(ord, id)
+				    ON s.ord = x.ord
+				WHERE x.auth AND s.id IS NULL
+				    AND x.ord <> ALL (v_redone)
+			), gone AS (
+				DELETE FROM tlsrpt.report r USING a
+				WHERE r.organization_name = a.org
+				    AND r.report_id = a.rid
+				    AND NOT r.authenticated
+				RETURNING r.*, a.ord AS redo
+			), kept AS (
+				INSERT INTO tlsrpt.rejected_message (source,
+				    reason, message_id, message_from,
+				    message_subject, message_date,
+				    tls_report_domain, tls_report_submitter,
+				    dkim_result, dkim_domain, raw_sha256,
+				    raw_size, raw)
+				SELECT g.source, 'displaced by a report with '
+				    'the same organization-name and report-id '
+				    'and a passing DKIM signature of the '
+				    'reporting domain',
+				    g.message_id, g.message_from,
+				    g.message_subject, g.message_date,
+				    g.tls_report_domain,
+				    g.tls_report_submitter, g.dkim_result,
+				    g.dkim_domain,
+				    sha256(convert_to(g.report::text, 'UTF8')),
+				    octet_length(convert_to(g.report::text,
+				    'UTF8')),
+				    convert_to(g.report::text, 'UTF8')
+				FROM gone g
+				ON CONFLICT (raw_sha256) DO NOTHING
+			)
+			SELECT coalesce(array_agg(DISTINCT g.redo), '{}')
+			INTO v_redo FROM gone g;
+			v_redone := v_redone || v_redo;
+			v_try := v_try || v_redo;
 		EXCEPTION
 			WHEN data_exception OR integrity_constraint_violation
 			    OR program_limit_exceeded THEN
@@ -715,23 +510,41 @@ BEGIN
 		END;
 		RETURN QUERY SELECT a.o, a.id, a.np, a.nd, NULL::text,
 		    NULL::text
-		    FROM unnest(v_ord, v_id, v_np, v_nd) AS a(o, id, np, nd);
+		    FROM unnest(v_ord, v_id, v_np, v_nd) AS a(o, id, np, nd)
+		    WHERE a.o <> ALL (v_redo);
 	END LOOP;
 END
 $fn$;
 
-REVOKE ALL ON FUNCTION tlsrpt.store_reports FROM PUBLIC;
-DO $$
-BEGIN
-	-- roles.sql granted the function this step replaces.
-	IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'tlsrpt_ingest') THEN
-		GRANT EXECUTE ON FUNCTION tlsrpt.store_reports
-		    TO tlsrpt_ingest;
-	END IF;
-END
-$$;
+-- Keep a message that could not be ingested, once: the same bytes again
+-- write nothing.  Returns the new row's id, or NULL for such a duplicate.
+CREATE FUNCTION tlsrpt.store_rejected(
+	p_source text, p_reason text, p_message_id text, p_message_from text,
+	p_message_subject text, p_message_date timestamptz,
+	p_tls_report_domain text, p_tls_report_submitter text,
+	p_dkim_result text, p_dkim_domain text, p_headers text,
+	p_raw_size bigint, p_raw_truncated boolean, p_raw bytea)
+RETURNS bigint
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO tlsrpt.rejected_message (source, reason, message_id,
+	    message_from, message_subject, message_date, tls_report_domain,
+	    tls_report_submitter, dkim_result, dkim_domain, headers,
+	    raw_sha256, raw_size, raw_truncated, raw)
+	VALUES (p_source, p_reason, p_message_id, p_message_from,
+	    p_message_subject, p_message_date, p_tls_report_domain,
+	    p_tls_report_submitter, p_dkim_result, p_dkim_domain, p_headers,
+	    pg_catalog.sha256(p_raw), p_raw_size, p_raw_truncated, p_raw)
+	ON CONFLICT (raw_sha256) DO NOTHING
+	RETURNING id;
+END;
 
-INSERT INTO tlsrpt.schema_version (version) VALUES (5);
+REVOKE ALL ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
+    FROM PUBLIC;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (4);
 \endif
 
 COMMIT;

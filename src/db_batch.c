@@ -31,7 +31,7 @@
 #include "db_private.h"
 
 /* The schema step this program's statements need (sql/schema.sql). */
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 4
 
 /*
  * With no group at the server (a batch begins), one goes out at
