@@ -326,6 +326,10 @@ DECLARE
 	-- Ordinals stored again, alone, after a displacement.
 	v_redo int[];
 	v_redone int[] := '{}';
+	v_o int;
+	v_org text;
+	v_rid text;
+	v_gone tlsrpt.report;
 BEGIN
 	WHILE v_i < cardinality(v_try) LOOP
 		v_i := v_i + 1;
@@ -368,7 +372,8 @@ BEGIN
 				    f.src, f.mid, f.mfrom, f.mdate, f.subj,
 				    f.rdom, f.rsub, f.dkim, f.dkimd, f.dkimas,
 				    f.smatch, f.auth,
-				    pg_catalog.sha256(pg_catalog.convert_to(f.rep, 'UTF8')),
+				    pg_catalog.sha256(
+					pg_catalog.convert_to(f.rep, 'UTF8')),
 				    f.rep::jsonb
 				FROM f ORDER BY f.ord
 				ON CONFLICT ON CONSTRAINT
@@ -449,47 +454,54 @@ BEGIN
 			-- stored report without one (stored earlier, or by a
 			-- delivery that committed while this one waited for
 			-- it) takes that report's place: the other is kept
-			-- aside, and this one is stored again, alone.
-			WITH a AS (
-				SELECT x.ord, x.org, x.rid
-				FROM unnest(p_ord, p_organization_name,
-				    p_report_id, p_authenticated)
-				    AS x(ord, org, rid, auth)
-				JOIN unnest(v_ord, v_id) AS s(ord, id)
-				    ON s.ord = x.ord
-				WHERE x.auth AND s.id IS NULL
-				    AND x.ord <> ALL (v_redone)
-			), gone AS (
-				DELETE FROM tlsrpt.report r USING a
-				WHERE r.organization_name = a.org
-				    AND r.report_id = a.rid
-				    AND NOT r.authenticated
-				RETURNING r.*, a.ord AS redo
-			), kept AS (
-				INSERT INTO tlsrpt.rejected_message (source,
-				    reason, message_id, message_from,
-				    message_subject, message_date,
-				    tls_report_domain, tls_report_submitter,
-				    dkim_result, dkim_domain, raw_sha256,
-				    raw_size, raw)
-				SELECT g.source, 'displaced by a report with '
-				    'the same organization-name and report-id '
-				    'and a passing DKIM signature of the '
-				    'reporting domain',
-				    g.message_id, g.message_from,
-				    g.message_subject, g.message_date,
-				    g.tls_report_domain,
-				    g.tls_report_submitter, g.dkim_result,
-				    g.dkim_domain,
-				    sha256(convert_to(g.report::text, 'UTF8')),
-				    octet_length(convert_to(g.report::text,
-				    'UTF8')),
-				    convert_to(g.report::text, 'UTF8')
-				FROM gone g
-				ON CONFLICT (raw_sha256) DO NOTHING
-			)
-			SELECT coalesce(array_agg(DISTINCT g.redo), '{}')
-			INTO v_redo FROM gone g;
+			-- aside, and this one is stored again, alone.  The
+			-- test comes first: looking for such reports costs a
+			-- fifth of the time of a group without any.
+			IF array_position(v_id, NULL) IS NOT NULL
+			    AND true = ANY (p_authenticated) THEN
+				FOR v_o, v_org, v_rid IN
+					SELECT x.ord, x.org, x.rid
+					FROM unnest(p_ord, p_organization_name,
+					    p_report_id, p_authenticated)
+					    AS x(ord, org, rid, auth)
+					JOIN unnest(v_ord, v_id) AS s(ord, id)
+					    ON s.ord = x.ord
+					WHERE x.auth AND s.id IS NULL
+					    AND x.ord <> ALL (v_redone)
+				LOOP
+					DELETE FROM tlsrpt.report r
+					WHERE r.organization_name = v_org
+					    AND r.report_id = v_rid
+					    AND NOT r.authenticated
+					RETURNING r.* INTO v_gone;
+					CONTINUE WHEN NOT FOUND;
+					INSERT INTO tlsrpt.rejected_message (
+					    source, reason, message_id,
+					    message_from, message_subject,
+					    message_date, tls_report_domain,
+					    tls_report_submitter, dkim_result,
+					    dkim_domain, raw_sha256, raw_size,
+					    raw)
+					SELECT v_gone.source, 'displaced by a '
+					    'report with the same '
+					    'organization-name and report-id '
+					    'and a passing DKIM signature of '
+					    'the reporting domain',
+					    v_gone.message_id,
+					    v_gone.message_from,
+					    v_gone.message_subject,
+					    v_gone.message_date,
+					    v_gone.tls_report_domain,
+					    v_gone.tls_report_submitter,
+					    v_gone.dkim_result,
+					    v_gone.dkim_domain,
+					    sha256(raw), octet_length(raw), raw
+					FROM convert_to(v_gone.report::text,
+					    'UTF8') AS raw
+					ON CONFLICT (raw_sha256) DO NOTHING;
+					v_redo := v_redo || v_o;
+				END LOOP;
+			END IF;
 			v_redone := v_redone || v_redo;
 			v_try := v_try || v_redo;
 		EXCEPTION
