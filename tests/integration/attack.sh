@@ -1,9 +1,11 @@
 #!/bin/sh
 # attack.sh - the program against someone who can mail the report
 # address: forged reports that claim a genuine reporter's key, in either
-# order, in one batch and at the same time, and forged verdicts.  The
-# genuine, authenticated report must win every time, and nothing may be
-# lost: what it displaces is kept aside.
+# order, in one batch and at the same time, and forged verdicts; poison
+# among good messages; and all of it at once against a resident server
+# held by slow clients, pipe mode and Maildir sweeps.  The genuine,
+# authenticated report must win every time, and nothing may be lost:
+# what it displaces is kept aside.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -11,17 +13,26 @@
 C=$TI_TEST_DATA/corpus
 TMP=$(mktemp -d)
 pg_start
-trap 'rm -rf "$TMP"; pg_cleanup' EXIT
+# The resident server's socket and output (serve_start, lib.sh).
+W=$TMP/serve
+S=$W/socket
+SPID=
+cleanup() {
+	[ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
+	rm -rf "$TMP"
+	pg_cleanup
+}
+trap cleanup EXIT
 
 # Our MTA, as the operator configured it.
 AUTHSERV=mx.receiver.example
 RID=2026-12-05T00:00:00Z_receiver.example
 
-# report FILE FAILURES: a Google-like report for receiver.example with
-# the predictable report-id and FAILURES failed sessions.
+# report FILE FAILURES [ID]: a Google-like report for receiver.example
+# with the predictable report-id (or ID) and FAILURES failed sessions.
 report() {
 	sed -e 's/"organization-name": *"[^"]*"/"organization-name": "Google Inc."/' \
-	    -e "s/\"report-id\": *\"[^\"]*\"/\"report-id\": \"$RID\"/" \
+	    -e "s/\"report-id\": *\"[^\"]*\"/\"report-id\": \"${3:-$RID}\"/" \
 	    -e 's/"contact-info": *"[^"]*"/"contact-info": "smtp-tls-reporting@google.com"/' \
 	    -e "s/\"total-failure-session-count\": *[0-9]*/\"total-failure-session-count\": $2/" \
 	    "$C/domainaware__parsedmarc/rfc8460.json" >"$1"
@@ -186,5 +197,172 @@ check "poison in a sweep: files where they belong" \
     "6/3/0"
 run_bin -d dbname=ps --maildir "$M"
 check "poison in a sweep: the next sweep has nothing to do" "$RC $(pg_q ps "SELECT count(*) FROM tlsrpt.report")" "0 6"
+
+# ---- All at once, as an attacker would do it: a resident server whose
+# readers six slow clients hold (three idle, three trickling, each
+# connecting again whenever it is dropped), and meanwhile, as Postfix
+# delivers them, good and poison messages and a forged report then the
+# genuine one handed to it by pipe mode, and two Maildir sweeps: one of
+# good messages, poison, a sparse file, a forged copy of a report that
+# pipe mode delivers genuine at the same time, and a message that is a
+# symbolic link to a private report; one whose cur is a symbolic link to
+# a private directory.  Every delivery exits 0 within a few seconds,
+# every good report is stored once, every poison kept once, the genuine
+# reports win, and nothing private is read.
+pg_newdb all || exit 99
+mkdir -p "$W" "$TMP/private" "$TMP/all"
+R=$C/domainaware__parsedmarc/rfc8460.json
+# withid ID: the sample report with report-id ID
+withid() {
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"$1\"/" "$R"
+}
+# dashes NAME: 64 KiB of boundary lines, more than mimescan.c allows
+dashes() {
+	{
+		printf 'From: x@sender.example\nMessage-ID: <%s@sender.example>\n' "$1"
+		printf 'Content-Type: multipart/mixed; boundary="b"\n\n'
+		yes -- '--b'
+	} | head -c 65536
+}
+A=$TMP/all
+for id in pipe-1 pipe-2 pipe-3 shared; do
+	withid "$id" >"$A/$id.json"
+	message "$A/$id.eml" "$A/$id.json"
+done
+sed -e "s/\"organization-name\": *\"[^\"]*\"/\"organization-name\": \"$long\"/" \
+    "$R" >"$A/long.json"
+message "$A/long.eml" "$A/long.json"
+sed 's/"total-failure-session-count": *[0-9]*/"total-failure-session-count": -1/' \
+    "$R" | sed 's/"report-id": *"[^"]*"/"report-id":"negative-pipe"/' >"$A/neg.json"
+message "$A/neg.eml" "$A/neg.json"
+dashes pipe >"$A/dashes.eml"
+head -c $((80 * 1048576)) /dev/zero | tr '\0' ' ' >"$A/bomb.json"
+message "$A/bomb.eml" "$A/bomb.json"
+rm -f "$A/bomb.json"
+RID2=2026-12-05T00:00:00Z_second.example
+report "$A/forged2.json" 999 "$RID2"
+report "$A/genuine2.json" 303 "$RID2"
+message "$A/forged2.eml" "$A/forged2.json" \
+    "mx.forger.example; dkim=pass header.d=google.com"
+message "$A/genuine2.eml" "$A/genuine2.json" "$PASS"
+withid secret-1 >"$TMP/private/secret.json"
+chmod 600 "$TMP/private/secret.json"
+
+M=$TMP/AllMaildir
+mkdir -p "$M/new" "$M/cur" "$M/tmp"
+for i in 1 2 3; do withid "maildir-$i" >"$M/new/$i.good"; done
+cp "$A/shared.eml" "$M/new/4.shared"
+cp "$A/forged2.eml" "$M/new/5.forged"
+sed -e "s/\"organization-name\": *\"[^\"]*\"/\"organization-name\": \"$long\"/" \
+    "$R" >"$M/new/6.long-org"
+sed 's/"total-failure-session-count": *[0-9]*/"total-failure-session-count": -1/' \
+    "$R" >"$M/new/7.negative"
+dashes maildir >"$M/new/8.dashes"
+truncate -s 1T "$M/new/9.sparse"
+ln -s "$TMP/private/secret.json" "$M/new/10.link"
+# The poison's SHA-256, as the rows that keep it will say (the sparse
+# file's cut at the message size limit).
+sums=
+for f in "$A/long.eml" "$A/neg.eml" "$A/dashes.eml" "$A/bomb.eml" \
+    "$M/new/6.long-org" "$M/new/7.negative" "$M/new/8.dashes"; do
+	sums="$sums $(sha256sum <"$f" | cut -c1-64)"
+done
+sums="$sums $(head -c 33554432 "$M/new/9.sparse" | sha256sum | cut -c1-64)"
+M2=$TMP/LinkedMaildir
+mkdir -p "$M2/new" "$M2/tmp"
+withid m2-1 >"$M2/new/1.good"
+ln -s "$TMP/private" "$M2/cur"
+
+serve_start all --authserv-id "$AUTHSERV" || exit 99
+for a in 1:idle 2:idle 3:idle 4:trickle 5:trickle 6:trickle; do
+	attack "${a%%:*}" "${a#*:}" again
+done
+wait_until attackers_up 6 || not_ok "all at once: the slow clients connect"
+sleep 0.5
+# sweep M OUT: a sweep in the background; its exit code in OUT.rc
+sweep() {
+	"$BIN" -d dbname=all --authserv-id "$AUTHSERV" --maildir "$1" \
+	    >/dev/null 2>"$2.err"
+	echo $? >"$2.rc"
+}
+sweep "$M" "$TMP/sweep1" &
+P1=$!
+sweep "$M2" "$TMP/sweep2" &
+P2=$!
+# The deliveries, one after another as a queue runner makes them, each
+# with its queue id, so that the server's log shows it handed over.
+rcs=
+slow=
+n=0
+t1=$(date +%s%N)
+for f in pipe-1 long pipe-2 neg forged shared dashes genuine bomb \
+    genuine2 pipe-3 pipe-1; do
+	n=$((n + 1))
+	case $f in
+	forged|genuine) file=$TMP/$f.eml ;;
+	*) file=$A/$f.eml ;;
+	esac
+	t0=$(date +%s%N)
+	"$BIN" --socket "$S" -d dbname=all --authserv-id "$AUTHSERV" \
+	    --queue-id "Q${n}X" <"$file" >/dev/null 2>&1
+	rcs="$rcs$? "
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "# delivery $n ($f): $ms ms"
+	[ "$ms" -lt 5000 ] || slow="$slow $f:${ms}ms"
+done
+check "all at once: every delivery exits 0" "$rcs" \
+    "0 0 0 0 0 0 0 0 0 0 0 0 "
+ms=$((($(date +%s%N) - t1) / 1000000))
+check "all at once: every delivery within 5 s (all $n in $ms ms)" "$slow" ""
+check "all at once: every delivery handed to the server" \
+    "$(grep -c 'Q[0-9]*X' "$W/serve.err")" "$n"
+wait "$P1" "$P2"
+check "all at once: a message a symbolic link: the sweep exits 74" \
+    "$(cat "$TMP/sweep1.rc")" 74
+check_match "all at once: a message a symbolic link: one line naming it" \
+    "$(grep -c 'symbolic link' "$TMP/sweep1.err") $(cat "$TMP/sweep1.err")" \
+    "^1 .*10\.link: a symbolic link; refused, left in place"
+check "all at once: the link stays, the rest moved" \
+    "$(ls "$M/new")/$(ls "$M/.Processed/cur" | wc -l | tr -d ' ')/$(ls "$M/.Rejected/cur" | wc -l | tr -d ' ')" \
+    "10.link/5/4"
+check "all at once: cur a symbolic link: refused, exit 74, one line" \
+    "$(cat "$TMP/sweep2.rc") $(wc -l <"$TMP/sweep2.err" | tr -d ' ')" "74 1"
+check_match "all at once: cur a symbolic link: named" \
+    "$(cat "$TMP/sweep2.err")" "maildir $M2: cur is a symbolic link; refused"
+check "all at once: cur a symbolic link: nothing moved" \
+    "$(ls "$M2" "$M2/new" | tr '\n' ' ')" "$(printf '%s:\ncur\nnew\ntmp\n\n%s:\n1.good\n' "$M2" "$M2/new" | tr '\n' ' ')"
+check "all at once: the private report not moved" "$(ls "$TMP/private")" \
+    secret.json
+check "all at once: every good report stored once, the genuine ones" \
+    "$(pg_q all "SELECT string_agg(report_id || ':' || authenticated, ' ' ORDER BY report_id) FROM tlsrpt.report")" \
+    "$RID:true $RID2:true maildir-1:false maildir-2:false maildir-3:false pipe-1:false pipe-2:false pipe-3:false shared:false"
+check "all at once: the genuine rows" \
+    "$(pg_q all "SELECT string_agg(p.total_failure_session_count::text, ',' ORDER BY r.report_id) FROM tlsrpt.report r JOIN tlsrpt.policy p ON p.report_ref = r.id WHERE r.report_id LIKE '2026-%'")" \
+    "303,303"
+kept=
+for sum in $sums; do
+	kept="$kept $(pg_q all "SELECT count(*) FROM tlsrpt.rejected_message
+	    WHERE raw_sha256 = decode('$sum', 'hex')")"
+done
+check "all at once: every poison kept once" "$kept" " 1 1 1 1 1 1 1 1"
+check "all at once: and nothing else but what was displaced" \
+    "$(pg_q all "SELECT count(*) FROM tlsrpt.rejected_message
+    WHERE reason NOT LIKE 'displaced%'")" 8
+check_match "all at once: the forged ones displaced, kept aside" "$(displaced all)" '^[12]$'
+touch "$W/attack.stop"
+wait_until attackers_gone 6 || not_ok "all at once: the slow clients dropped"
+check "all at once: each slow client answered retry, too slow" \
+    "$(cat "$W"/attack.[0-9] | sort -u)" \
+    "$(printf 'retry\t0\t\t\trequest cut short: too slow')"
+check "all at once: each slow client dropped at least once" \
+    "$(for f in "$W"/attack.[0-9]; do grep -c . "$f"; done | grep -c '^[1-9]')" 6
+drops=$(cat "$W"/attack.[0-9] | wc -l | tr -d ' ')
+check "all at once: each drop logged ($drops)" \
+    "$(grep -c 'hand-off refused: request cut short: too slow' "$W/serve.err")" \
+    "$drops"
+pipe_bin "$A/pipe-1.eml" --socket "$S" -d dbname=all
+check_match "all at once: still serving after" "$RC $ERR" '^0 .*duplicate: '
+serve_stop
+check "all at once: the server stops, exit 0" "$SRC" 0
 
 finish

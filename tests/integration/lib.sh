@@ -76,6 +76,90 @@ wait_until() {
 	return 1
 }
 
+# ---- The resident server (--serve) on the socket $S, its output in $W.
+
+# serve_start DB ARGS...: a server on $S in the background, $SPID
+serve_start() {
+	_db=$1
+	shift
+	"$BIN" --serve --socket "$S" -d "dbname=$_db" "$@" \
+	    >"$W/serve.out" 2>"$W/serve.err" &
+	SPID=$!
+	wait_until serve_ready && return 0
+	echo "# the server did not start:" && sed 's/^/#   /' "$W/serve.err"
+	return 1
+}
+
+serve_ready() {
+	[ -S "$S" ] && grep -q listening "$W/serve.err"
+}
+
+# serve_stop: SIGTERM, wait; SRC is its exit code
+serve_stop() {
+	kill -TERM "$SPID"
+	wait "$SPID"
+	SRC=$?
+	SPID=
+}
+
+# attack N idle|trickle [again]: a client of $S in the background that
+# connects and sends nothing, or its request a byte every half second,
+# and waits at most 20 s for an answer; $W/attack.N.up once it is
+# connected, then what it was answered in $W/attack.N.  With "again" it
+# connects again each time it is dropped, until $W/attack.stop exists,
+# and $W/attack.N holds every answer.
+attack() {
+	python3 -c '
+import os, socket, sys, time
+path, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+again = len(sys.argv) > 4
+stop = os.path.join(os.path.dirname(out), "attack.stop")
+answers = b""
+while True:
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+    except OSError:
+        break
+    if not os.path.exists(out + ".up"):
+        open(out + ".up", "w").close()
+    s.settimeout(0.5)
+    req = b"TLSRPT-INGEST/1 message 100 - -\n"
+    got = b""
+    end = time.time() + 20
+    while time.time() < end:
+        if mode == "trickle" and req:
+            try:
+                s.send(req[:1])
+                req = req[1:]
+            except OSError:
+                pass
+        try:
+            b = s.recv(4096)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not b:
+            break
+        got += b
+    s.close()
+    answers += got
+    if not again or os.path.exists(stop):
+        break
+open(out, "wb").write(answers)
+' "$S" "$W/attack.$1" "$2" ${3:+"$3"} &
+}
+
+# attackers_up N, attackers_gone N: whether N attack clients have
+# connected, and have left their answers.
+attackers_up() {
+	[ "$(ls "$W" | grep -c '^attack\.[0-9][0-9]*\.up$')" -ge "$1" ]
+}
+attackers_gone() {
+	[ "$(ls "$W" | grep -c '^attack\.[0-9][0-9]*$')" -ge "$1" ]
+}
+
 finish() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]

@@ -22,30 +22,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# serve_start DB ARGS...: a server on $S in the background, $SPID
-serve_start() {
-	_db=$1
-	shift
-	"$BIN" --serve --socket "$S" -d "dbname=$_db" "$@" \
-	    >"$W/serve.out" 2>"$W/serve.err" &
-	SPID=$!
-	wait_until serve_ready && return 0
-	echo "# the server did not start:" && sed 's/^/#   /' "$W/serve.err"
-	return 1
-}
-
-serve_ready() {
-	[ -S "$S" ] && grep -q listening "$W/serve.err"
-}
-
-# serve_stop: SIGTERM, wait; SRC is its exit code
-serve_stop() {
-	kill -TERM "$SPID"
-	wait "$SPID"
-	SRC=$?
-	SPID=
-}
-
 C=$TI_TEST_DATA/corpus
 msg=$C/mjl-__mox/example.eml
 serve_start viaserver || exit 99
@@ -268,50 +244,17 @@ pipe_bin "$msg" --socket "$S"
 check "after a stalled client: still serving" "$RC" 0
 
 # Clients that connect and send nothing, or trickle their request a byte
-# at a time, hold a reader each for a few seconds and delay nobody: five
-# deliveries go through, each handed over (the clients themselves could
-# not store: no database), while three of each stay connected; then each
-# of those is dropped with the reason.  attack N idle|trickle: connected
-# for at most 20 s, writes what it was answered into $W/attack.N.
-attack() {
-	python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-open(sys.argv[2] + ".up", "w").close()
-s.settimeout(0.5)
-req = b"TLSRPT-INGEST/1 message 100 - -\n"
-got = b""
-end = time.time() + 20
-while time.time() < end:
-    if sys.argv[3] == "trickle" and req:
-        try:
-            s.send(req[:1])
-            req = req[1:]
-        except OSError:
-            pass
-    try:
-        b = s.recv(4096)
-    except socket.timeout:
-        continue
-    except OSError:
-        break
-    if not b:
-        break
-    got += b
-open(sys.argv[2], "wb").write(got)
-' "$S" "$W/attack.$1" "$2" &
-}
+# at a time (attack, lib.sh), hold a reader each for a few seconds and
+# delay nobody: five deliveries go through, each handed over (the
+# clients themselves could not store: no database), while three of each
+# stay connected; then each of those is dropped with the reason.
 serve_stop
 pg_newdb busy || exit 99
 serve_start busy || exit 99
 for a in 1:idle 2:idle 3:idle 4:trickle 5:trickle 6:trickle; do
 	attack "${a%%:*}" "${a#*:}"
 done
-attackers_up() {
-	[ "$(ls "$W" | grep -c '^attack\.[0-9]\.up$')" -ge 6 ]
-}
-wait_until attackers_up || not_ok "attackers: all connected"
+wait_until attackers_up 6 || not_ok "attackers: all connected"
 sleep 0.5
 t0=$(date +%s%N)
 rcs=
@@ -328,10 +271,7 @@ check "six slow clients: five deliveries within 5 s (took $ms ms)" \
 check "six slow clients: still connected meanwhile" "$dropped" 0
 check "six slow clients: five stored or kept" \
     "$(pg_q busy "SELECT (SELECT count(*) FROM tlsrpt.report) + (SELECT count(*) FROM tlsrpt.rejected_message)")" 5
-attackers_gone() {
-	[ "$(ls "$W" | grep -c '^attack\.[0-9]$')" -ge 6 ]
-}
-wait_until attackers_gone || not_ok "six slow clients: all dropped"
+wait_until attackers_gone 6 || not_ok "six slow clients: all dropped"
 check "six slow clients: each answered retry, too slow" \
     "$(cat "$W"/attack.[0-9] | sort -u)" \
     "$(printf 'retry\t0\t\t\trequest cut short: too slow')"
