@@ -5,9 +5,9 @@
 # many header fields, one huge folded header field, one long unfolded
 # header line, a huge base64 part (one JSON string), a gzip bomb past
 # max_inflated_size, one that inflates to a 63 MiB JSON string (the
-# most the JSON stage can be made to hold: the inflated text, the
-# parser's buffer and the string it makes), and a multipart with no
-# closing boundary.  Piped in as an MTA does, each must be kept whole as
+# most the JSON stage can be made to hold, about four times the string:
+# the inflated text, the parser's growing buffer and the string it
+# makes), and a multipart with no closing boundary.  Piped in as an MTA does, each must be kept whole as
 # rejected with its reason, exit 0, and peak (GNU time's maximum
 # resident set size) within one bound for all of them:
 #     4 x the message size + 4 x max_inflated_size (64 MiB) + 32 MiB
