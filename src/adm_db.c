@@ -76,11 +76,17 @@ adm_exec(struct adm *adm, const char *sql, struct ti_err *err)
 	return 0;
 }
 
+/*
+ * A person or a monitoring system runs tlsrpt-adm, not a mail system: a
+ * configuration or schema problem is one to fix now (78), where the
+ * ingester asks its MTA to try again later.
+ */
 int
 adm_fail(const struct ti_err *err)
 {
 	log_err("%s", err->msg);
-	return ti_kind_exit(err->kind, 0);
+	return err->kind == TI_KIND_CONFIG ? EX_CONFIG :
+	    ti_kind_exit(err->kind, 0);
 }
 
 int
