@@ -31,6 +31,8 @@ static const struct adm_command {
 	    "Prometheus metrics for the node exporter's textfile collector" },
 	{ "readiness", adm_readiness,
 	    "is each MTA-STS or DANE domain ready for enforce?" },
+	{ "replay", adm_replay,
+	    "run kept-aside messages through the ingester again" },
 };
 
 #define ADM_N_COMMANDS (sizeof(adm_commands) / sizeof(adm_commands[0]))

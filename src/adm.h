@@ -65,5 +65,6 @@ adm_command_fn adm_check;
 adm_command_fn adm_domains;
 adm_command_fn adm_metrics;
 adm_command_fn adm_readiness;
+adm_command_fn adm_replay;
 
 #endif
