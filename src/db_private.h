@@ -1,6 +1,7 @@
 /*
  * db_private.h - what db.c (the connection) and db_batch.c (the
- * statements sent on it) share.  Included by those two files only.
+ * statements sent on it) share, and tlsrpt-adm's queries (adm_db.c)
+ * use.  Included by those three files only.
  */
 #ifndef TI_DB_PRIVATE_H
 #define TI_DB_PRIVATE_H

@@ -6,6 +6,7 @@
 : "${top_builddir:=$top_srcdir}"
 : "${TI_TEST_DATA:=$top_srcdir/tests/data}"
 BIN=$top_builddir/tlsrpt-ingest
+ADM=$top_builddir/tlsrpt-adm
 SHARED_CORPUS=${TI_SHARED_CORPUS:-$top_srcdir/../shared/corpus}
 T_PASS=0
 T_FAIL=0
