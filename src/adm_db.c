@@ -80,6 +80,9 @@ int
 adm_fail(const struct ti_err *err)
 {
 	log_err("%s", err->msg);
+	/* The ingester defers on CONFIG; a person is told to fix it. */
+	if (err->kind == TI_KIND_CONFIG)
+		return EX_CONFIG;
 	return ti_kind_exit(err->kind, 0);
 }
 
