@@ -571,12 +571,16 @@ SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 5)
 -- comparison ignores case and a trailing dot); any other is refused by
 -- tlsrpt.store_reports() and its message kept in rejected_message with
 -- the reason.  Names are stored as DNS names in A-label form: lower case,
--- no trailing dot, labels of letters, digits and inner hyphens.
+-- no trailing dot, labels of letters, digits and inner hyphens.  Only the
+-- schema's owner changes the list: tlsrpt_ingest has no privilege on it
+-- (the writer reads it with its owner's rights), tlsrpt_reader may read
+-- it (sql/roles.sql).
 CREATE TABLE tlsrpt.monitored_domain (
 	domain text COLLATE "C" PRIMARY KEY
 	    CONSTRAINT monitored_domain_name_check CHECK (
 		octet_length(domain) <= 253 AND domain ~
-		'^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+		('^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*'
+		|| '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')),
 	include_subdomains boolean NOT NULL DEFAULT true,
 	added_at timestamptz NOT NULL DEFAULT now()
 );

@@ -60,8 +60,8 @@ static const char adm_domains_help[] =
     "add and remove need the schema owner's role.\n";
 
 /*
- * Check in and write its normalized form to out (ADM_DOMAIN_BYTES + 1
- * bytes): 0, or -1 with why (a static string).
+ * Check the name in, and write its normalized form to out
+ * (ADM_DOMAIN_BYTES + 1 bytes): 0, or -1 with why (a static string).
  */
 static int
 adm_domain_normalize(const char *in, char *out, const char **why_r)

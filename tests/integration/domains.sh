@@ -248,6 +248,45 @@ run_bin -d dbname=d3 "$TMP/r-other.json" "$TMP/r-none.json" "$GOOGLE"
 check "a new database: every report stored" "$RC/$(stored d3)/$(kept d3)" \
     "0/2024-09-03T00:00:00Z_cardinalhealth.ca,r-none,r-other/-"
 
+# ---- A report with a passing DKIM signature takes the place of a stored
+# one without (schema step 4), but not when it is refused here.
+# gmsg OUT REPORT AR: a message from google.com, Authentication-Results AR.
+gmsg() {
+	{
+		printf 'Authentication-Results: %s\n' "$3"
+		printf 'From: noreply-smtp-tls-reporting@google.com\n'
+		printf 'To: tlsrpt@example.com\nSubject: Report\n'
+		printf 'Message-ID: <%s@google.com>\nMIME-Version: 1.0\n' "$(basename "$1")"
+		printf 'Content-Type: multipart/report; report-type=tlsrpt; boundary="zz"\n\n'
+		printf -- '--zz\nContent-Type: text/plain\n\nreport\n--zz\n'
+		printf 'Content-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n\n'
+		gzip -c <"$2" | base64
+		printf -- '--zz--\n'
+	} >"$1"
+}
+AS=mx.example.com
+pg_newdb d4 || exit 99
+run_adm -d dbname=d4 domains add example.com
+mkrep "$TMP/g-forged.json" g-same www.example.com
+mkrep "$TMP/g-other.json" g-same other.example
+mkrep "$TMP/g-genuine.json" g-same mx.example.com
+sed -i -e 's/"Reporter Inc\."/"Google Inc."/' \
+    -e 's/tlsrpt@reporter\.example/smtp-tls-reporting@google.com/' "$TMP"/g-*.json
+gmsg "$TMP/g-forged.eml" "$TMP/g-forged.json" "$AS; dkim=none"
+gmsg "$TMP/g-other.eml" "$TMP/g-other.json" "$AS; dkim=pass header.d=google.com"
+gmsg "$TMP/g-genuine.eml" "$TMP/g-genuine.json" "$AS; dkim=pass header.d=google.com"
+pipe_bin "$TMP/g-forged.eml" -d dbname=d4 --authserv-id "$AS"
+pipe_bin "$TMP/g-other.eml" -d dbname=d4 --authserv-id "$AS"
+check "signed: the reports are from google.com" \
+    "$(pg_q d4 "SELECT contact_info FROM tlsrpt.report")" "smtp-tls-reporting@google.com"
+check "signed, about another domain: refused, displaces nothing" \
+    "$RC/$(pg_q d4 "SELECT p.policy_domain || ':' || r.authenticated FROM tlsrpt.report r JOIN tlsrpt.policy p ON p.report_ref = r.id")/$(kept d4)" \
+    "0/www.example.com:false/no policy domain is monitored (other.example)"
+pipe_bin "$TMP/g-genuine.eml" -d dbname=d4 --authserv-id "$AS"
+check "signed, about a monitored domain: takes the place" \
+    "$RC/$(pg_q d4 "SELECT p.policy_domain || ':' || r.authenticated FROM tlsrpt.report r JOIN tlsrpt.policy p ON p.report_ref = r.id")/$(pg_q d4 "SELECT count(*) FROM tlsrpt.rejected_message WHERE reason LIKE 'displaced by%'")" \
+    "0/mx.example.com:true/1"
+
 # ---- Roles: the ingester may not change the list, the reader may read it.
 "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d d2 -f "$top_srcdir/sql/roles.sql" >/dev/null
 pg_q d2 "CREATE ROLE ingester LOGIN IN ROLE tlsrpt_ingest; CREATE ROLE dashboard LOGIN IN ROLE tlsrpt_reader" >/dev/null
