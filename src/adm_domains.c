@@ -151,6 +151,42 @@ adm_domains_parse(int argc, char **argv)
 	return d;
 }
 
+/*
+ * May this role do what action (list, add, remove) needs on the table?
+ * EX_OK, or the exit code (logged).
+ */
+static int
+adm_domains_may(struct adm *adm, const char *action)
+{
+	static const char sql[] =
+	    "SELECT current_user, "
+	    "has_table_privilege('tlsrpt.monitored_domain', 'SELECT') AND "
+	    "has_table_privilege('tlsrpt.monitored_domain', $1) AND "
+	    "has_table_privilege('tlsrpt.monitored_domain', $2)";
+	bool add = strcmp(action, "add") == 0;
+	bool list = strcmp(action, "list") == 0;
+	const char *params[2] = {
+	    list ? "SELECT" : add ? "INSERT" : "DELETE",
+	    list ? "SELECT" : add ? "UPDATE" : "DELETE" };
+	PGresult *res = NULL;
+	struct ti_err err;
+	int code = EX_OK;
+
+	res = adm_query(adm, sql, 2, params, &err);
+	if (res == NULL)
+		return adm_fail(&err);
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+		log_err("domains %s: role \"%s\" may not %s "
+		    "tlsrpt.monitored_domain: %s", action,
+		    PQgetvalue(res, 0, 0), list ? "read" : "change",
+		    list ? "grant it tlsrpt_reader (sql/roles.sql)" :
+		    "use the schema owner's role");
+		code = EX_NOPERM;
+	}
+	PQclear(res);
+	return code;
+}
+
 static int
 adm_domains_list(struct adm *adm)
 {
@@ -161,8 +197,11 @@ adm_domains_list(struct adm *adm)
 	    "FROM tlsrpt.monitored_domain ORDER BY domain";
 	PGresult *res = NULL;
 	struct ti_err err;
-	int i;
+	int i, code;
 
+	code = adm_domains_may(adm, "list");
+	if (code != EX_OK)
+		return code;
 	res = adm_query(adm, sql, 0, NULL, &err);
 	if (res == NULL)
 		return adm_fail(&err);
@@ -177,37 +216,6 @@ adm_domains_list(struct adm *adm)
 		return EX_IOERR;
 	}
 	return EX_OK;
-}
-
-/*
- * May this role write the table (the privileges an add or a remove
- * needs)?  EX_OK, or the exit code (logged).
- */
-static int
-adm_domains_may(struct adm *adm, bool add)
-{
-	static const char sql[] =
-	    "SELECT current_user, "
-	    "has_table_privilege('tlsrpt.monitored_domain', 'SELECT') AND "
-	    "has_table_privilege('tlsrpt.monitored_domain', $1) AND "
-	    "has_table_privilege('tlsrpt.monitored_domain', $2)";
-	const char *params[2] = { add ? "INSERT" : "DELETE",
-	    add ? "UPDATE" : "DELETE" };
-	PGresult *res = NULL;
-	struct ti_err err;
-	int code = EX_OK;
-
-	res = adm_query(adm, sql, 2, params, &err);
-	if (res == NULL)
-		return adm_fail(&err);
-	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
-		log_err("domains %s: role \"%s\" may not change "
-		    "tlsrpt.monitored_domain: use the schema owner's role",
-		    add ? "add" : "remove", PQgetvalue(res, 0, 0));
-		code = EX_NOPERM;
-	}
-	PQclear(res);
-	return code;
 }
 
 /* Add or update one name, inside the open transaction. */
@@ -299,7 +307,7 @@ adm_domains_change(struct adm *adm, bool add, bool exact, int n,
 	d = adm_domains_parse(n, argv);
 	if (d == NULL)
 		return EX_DATAERR;
-	code = adm_domains_may(adm, add);
+	code = adm_domains_may(adm, add ? "add" : "remove");
 	if (code != EX_OK)
 		goto out;
 	if (adm_exec(adm, "BEGIN", &err) != 0)

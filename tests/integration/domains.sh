@@ -296,6 +296,9 @@ check_match "ingest role: add refused, one line" "$RC/$ERR" \
     '^77/tlsrpt-adm: error: domains add: role "ingester" may not change tlsrpt\.monitored_domain: use the schema owner.s role$'
 run_adm -d "dbname=d2 user=ingester" domains remove example.com
 check "ingest role: remove refused" "$RC" 77
+run_adm -d "dbname=d2 user=ingester" domains list
+check "ingest role: list refused, one line" "$RC/$ERR" \
+    '77/tlsrpt-adm: error: domains list: role "ingester" may not read tlsrpt.monitored_domain: grant it tlsrpt_reader (sql/roles.sql)'
 for sql in "INSERT INTO tlsrpt.monitored_domain (domain) VALUES ('evil.example')" \
     "DELETE FROM tlsrpt.monitored_domain" "UPDATE tlsrpt.monitored_domain SET include_subdomains = false" \
     "TRUNCATE tlsrpt.monitored_domain" "SELECT domain FROM tlsrpt.monitored_domain"; do
