@@ -559,4 +559,329 @@ REVOKE ALL ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
 INSERT INTO tlsrpt.schema_version (version) VALUES (4);
 \endif
 
+-- ---- Step 5: monitored domains
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 5)
+    AS step_due \gset
+\if :step_due
+
+-- The domains whose reports are wanted (tlsrpt-adm domains).  While the
+-- table is empty every report is stored.  Once it holds a domain, a
+-- report is stored only when one of its policies' policy_domain is a
+-- monitored domain, or a subdomain of one with include_subdomains (the
+-- comparison ignores case and a trailing dot); any other is refused by
+-- tlsrpt.store_reports() and its message kept in rejected_message with
+-- the reason.  Names are stored as DNS names in A-label form: lower case,
+-- no trailing dot, labels of letters, digits and inner hyphens.  Only the
+-- schema's owner changes the list: tlsrpt_ingest has no privilege on it
+-- (the writer reads it with its owner's rights), tlsrpt_reader may read
+-- it (sql/roles.sql).
+CREATE TABLE tlsrpt.monitored_domain (
+	domain text COLLATE "C" PRIMARY KEY
+	    CONSTRAINT monitored_domain_name_check CHECK (
+		octet_length(domain) <= 253 AND domain ~
+		('^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*'
+		|| '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')),
+	include_subdomains boolean NOT NULL DEFAULT true,
+	added_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- tlsrpt.store_reports() as in step 4, with the monitored domains' rule.
+-- A report it refuses for that reason comes back with refused_state
+-- 22T01 (a code of this schema's own, in class 22, data exception: the
+-- report's data are refused, the database is fine) and refused_message
+-- "no policy domain is monitored (DOMAIN)", DOMAIN being its first
+-- policy's.  tlsrpt-ingest keeps the message aside with that line as its
+-- reason and goes on, as for any refused report.  The test is part of
+-- the one INSERT statement: with the table empty it costs one look at an
+-- empty table per call.
+CREATE OR REPLACE FUNCTION tlsrpt.store_reports(
+	p_organization_name text[], p_report_id text[],
+	p_contact_info text[], p_start timestamptz[], p_end timestamptz[],
+	p_source text[], p_message_id text[], p_message_from text[],
+	p_message_date timestamptz[], p_message_subject text[],
+	p_tls_report_domain text[], p_tls_report_submitter text[],
+	p_dkim_result text[], p_dkim_domain text[],
+	p_dkim_authserv_id text[], p_submitter_match boolean[],
+	p_report text[], p_authenticated boolean[],
+	p_pol_index int[], p_pol_type text[], p_pol_domain text[],
+	p_pol_has_string bool[], p_pol_has_mx bool[], p_pol_ok int8[],
+	p_pol_fail int8[], p_str_policy int[], p_str_value text[],
+	p_mx_policy int[], p_mx_value text[],
+	p_det_policy int[], p_det_index int[], p_det_result_type text[],
+	p_det_sending_ip inet[], p_det_mx_hostname text[],
+	p_det_mx_helo text[], p_det_receiving_ip inet[], p_det_count int8[],
+	p_det_info text[], p_det_code text[],
+	p_ord int[], p_pol_report int[], p_str_report int[],
+	p_mx_report int[], p_det_report int[])
+RETURNS TABLE (ord int, report bigint, policies bigint, details bigint,
+    refused_state text, refused_message text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- The planner cannot know how many rows the joins of written reports and
+-- policies give, guesses one, and would then compare every failure
+-- detail with every policy: fine for a few, minutes for a report of
+-- 10,000 policies once its plan is reused.  Hash joins take any size.
+SET enable_nestloop = off
+AS $fn$
+DECLARE
+	-- What to store: NULL for the whole group, else one ordinal.
+	v_try int[] := ARRAY[NULL]::int[];
+	v_only int;
+	v_i int := 0;
+	v_ord int[];
+	v_id bigint[];
+	v_np bigint[];
+	v_nd bigint[];
+	v_why text[];
+	v_state text;
+	v_msg text;
+	-- Ordinals stored again, alone, after a displacement.
+	v_redo int[];
+	v_redone int[] := '{}';
+	v_o int;
+	v_org text;
+	v_rid text;
+	v_gone tlsrpt.report;
+BEGIN
+	WHILE v_i < cardinality(v_try) LOOP
+		v_i := v_i + 1;
+		v_only := v_try[v_i];
+		v_redo := '{}';
+		BEGIN
+			-- The answer is collected into arrays, and returned
+			-- only once the statement, its triggers and checks
+			-- included, has finished: a refusal never leaves rows
+			-- behind.
+			WITH u AS (
+				SELECT * FROM unnest(p_ord, p_organization_name,
+				    p_report_id, p_contact_info, p_start, p_end,
+				    p_source, p_message_id, p_message_from,
+				    p_message_date, p_message_subject,
+				    p_tls_report_domain, p_tls_report_submitter,
+				    p_dkim_result, p_dkim_domain,
+				    p_dkim_authserv_id, p_submitter_match,
+				    p_report, p_authenticated)
+				    AS u(ord, org, rid, contact, t0, t1, src,
+				    mid, mfrom, mdate, subj, rdom, rsub, dkim,
+				    dkimd, dkimas, smatch, rep, auth)
+				WHERE v_only IS NULL OR u.ord = v_only
+			), o AS (
+				-- When any domain is monitored: the reports
+				-- none of whose policy domains is, each with
+				-- its first policy domain.  With the table
+				-- empty the scan of u is never started.  A
+				-- policy domain (lower case, without a
+				-- trailing dot) is looked up as it is and as
+				-- each of its parents, all by equality: a
+				-- join the planner could only do as a nested
+				-- loop would be costed as disabled, and that
+				-- cost would have the statement JIT-compiled.
+				SELECT u.ord, (SELECT x.d FROM unnest(
+				    p_pol_report, p_pol_index, p_pol_domain)
+				    AS x(ro, i, d) WHERE x.ro = u.ord
+				    ORDER BY x.i LIMIT 1) AS first
+				FROM u
+				WHERE EXISTS (SELECT FROM
+				    tlsrpt.monitored_domain)
+				AND u.ord NOT IN (SELECT c.ro FROM (
+				    SELECT n.ro, n.l,
+					generate_subscripts(n.l, 1) AS k
+				    FROM (SELECT x.ro, string_to_array(lower(
+					(CASE WHEN right(x.d, 1) = '.'
+					THEN left(x.d, -1) ELSE x.d END)
+					COLLATE "C"), '.') AS l
+					FROM unnest(p_pol_report, p_pol_domain)
+					AS x(ro, d)) AS n) AS c
+				    JOIN tlsrpt.monitored_domain md
+				    ON md.domain = array_to_string(c.l[c.k:],
+					'.')
+				    AND (c.k = 1 OR md.include_subdomains))
+			), f AS (
+				-- The first of each (organization_name,
+				-- report_id) in the group that is not refused
+				-- above, an authenticated one before any other.
+				SELECT DISTINCT ON (u.org, u.rid) * FROM u
+				WHERE u.ord NOT IN (SELECT o.ord FROM o)
+				ORDER BY u.org, u.rid, u.auth DESC, u.ord
+			), r AS (
+				INSERT INTO tlsrpt.report (organization_name,
+				    report_id, contact_info, start_datetime,
+				    end_datetime, source, message_id,
+				    message_from, message_date, message_subject,
+				    tls_report_domain, tls_report_submitter,
+				    dkim_result, dkim_domain, dkim_authserv_id,
+				    submitter_match, authenticated,
+				    report_sha256, report)
+				SELECT f.org, f.rid, f.contact, f.t0, f.t1,
+				    f.src, f.mid, f.mfrom, f.mdate, f.subj,
+				    f.rdom, f.rsub, f.dkim, f.dkimd, f.dkimas,
+				    f.smatch, f.auth,
+				    pg_catalog.sha256(
+					pg_catalog.convert_to(f.rep, 'UTF8')),
+				    f.rep::jsonb
+				FROM f ORDER BY f.ord
+				ON CONFLICT ON CONSTRAINT
+				    report_org_report_id_key DO NOTHING
+				RETURNING id, organization_name, report_id
+			), m AS (
+				-- Ordinal to id, for the reports written.
+				SELECT f.ord, r.id FROM r
+				JOIN f ON f.org = r.organization_name
+				    AND f.rid = r.report_id
+			), p AS (
+				INSERT INTO tlsrpt.policy (report_ref,
+				    policy_index, policy_type, policy_domain,
+				    policy_string, mx_host,
+				    total_successful_session_count,
+				    total_failure_session_count)
+				SELECT m.id, x.i, x.t, x.d,
+				    CASE WHEN x.has_ps THEN
+					coalesce(ps.a, '{}') END,
+				    CASE WHEN x.has_mx THEN
+					coalesce(mx.a, '{}') END,
+				    x.ok, x.fail
+				FROM unnest(p_pol_report, p_pol_index,
+				    p_pol_type, p_pol_domain, p_pol_has_string,
+				    p_pol_has_mx, p_pol_ok, p_pol_fail)
+				    AS x(ro, i, t, d, has_ps, has_mx, ok, fail)
+				JOIN m ON m.ord = x.ro
+				LEFT JOIN (SELECT s.ro, s.pi,
+				    array_agg(s.v ORDER BY s.o) AS a
+				    FROM unnest(p_str_report, p_str_policy,
+				    p_str_value) WITH ORDINALITY
+				    AS s(ro, pi, v, o) GROUP BY s.ro, s.pi) ps
+				    ON ps.ro = x.ro AND ps.pi = x.i
+				LEFT JOIN (SELECT s.ro, s.pi,
+				    array_agg(s.v ORDER BY s.o) AS a
+				    FROM unnest(p_mx_report, p_mx_policy,
+				    p_mx_value) WITH ORDINALITY
+				    AS s(ro, pi, v, o) GROUP BY s.ro, s.pi) mx
+				    ON mx.ro = x.ro AND mx.pi = x.i
+				ORDER BY x.ro, x.i
+				RETURNING id, report_ref, policy_index
+			), d AS (
+				INSERT INTO tlsrpt.failure_detail (report_ref,
+				    policy_ref, detail_index, result_type,
+				    sending_mta_ip, receiving_mx_hostname,
+				    receiving_mx_helo, receiving_ip,
+				    failed_session_count,
+				    additional_information, failure_reason_code)
+				SELECT p.report_ref, p.id, y.di, y.rt, y.sip,
+				    y.mxh, y.helo, y.rip, y.n, y.info, y.code
+				FROM unnest(p_det_report, p_det_policy,
+				    p_det_index, p_det_result_type,
+				    p_det_sending_ip, p_det_mx_hostname,
+				    p_det_mx_helo, p_det_receiving_ip,
+				    p_det_count, p_det_info, p_det_code)
+				    WITH ORDINALITY AS y(ro, pi, di, rt, sip,
+				    mxh, helo, rip, n, info, code, o)
+				JOIN m ON m.ord = y.ro
+				JOIN p ON p.report_ref = m.id
+				    AND p.policy_index = y.pi
+				ORDER BY y.o
+				RETURNING report_ref
+			)
+			SELECT array_agg(u.ord ORDER BY u.ord),
+			    array_agg(m.id ORDER BY u.ord),
+			    array_agg(coalesce(pc.n, 0) ORDER BY u.ord),
+			    array_agg(coalesce(dc.n, 0) ORDER BY u.ord),
+			    array_agg(CASE WHEN o.ord IS NOT NULL THEN
+				'no policy domain is monitored ('
+				|| coalesce(o.first, 'the report has none')
+				|| ')' END ORDER BY u.ord)
+			INTO v_ord, v_id, v_np, v_nd, v_why
+			FROM u
+			LEFT JOIN o ON o.ord = u.ord
+			LEFT JOIN m ON m.ord = u.ord
+			LEFT JOIN (SELECT p.report_ref, count(*) AS n FROM p
+			    GROUP BY p.report_ref) pc ON pc.report_ref = m.id
+			LEFT JOIN (SELECT d.report_ref, count(*) AS n FROM d
+			    GROUP BY d.report_ref) dc ON dc.report_ref = m.id;
+
+			-- A report with a passing DKIM signature of the
+			-- reporting domain that found its key taken by a
+			-- stored report without one (stored earlier, or by a
+			-- delivery that committed while this one waited for
+			-- it) takes that report's place: the other is kept
+			-- aside, and this one is stored again, alone.  The
+			-- test comes first: looking for such reports costs a
+			-- fifth of the time of a group without any.
+			IF array_position(v_id, NULL) IS NOT NULL
+			    AND true = ANY (p_authenticated) THEN
+				FOR v_o, v_org, v_rid IN
+					SELECT x.ord, x.org, x.rid
+					FROM unnest(p_ord, p_organization_name,
+					    p_report_id, p_authenticated)
+					    AS x(ord, org, rid, auth)
+					JOIN unnest(v_ord, v_id, v_why)
+					    AS s(ord, id, why)
+					    ON s.ord = x.ord
+					WHERE x.auth AND s.id IS NULL
+					    AND s.why IS NULL
+					    AND x.ord <> ALL (v_redone)
+				LOOP
+					DELETE FROM tlsrpt.report r
+					WHERE r.organization_name = v_org
+					    AND r.report_id = v_rid
+					    AND NOT r.authenticated
+					RETURNING r.* INTO v_gone;
+					CONTINUE WHEN NOT FOUND;
+					INSERT INTO tlsrpt.rejected_message (
+					    source, reason, message_id,
+					    message_from, message_subject,
+					    message_date, tls_report_domain,
+					    tls_report_submitter, dkim_result,
+					    dkim_domain, raw_sha256, raw_size,
+					    raw)
+					SELECT v_gone.source, 'displaced by a '
+					    'report with the same '
+					    'organization-name and report-id '
+					    'and a passing DKIM signature of '
+					    'the reporting domain',
+					    v_gone.message_id,
+					    v_gone.message_from,
+					    v_gone.message_subject,
+					    v_gone.message_date,
+					    v_gone.tls_report_domain,
+					    v_gone.tls_report_submitter,
+					    v_gone.dkim_result,
+					    v_gone.dkim_domain,
+					    sha256(raw), octet_length(raw), raw
+					FROM convert_to(v_gone.report::text,
+					    'UTF8') AS raw
+					ON CONFLICT (raw_sha256) DO NOTHING;
+					v_redo := v_redo || v_o;
+				END LOOP;
+			END IF;
+			v_redone := v_redone || v_redo;
+			v_try := v_try || v_redo;
+		EXCEPTION
+			WHEN data_exception OR integrity_constraint_violation
+			    OR program_limit_exceeded THEN
+				IF v_only IS NULL THEN
+					-- Refused as a group: now one by one.
+					v_try := v_try || p_ord;
+				ELSE
+					GET STACKED DIAGNOSTICS
+					    v_state = RETURNED_SQLSTATE,
+					    v_msg = MESSAGE_TEXT;
+					RETURN QUERY SELECT v_only,
+					    NULL::bigint, 0::bigint,
+					    0::bigint, v_state, v_msg;
+				END IF;
+				CONTINUE;
+		END;
+		RETURN QUERY SELECT a.o, a.id, a.np, a.nd,
+		    CASE WHEN a.why IS NOT NULL THEN '22T01' END, a.why
+		    FROM unnest(v_ord, v_id, v_np, v_nd, v_why)
+		    AS a(o, id, np, nd, why)
+		    WHERE a.o <> ALL (v_redo);
+	END LOOP;
+END
+$fn$;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (5);
+\endif
+
 COMMIT;

@@ -20,7 +20,7 @@
 #include "status.h"
 
 /* The schema version tlsrpt-adm needs (tlsrpt.schema_version). */
-#define ADM_SCHEMA_VERSION 4
+#define ADM_SCHEMA_VERSION 5
 
 struct db;
 
@@ -52,7 +52,8 @@ PGresult *adm_query(struct adm *adm, const char *sql, int n_params,
 int adm_exec(struct adm *adm, const char *sql, struct ti_err *err)
     TI_MUST_CHECK;
 
-/* The exit code for err under the sysexits convention, err logged. */
+/* The exit code for err under the sysexits convention (CONFIG: 78), err
+ * logged. */
 int adm_fail(const struct ti_err *err);
 
 /* A usage error of subcommand name: logged, with a hint; EX_USAGE. */

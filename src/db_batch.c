@@ -41,6 +41,12 @@
 #define DB_GROUP_EARLY 8
 #define DB_GROUP_BYTES ((size_t)2 << 20)
 
+/*
+ * refused_state of a report tlsrpt.store_reports() refuses because none
+ * of its policy domains is monitored (schema step 5).
+ */
+#define DB_STATE_UNMONITORED "22T01"
+
 #define DB_STMT_REPORTS "tlsrpt_store_reports"
 #define DB_STMT_REJECTED "tlsrpt_store_rejected"
 
@@ -304,17 +310,23 @@ db_batch_pending(const struct db *db)
 }
 
 /*
- * The server refused a value of the report: the reason line kept with
- * the message.
+ * The server refused the report: the reason line kept with the message.
+ * DB_STATE_UNMONITORED is the schema's own refusal (no policy domain of
+ * the report is monitored): its message is the reason as it stands.
+ * Every refusal, whatever its state, only keeps this message aside.
  */
 static void
 db_refusal(char *out, size_t size, const char *state, const char *msg)
 {
 	char line[TI_ERR_MSG_BYTES];
 
-	(void)snprintf(line, sizeof(line),
-	    "database refused the report: [%s] %s", state,
-	    msg != NULL ? msg : "");
+	if (strcmp(state, DB_STATE_UNMONITORED) == 0)
+		(void)snprintf(line, sizeof(line), "%s",
+		    msg != NULL ? msg : "");
+	else
+		(void)snprintf(line, sizeof(line),
+		    "database refused the report: [%s] %s", state,
+		    msg != NULL ? msg : "");
 	db_one_line(line, out, size);
 }
 
