@@ -559,4 +559,227 @@ REVOKE ALL ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
 INSERT INTO tlsrpt.schema_version (version) VALUES (4);
 \endif
 
+-- ---- Step 8: readiness for enforce
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 8)
+    AS step_due \gset
+\if :step_due
+
+-- The values of one key of an MTA-STS policy (RFC 8461 section 3.2) as a
+-- report's policy-string gives it: one line an element, or several lines
+-- in one element.  Keys and values are folded to lower case, values lose
+-- surrounding blanks and a trailing dot.  NULL when the key is absent.
+CREATE FUNCTION tlsrpt.sts_values(p_lines text[], p_key text)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT array_agg(rtrim(lower(btrim(substr(s.l, strpos(s.l, ':') + 1),
+	    E' \t')), '.') ORDER BY u.o, s.o)
+	FROM unnest(p_lines) WITH ORDINALITY AS u(e, o),
+	    regexp_split_to_table(u.e, E'\r?\n') WITH ORDINALITY AS s(l, o)
+	WHERE strpos(s.l, ':') > 0
+	    AND lower(btrim(substr(s.l, 1, strpos(s.l, ':') - 1), E' \t'))
+	    = lower(p_key);
+END;
+
+-- Whether host name p_host matches an MTA-STS mx pattern: equal, or for
+-- "*.example.net" one label and then "example.net" (RFC 8461 section
+-- 4.1).  Case and a trailing dot do not matter.
+CREATE FUNCTION tlsrpt.mx_match(p_host text, p_pattern text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
+	strpos(p_host, '.') > 1 AND lower(rtrim(substr(p_host,
+	    strpos(p_host, '.') + 1), '.')) = lower(rtrim(substr(p_pattern, 3),
+	    '.'))
+    ELSE lower(rtrim(p_host, '.')) = lower(rtrim(p_pattern, '.')) END;
+
+-- Is each domain ready to switch its MTA-STS policy to enforce?  One row
+-- per policy domain (lower case) and policy type, sts or tlsa, over the
+-- reports that began in the last p_days days:
+--   mode            the mode of the newest report's policy-string that
+--                   has one (NULL for tlsa); mode_changed: another mode
+--                   was seen in the window
+--   days            UTC days on which reports began; first_day, last_day
+--   reporters       organizations; reports: policy entries
+--   sessions, failed_sessions  the summaries' totals
+--   bounced_sessions  failures that enforce turns into mail not
+--                   delivered: for sts, sts-*, certificate-* and
+--                   starttls-not-supported; for tlsa, tlsa-invalid,
+--                   dnssec-invalid, dane-required, validation-failure and
+--                   certificate-*
+--   bounces, other_failures  those failures and the others, each
+--                   'RESULT-TYPE SESSIONS on MX', most sessions first
+--   mx_patterns     the mx lines of the newest policy (sts)
+--   mx_outside      MX host names with failures that no mx line matches
+--   verdict         enforced: the mode is enforce, or tlsa (DANE has no
+--                   testing mode); not-ready: mode testing with bounced
+--                   sessions or MX hosts outside the policy; unknown: mode
+--                   none, no mode, or fewer than p_min_days days or
+--                   p_min_reporters reporters; else ready
+--   reason          why, in one line
+CREATE FUNCTION tlsrpt.readiness(p_days int DEFAULT 30,
+    p_min_days int DEFAULT 7, p_min_reporters int DEFAULT 2)
+RETURNS TABLE (policy_domain text, policy_type text, verdict text,
+    reason text, mode text, mode_changed boolean, days int, first_day date,
+    last_day date, reporters int, reports bigint, sessions bigint,
+    failed_sessions bigint, bounced_sessions bigint, bounces text[],
+    other_failures text[], mx_patterns text[], mx_outside text[])
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	WITH pol AS MATERIALIZED (
+		SELECT p.id, rtrim(lower(p.policy_domain), '.') AS dom,
+		    p.policy_type AS typ, p.policy_string AS ps,
+		    r.organization_name AS org, r.start_datetime AS t0,
+		    p.total_successful_session_count AS ok,
+		    p.total_failure_session_count AS nf
+		FROM tlsrpt.report r
+		JOIN tlsrpt.policy p ON p.report_ref = r.id
+		WHERE r.start_datetime >= now() - make_interval(days => p_days)
+		    AND p.policy_type IN ('sts', 'tlsa')
+	), cover AS (
+		SELECT pol.dom, pol.typ,
+		    count(DISTINCT (pol.t0 AT TIME ZONE 'UTC')::date) AS days,
+		    min(pol.t0 AT TIME ZONE 'UTC')::date AS first_day,
+		    max(pol.t0 AT TIME ZONE 'UTC')::date AS last_day,
+		    count(DISTINCT pol.org) AS reporters, count(*) AS reports,
+		    sum(pol.ok + pol.nf) AS sessions, sum(pol.nf) AS failed
+		FROM pol GROUP BY pol.dom, pol.typ
+	), str AS (
+		-- Each distinct policy-string is read once.
+		SELECT s.dom, s.typ, s.t_last, s.ps,
+		    (tlsrpt.sts_values(s.ps, 'mode'))[1] AS mode
+		FROM (SELECT pol.dom, pol.typ, pol.ps, max(pol.t0) AS t_last
+		    FROM pol WHERE pol.typ = 'sts'
+		    GROUP BY pol.dom, pol.typ, pol.ps) s
+	), latest AS (
+		SELECT DISTINCT ON (str.dom) str.dom, str.mode,
+		    tlsrpt.sts_values(str.ps, 'mx') AS mx, ch.changed
+		FROM str
+		JOIN (SELECT str.dom, count(DISTINCT str.mode) > 1 AS changed
+		    FROM str GROUP BY str.dom) ch ON ch.dom = str.dom
+		WHERE str.mode IS NOT NULL
+		ORDER BY str.dom, str.t_last DESC, str.ps::text
+	), fail AS (
+		SELECT pol.dom, pol.typ, d.result_type AS rt,
+		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
+		    host(d.receiving_ip)) AS mx,
+		    d.receiving_mx_hostname IS NOT NULL AS named,
+		    sum(d.failed_session_count) AS n
+		FROM pol JOIN tlsrpt.failure_detail d ON d.policy_ref = pol.id
+		GROUP BY 1, 2, 3, 4, 5
+	), failc AS (
+		SELECT fail.*,
+		    CASE WHEN fail.typ = 'sts' THEN
+			fail.rt LIKE 'sts-%' OR fail.rt LIKE 'certificate-%'
+			OR fail.rt = 'starttls-not-supported'
+		    ELSE fail.rt IN ('tlsa-invalid', 'dnssec-invalid',
+			'dane-required', 'validation-failure')
+			OR fail.rt LIKE 'certificate-%' END AS bounce,
+		    fail.rt || ' ' || fail.n ||
+		    coalesce(' on ' || fail.mx, '') AS txt
+		FROM fail
+	), fsum AS (
+		SELECT failc.dom, failc.typ,
+		    sum(failc.n) FILTER (WHERE failc.bounce) AS bounced,
+		    array_agg(failc.txt ORDER BY failc.n DESC, failc.txt)
+			FILTER (WHERE failc.bounce) AS bounces,
+		    array_agg(failc.txt ORDER BY failc.n DESC, failc.txt)
+			FILTER (WHERE NOT failc.bounce) AS others
+		FROM failc GROUP BY failc.dom, failc.typ
+	), outside AS (
+		SELECT fail.dom, array_agg(DISTINCT fail.mx) AS hosts
+		FROM fail JOIN latest ON latest.dom = fail.dom
+		WHERE fail.typ = 'sts' AND fail.named
+		    AND latest.mx IS NOT NULL
+		    AND NOT EXISTS (SELECT FROM unnest(latest.mx) AS m(pat)
+			WHERE tlsrpt.mx_match(fail.mx, m.pat))
+		GROUP BY fail.dom
+	), v AS (
+		SELECT c.dom, c.typ, c.days, c.first_day, c.last_day,
+		    c.reporters, c.reports, c.sessions, c.failed,
+		    CASE WHEN c.typ = 'sts' THEN l.mode END AS mode,
+		    CASE WHEN c.typ = 'sts' THEN coalesce(l.changed, false)
+			END AS changed,
+		    coalesce(f.bounced, 0) AS bounced,
+		    coalesce(f.bounces, '{}') AS bounces,
+		    coalesce(f.others, '{}') AS others,
+		    CASE WHEN c.typ = 'sts' THEN l.mx END AS mx,
+		    coalesce(o.hosts, '{}') AS outside
+		FROM cover c
+		LEFT JOIN latest l ON l.dom = c.dom AND c.typ = 'sts'
+		LEFT JOIN fsum f ON f.dom = c.dom AND f.typ = c.typ
+		LEFT JOIN outside o ON o.dom = c.dom AND c.typ = 'sts'
+	), w AS (
+		SELECT v.*,
+		    CASE WHEN v.typ = 'tlsa' OR v.mode = 'enforce' THEN
+			'enforced'
+		    WHEN v.mode IS DISTINCT FROM 'testing' THEN 'unknown'
+		    WHEN v.bounced > 0 OR cardinality(v.outside) > 0 THEN
+			'not-ready'
+		    WHEN v.days < p_min_days OR v.reporters < p_min_reporters
+			THEN 'unknown'
+		    ELSE 'ready' END AS verdict,
+		    -- The failures, the first three of them.
+		    CASE WHEN v.bounced > 0 THEN
+			format('%s of %s sessions: %s%s',
+			v.bounced, v.sessions,
+			array_to_string(v.bounces[1:3], ', '),
+			CASE WHEN cardinality(v.bounces) > 3 THEN
+			    format(' and %s more', cardinality(v.bounces) - 3)
+			    END) END AS blist,
+		    CASE WHEN cardinality(v.outside) > 0 THEN
+			format('failing MX not in the policy: %s',
+			array_to_string(v.outside, ', ')) END AS olist,
+		    format('%s day%s, %s reporter%s, %s sessions', v.days,
+			CASE WHEN v.days = 1 THEN '' ELSE 's' END, v.reporters,
+			CASE WHEN v.reporters = 1 THEN '' ELSE 's' END,
+			v.sessions) AS summary
+		FROM v
+	)
+	SELECT w.dom, w.typ, w.verdict,
+	    CASE w.verdict
+	    WHEN 'enforced' THEN coalesce(nullif(concat_ws('; ',
+		'failed ' || w.blist, w.olist), ''),
+		w.summary || ', no failures')
+	    WHEN 'not-ready' THEN concat_ws('; ', 'would bounce ' || w.blist,
+		w.olist)
+	    WHEN 'ready' THEN w.summary || ', none would bounce'
+	    ELSE CASE
+		WHEN w.mode IS NULL THEN
+		    'no policy mode in the reports'' policy-string'
+		WHEN w.mode = 'none' THEN
+		    'policy mode none: senders ignore the policy'
+		WHEN w.mode <> 'testing' THEN
+		    format('unknown policy mode %s', w.mode)
+		ELSE concat_ws('; ',
+		    CASE WHEN w.days < p_min_days THEN
+			format('only %s day%s of reports, need %s', w.days,
+			CASE WHEN w.days = 1 THEN '' ELSE 's' END,
+			p_min_days) END,
+		    CASE WHEN w.reporters < p_min_reporters THEN
+			format('only %s reporter%s, need %s', w.reporters,
+			CASE WHEN w.reporters = 1 THEN '' ELSE 's' END,
+			p_min_reporters) END) END
+	    END,
+	    w.mode, w.changed, w.days::int, w.first_day, w.last_day,
+	    w.reporters::int, w.reports, w.sessions::bigint, w.failed::bigint,
+	    w.bounced::bigint, w.bounces, w.others, w.mx, w.outside
+	FROM w
+	ORDER BY w.dom, w.typ;
+END;
+
+-- The same over the last 30 days, with at least 7 days and 2 reporters
+-- for ready.
+CREATE VIEW tlsrpt.readiness AS
+SELECT * FROM tlsrpt.readiness(30, 7, 2);
+
+REVOKE ALL ON FUNCTION tlsrpt.sts_values, tlsrpt.mx_match,
+    tlsrpt.readiness FROM PUBLIC;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (8);
+\endif
+
 COMMIT;
