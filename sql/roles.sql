@@ -48,7 +48,7 @@ GRANT EXECUTE ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;
 -- The readiness view calls these, with the reader's rights.
-GRANT EXECUTE ON FUNCTION tlsrpt.readiness, tlsrpt.sts_values,
-    tlsrpt.mx_match TO tlsrpt_reader;
+GRANT EXECUTE ON FUNCTION tlsrpt.readiness, tlsrpt.mx_match
+    TO tlsrpt_reader;
 
 COMMIT;

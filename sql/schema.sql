@@ -564,31 +564,14 @@ SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 8)
     AS step_due \gset
 \if :step_due
 
--- The values of one key of an MTA-STS policy (RFC 8461 section 3.2) as a
--- report's policy-string gives it: one line an element, or several lines
--- in one element.  Keys and values are folded to lower case, values lose
--- surrounding blanks and a trailing dot.  NULL when the key is absent.
-CREATE FUNCTION tlsrpt.sts_values(p_lines text[], p_key text)
-RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	SELECT array_agg(rtrim(lower(btrim(substr(s.l, strpos(s.l, ':') + 1),
-	    E' \t')), '.') ORDER BY u.o, s.o)
-	FROM unnest(p_lines) WITH ORDINALITY AS u(e, o),
-	    regexp_split_to_table(u.e, E'\r?\n') WITH ORDINALITY AS s(l, o)
-	WHERE strpos(s.l, ':') > 0
-	    AND lower(btrim(substr(s.l, 1, strpos(s.l, ':') - 1), E' \t'))
-	    = lower(p_key);
-END;
-
 -- Whether host name p_host matches an MTA-STS mx pattern: equal, or for
 -- "*.example.net" one label and then "example.net" (RFC 8461 section
--- 4.1).  Case and a trailing dot do not matter.
+-- 4.1).  Case and a trailing dot do not matter.  (A body in standard SQL
+-- is bound to its functions when created: no search_path can change it,
+-- and the planner can inline it.)
 CREATE FUNCTION tlsrpt.mx_match(p_host text, p_pattern text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
 	strpos(p_host, '.') > 1 AND lower(rtrim(substr(p_host,
 	    strpos(p_host, '.') + 1), '.')) = lower(rtrim(substr(p_pattern, 3),
@@ -597,10 +580,10 @@ RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
 
 -- Is each domain ready to switch its MTA-STS policy to enforce?  One row
 -- per policy domain (lower case) and policy type, sts or tlsa, over the
--- reports that began in the last p_days days:
---   mode            the mode of the newest report's policy-string that
---                   has one (NULL for tlsa); mode_changed: another mode
---                   was seen in the window
+-- reports that began today or in the p_days days before (UTC):
+--   mode            the mode in the policy-string of the newest report
+--                   that has one (NULL for tlsa); mode_changed: the
+--                   oldest such report of the window had another
 --   days            UTC days on which reports began; first_day, last_day
 --   reporters       organizations; reports: policy entries
 --   sessions, failed_sessions  the summaries' totals
@@ -628,47 +611,85 @@ RETURNS TABLE (policy_domain text, policy_type text, verdict text,
     other_failures text[], mx_patterns text[], mx_outside text[])
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+-- JIT compiling costs more than it saves here; the first aggregate holds
+-- a row per domain and reporter.
+SET jit = off
+SET work_mem = '64MB'
 BEGIN ATOMIC
-	WITH pol AS MATERIALIZED (
-		SELECT p.id, rtrim(lower(p.policy_domain), '.') AS dom,
-		    p.policy_type AS typ, p.policy_string AS ps,
-		    r.organization_name AS org, r.start_datetime AS t0,
+	WITH win AS MATERIALIZED (
+		-- The window: today and the p_days days before (UTC).
+		SELECT (now() AT TIME ZONE 'UTC')::date AS today,
+		    repeat('0', p_days + 1)::varbit AS no_days
+	), j AS MATERIALIZED (
+		-- The policies of the window, once, with d: how many days
+		-- before today its report began.
+		SELECT p.id, p.policy_domain, p.policy_type,
+		    r.organization_name,
+		    (SELECT win.today FROM win) -
+			(r.start_datetime AT TIME ZONE 'UTC')::date AS d,
 		    p.total_successful_session_count AS ok,
-		    p.total_failure_session_count AS nf
+		    p.total_failure_session_count AS nf,
+		    p.policy_string IS NOT NULL AS has_string
 		FROM tlsrpt.report r
 		JOIN tlsrpt.policy p ON p.report_ref = r.id
-		WHERE r.start_datetime >= now() - make_interval(days => p_days)
+		WHERE r.start_datetime >= ((SELECT win.today FROM win) -
+			p_days)::timestamp AT TIME ZONE 'UTC'
 		    AND p.policy_type IN ('sts', 'tlsa')
+	), g AS (
+		-- Per domain, type and reporter: the days as a bitmap (bit
+		-- n: n days before today), and the oldest and the newest
+		-- policy that has a policy-string, the newer the later its
+		-- day, then the higher its id, as day * 2^40 + id.
+		SELECT j.policy_domain, j.policy_type, j.organization_name,
+		    bit_or(set_bit((SELECT win.no_days FROM win), j.d, 1))
+			AS days,
+		    max(j.d) AS d_first, min(j.d) AS d_last,
+		    count(*) AS n, sum(j.ok + j.nf) AS sessions,
+		    sum(j.nf) AS failed,
+		    min(((p_days - j.d)::bigint << 40) + j.id)
+			FILTER (WHERE j.has_string) AS oldest,
+		    max(((p_days - j.d)::bigint << 40) + j.id)
+			FILTER (WHERE j.has_string) AS newest
+		FROM j
+		GROUP BY j.policy_domain, j.policy_type, j.organization_name
 	), cover AS (
-		SELECT pol.dom, pol.typ,
-		    count(DISTINCT (pol.t0 AT TIME ZONE 'UTC')::date) AS days,
-		    min(pol.t0 AT TIME ZONE 'UTC')::date AS first_day,
-		    max(pol.t0 AT TIME ZONE 'UTC')::date AS last_day,
-		    count(DISTINCT pol.org) AS reporters, count(*) AS reports,
-		    sum(pol.ok + pol.nf) AS sessions, sum(pol.nf) AS failed
-		FROM pol GROUP BY pol.dom, pol.typ
-	), str AS (
-		-- Each distinct policy-string is read once.
-		SELECT s.dom, s.typ, s.t_last, s.ps,
-		    (tlsrpt.sts_values(s.ps, 'mode'))[1] AS mode
-		FROM (SELECT pol.dom, pol.typ, pol.ps, max(pol.t0) AS t_last
-		    FROM pol WHERE pol.typ = 'sts'
-		    GROUP BY pol.dom, pol.typ, pol.ps) s
+		SELECT rtrim(lower(g.policy_domain), '.') AS dom,
+		    g.policy_type AS typ, bit_count(bit_or(g.days)) AS days,
+		    (SELECT win.today FROM win) - max(g.d_first) AS first_day,
+		    (SELECT win.today FROM win) - min(g.d_last) AS last_day,
+		    count(DISTINCT g.organization_name) AS reporters,
+		    sum(g.n) AS reports, sum(g.sessions) AS sessions,
+		    sum(g.failed) AS failed,
+		    min(g.oldest) & ((1::bigint << 40) - 1) AS oldest,
+		    max(g.newest) & ((1::bigint << 40) - 1) AS newest
+		FROM g GROUP BY 1, 2
 	), latest AS (
-		SELECT DISTINCT ON (str.dom) str.dom, str.mode,
-		    tlsrpt.sts_values(str.ps, 'mx') AS mx, ch.changed
-		FROM str
-		JOIN (SELECT str.dom, count(DISTINCT str.mode) > 1 AS changed
-		    FROM str GROUP BY str.dom) ch ON ch.dom = str.dom
-		WHERE str.mode IS NOT NULL
-		ORDER BY str.dom, str.t_last DESC, str.ps::text
+		-- The newest policy-string's mode and mx lines, and the
+		-- oldest one's mode (RFC 8461 section 3.2: "key: value"
+		-- lines; keys and values taken without case).
+		SELECT cover.dom,
+		    lower(substring(array_to_string(pn.policy_string, E'\n')
+			FROM '(?in)^[ \t]*mode[ \t]*:[ \t]*([^ \t\r]*)'))
+			AS mode,
+		    ARRAY(SELECT rtrim(lower(m[1]), '.')
+			FROM regexp_matches(array_to_string(pn.policy_string,
+			E'\n'), '(?in)^[ \t]*mx[ \t]*:[ \t]*([^ \t\r]+)',
+			'g') AS m) AS mx,
+		    lower(substring(array_to_string(po.policy_string, E'\n')
+			FROM '(?in)^[ \t]*mode[ \t]*:[ \t]*([^ \t\r]*)'))
+			AS mode_then
+		FROM cover
+		JOIN tlsrpt.policy pn ON pn.id = cover.newest
+		JOIN tlsrpt.policy po ON po.id = cover.oldest
+		WHERE cover.typ = 'sts'
 	), fail AS (
-		SELECT pol.dom, pol.typ, d.result_type AS rt,
+		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
+		    j.policy_type AS typ, d.result_type AS rt,
 		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
 		    host(d.receiving_ip)) AS mx,
 		    d.receiving_mx_hostname IS NOT NULL AS named,
 		    sum(d.failed_session_count) AS n
-		FROM pol JOIN tlsrpt.failure_detail d ON d.policy_ref = pol.id
+		FROM j JOIN tlsrpt.failure_detail d ON d.policy_ref = j.id
 		GROUP BY 1, 2, 3, 4, 5
 	), failc AS (
 		SELECT fail.*,
@@ -701,8 +722,8 @@ BEGIN ATOMIC
 		SELECT c.dom, c.typ, c.days, c.first_day, c.last_day,
 		    c.reporters, c.reports, c.sessions, c.failed,
 		    CASE WHEN c.typ = 'sts' THEN l.mode END AS mode,
-		    CASE WHEN c.typ = 'sts' THEN coalesce(l.changed, false)
-			END AS changed,
+		    CASE WHEN c.typ = 'sts' THEN
+			l.mode IS DISTINCT FROM l.mode_then END AS changed,
 		    coalesce(f.bounced, 0) AS bounced,
 		    coalesce(f.bounces, '{}') AS bounces,
 		    coalesce(f.others, '{}') AS others,
@@ -776,8 +797,7 @@ END;
 CREATE VIEW tlsrpt.readiness AS
 SELECT * FROM tlsrpt.readiness(30, 7, 2);
 
-REVOKE ALL ON FUNCTION tlsrpt.sts_values, tlsrpt.mx_match,
-    tlsrpt.readiness FROM PUBLIC;
+REVOKE ALL ON FUNCTION tlsrpt.mx_match, tlsrpt.readiness FROM PUBLIC;
 
 INSERT INTO tlsrpt.schema_version (version) VALUES (8);
 \endif

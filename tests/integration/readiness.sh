@@ -262,10 +262,13 @@ $(line short.example sts unknown "only 3 days of reports, need 8")"
 # ---- The window.
 run_adm -d dbname=rd readiness --domain enforce.example --window 5
 check "--window 5: the days since the switch to enforce" "$OUT" \
-    "$(line enforce.example sts enforced "4 days, 2 reporters, 800 sessions, no failures")"
+    "$(line enforce.example sts enforced "5 days, 2 reporters, 1000 sessions, no failures")"
 run_adm -d dbname=rd readiness --domain old.example
 check "old failures: outside the default window" "$OUT" \
     "$(line old.example sts unknown "no reports in the last 30 days")"
+run_adm -d dbname=rd readiness --domain old.example --window 40
+check "--window 40: today and the 40 days before" "$OUT" \
+    "$(line old.example sts not-ready "would bounce 20 of 200 sessions: starttls-not-supported 20 on mx.old.example")"
 run_adm -d dbname=rd readiness --domain old.example --window 60
 check "--window 60: they count" "$OUT" \
     "$(line old.example sts not-ready "would bounce 120 of 1200 sessions: starttls-not-supported 120 on mx.old.example")"
