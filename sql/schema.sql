@@ -579,8 +579,9 @@ RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
     ELSE lower(rtrim(p_host, '.')) = lower(rtrim(p_pattern, '.')) END;
 
 -- Is each domain ready to switch its MTA-STS policy to enforce?  One row
--- per policy domain (lower case) and policy type, sts or tlsa, over the
--- reports that began today or in the p_days days before (UTC):
+-- per policy domain (lower case, without a trailing dot) and policy type,
+-- sts or tlsa, over the reports that began today or in the p_days days
+-- before (UTC); all domains, or those named in p_domains (lower case):
 --   mode            the mode in the policy-string of the newest report
 --                   that has one (NULL for tlsa); mode_changed: the
 --                   oldest such report of the window had another
@@ -603,7 +604,8 @@ RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
 --                   p_min_reporters reporters; else ready
 --   reason          why, in one line
 CREATE FUNCTION tlsrpt.readiness(p_days int DEFAULT 30,
-    p_min_days int DEFAULT 7, p_min_reporters int DEFAULT 2)
+    p_min_days int DEFAULT 7, p_min_reporters int DEFAULT 2,
+    p_domains text[] DEFAULT NULL)
 RETURNS TABLE (policy_domain text, policy_type text, verdict text,
     reason text, mode text, mode_changed boolean, days int, first_day date,
     last_day date, reporters int, reports bigint, sessions bigint,
@@ -622,7 +624,8 @@ BEGIN ATOMIC
 		    repeat('0', p_days + 1)::varbit AS no_days
 	), j AS MATERIALIZED (
 		-- The policies of the window, once, with d: how many days
-		-- before today its report began.
+		-- before today its report began.  Of every domain, or of
+		-- those in p_domains (then through the index on the domain).
 		SELECT p.id, p.policy_domain, p.policy_type,
 		    r.organization_name,
 		    (SELECT win.today FROM win) -
@@ -632,7 +635,24 @@ BEGIN ATOMIC
 		    p.policy_string IS NOT NULL AS has_string
 		FROM tlsrpt.report r
 		JOIN tlsrpt.policy p ON p.report_ref = r.id
-		WHERE r.start_datetime >= ((SELECT win.today FROM win) -
+		WHERE p_domains IS NULL
+		    AND r.start_datetime >= ((SELECT win.today FROM win) -
+			p_days)::timestamp AT TIME ZONE 'UTC'
+		    AND p.policy_type IN ('sts', 'tlsa')
+		UNION ALL
+		SELECT p.id, p.policy_domain, p.policy_type,
+		    r.organization_name,
+		    (SELECT win.today FROM win) -
+			(r.start_datetime AT TIME ZONE 'UTC')::date AS d,
+		    p.total_successful_session_count AS ok,
+		    p.total_failure_session_count AS nf,
+		    p.policy_string IS NOT NULL AS has_string
+		FROM tlsrpt.policy p
+		CROSS JOIN LATERAL (SELECT r.organization_name,
+		    r.start_datetime FROM tlsrpt.report r
+		    WHERE r.id = p.report_ref OFFSET 0) r
+		WHERE rtrim(lower(p.policy_domain), '.') = ANY (p_domains)
+		    AND r.start_datetime >= ((SELECT win.today FROM win) -
 			p_days)::timestamp AT TIME ZONE 'UTC'
 		    AND p.policy_type IN ('sts', 'tlsa')
 	), g AS (
@@ -690,6 +710,19 @@ BEGIN ATOMIC
 		    d.receiving_mx_hostname IS NOT NULL AS named,
 		    sum(d.failed_session_count) AS n
 		FROM j JOIN tlsrpt.failure_detail d ON d.policy_ref = j.id
+		WHERE p_domains IS NULL
+		GROUP BY 1, 2, 3, 4, 5
+		UNION ALL
+		-- A few domains: their policies' details through the index.
+		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
+		    j.policy_type AS typ, d.result_type AS rt,
+		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
+		    host(d.receiving_ip)) AS mx,
+		    d.receiving_mx_hostname IS NOT NULL AS named,
+		    sum(d.failed_session_count) AS n
+		FROM j CROSS JOIN LATERAL (SELECT * FROM tlsrpt.failure_detail d
+		    WHERE d.policy_ref = j.id OFFSET 0) d
+		WHERE p_domains IS NOT NULL
 		GROUP BY 1, 2, 3, 4, 5
 	), failc AS (
 		SELECT fail.*,
@@ -791,6 +824,10 @@ BEGIN ATOMIC
 	FROM w
 	ORDER BY w.dom, w.typ;
 END;
+
+-- A policy domain as the readiness rows spell it, for picking a few.
+CREATE INDEX IF NOT EXISTS policy_domain_lower_idx
+    ON tlsrpt.policy (rtrim(lower(policy_domain), '.'));
 
 -- The same over the last 30 days, with at least 7 days and 2 reporters
 -- for ready.

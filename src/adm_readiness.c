@@ -58,7 +58,8 @@ static const char readiness_want_all[] =
 
 /* The rest, the same for the three. */
 static const char readiness_sql[] =
-    "r AS (SELECT * FROM tlsrpt.readiness($1::int, $2::int, $3::int)), "
+    "r AS (SELECT * FROM tlsrpt.readiness($1::int, $2::int, $3::int, "
+    "(SELECT array_agg(w.domain) FROM want w HAVING NOT bool_or(w.sub)))), "
     "picked AS ("
     "SELECT r.* FROM r WHERE NOT EXISTS (SELECT FROM want) "
     "OR EXISTS (SELECT FROM want w WHERE r.policy_domain = w.domain "

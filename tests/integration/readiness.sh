@@ -119,6 +119,9 @@ clean edge7.example testing mx.edge7.example 1 7 "a b"
 clean edge6.example testing mx.edge6.example 1 6 "a b"
 clean onerep.example testing mx.onerep.example 1 10 a
 clean sub.parent.example testing mx.parent.example 1 10 "a b"
+# A domain spelt in capitals, with a trailing dot, by one reporter.
+clean mixed.example testing mx.mixed.example 1 10 a
+clean Mixed.Example. testing mx.mixed.example 1 10 b
 # DANE and MTA-STS in one report, as Microsoft sends them.
 for k in $(seq 1 10); do
 	report b "$k" "$(sts dane.example testing mx1.dane.example 100 0)" \
@@ -195,6 +198,8 @@ R_EDGE7=$(line edge7.example sts ready \
     "7 days, 2 reporters, 1400 sessions, none would bounce")
 R_EDGE6=$(line edge6.example sts unknown "only 6 days of reports, need 7")
 R_ONEREP=$(line onerep.example sts unknown "only 1 reporter, need 2")
+R_MIXED=$(line mixed.example sts ready \
+    "10 days, 2 reporters, 2000 sessions, none would bounce")
 R_SUB=$(line sub.parent.example sts ready \
     "10 days, 2 reporters, 2000 sessions, none would bounce")
 R_DANE_STS=$(line dane.example sts ready \
@@ -213,6 +218,7 @@ $R_ENFORCE
 $R_EVIL
 $R_EXPIRED
 $R_MANY
+$R_MIXED
 $R_NOMODE
 $R_NONE
 $R_ONEREP
@@ -227,7 +233,7 @@ check "all: exit 0" "$RC" 0
 check "all: the lines" "$OUT" "$ALL"
 check "all: nothing on stderr" "$ERR" ""
 for d in ready expired outside short enforce none nomode edge7 edge6 \
-    onerep dane many evil; do
+    onerep dane many evil mixed; do
 	run_adm -d dbname=rd readiness --domain "$d.example"
 	check "--domain $d.example: its lines alone" "$OUT" \
 	    "$(printf '%s\n' "$ALL" | grep "^$d\\.example$TAB")"
