@@ -611,21 +611,27 @@ RETURNS TABLE (policy_domain text, policy_type text, verdict text,
     last_day date, reporters int, reports bigint, sessions bigint,
     failed_sessions bigint, bounced_sessions bigint, bounces text[],
     other_failures text[], mx_patterns text[], mx_outside text[])
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 -- JIT compiling costs more than it saves here; the first aggregate holds
 -- a row per domain and reporter.
 SET jit = off
 SET work_mem = '64MB'
-BEGIN ATOMIC
+-- PL/pgSQL, so that the query is planned for the window and domains it
+-- is given: an index for a few domains or a short window, a pass over
+-- the policies for many.
+AS $fn$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	WITH win AS MATERIALIZED (
 		-- The window: today and the p_days days before (UTC).
 		SELECT (now() AT TIME ZONE 'UTC')::date AS today,
 		    repeat('0', p_days + 1)::varbit AS no_days
-	), j AS MATERIALIZED (
-		-- The policies of the window, once, with d: how many days
-		-- before today its report began.  Of every domain, or of
-		-- those in p_domains (then through the index on the domain).
+	), j AS NOT MATERIALIZED (
+		-- The policies of the window, with d: how many days before
+		-- today its report began.  Of every domain, or of those in
+		-- p_domains (then through the index on the domain).
 		SELECT p.id, p.policy_domain, p.policy_type,
 		    r.organization_name,
 		    (SELECT win.today FROM win) -
@@ -636,7 +642,7 @@ BEGIN ATOMIC
 		FROM tlsrpt.report r
 		JOIN tlsrpt.policy p ON p.report_ref = r.id
 		WHERE p_domains IS NULL
-		    AND r.start_datetime >= ((SELECT win.today FROM win) -
+		    AND r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date -
 			p_days)::timestamp AT TIME ZONE 'UTC'
 		    AND p.policy_type IN ('sts', 'tlsa')
 		UNION ALL
@@ -652,7 +658,7 @@ BEGIN ATOMIC
 		    r.start_datetime FROM tlsrpt.report r
 		    WHERE r.id = p.report_ref OFFSET 0) r
 		WHERE rtrim(lower(p.policy_domain), '.') = ANY (p_domains)
-		    AND r.start_datetime >= ((SELECT win.today FROM win) -
+		    AND r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date -
 			p_days)::timestamp AT TIME ZONE 'UTC'
 		    AND p.policy_type IN ('sts', 'tlsa')
 	), g AS (
@@ -703,14 +709,24 @@ BEGIN ATOMIC
 		JOIN tlsrpt.policy po ON po.id = cover.oldest
 		WHERE cover.typ = 'sts'
 	), fail AS (
+		-- Every domain: from the details, fewer than the policies,
+		-- each to its report and policy through their keys.
 		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
 		    j.policy_type AS typ, d.result_type AS rt,
 		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
 		    host(d.receiving_ip)) AS mx,
 		    d.receiving_mx_hostname IS NOT NULL AS named,
 		    sum(d.failed_session_count) AS n
-		FROM j JOIN tlsrpt.failure_detail d ON d.policy_ref = j.id
+		FROM tlsrpt.failure_detail d
+		CROSS JOIN LATERAL (SELECT r.start_datetime
+		    FROM tlsrpt.report r WHERE r.id = d.report_ref OFFSET 0) r
+		CROSS JOIN LATERAL (SELECT p.policy_domain, p.policy_type
+		    FROM tlsrpt.policy p
+		    WHERE p.id = d.policy_ref OFFSET 0) j
 		WHERE p_domains IS NULL
+		    AND r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date -
+			p_days)::timestamp AT TIME ZONE 'UTC'
+		    AND j.policy_type IN ('sts', 'tlsa')
 		GROUP BY 1, 2, 3, 4, 5
 		UNION ALL
 		-- A few domains: their policies' details through the index.
@@ -819,11 +835,13 @@ BEGIN ATOMIC
 			p_min_reporters) END) END
 	    END,
 	    w.mode, w.changed, w.days::int, w.first_day, w.last_day,
-	    w.reporters::int, w.reports, w.sessions::bigint, w.failed::bigint,
+	    w.reporters::int, w.reports::bigint, w.sessions::bigint,
+	    w.failed::bigint,
 	    w.bounced::bigint, w.bounces, w.others, w.mx, w.outside
 	FROM w
 	ORDER BY w.dom, w.typ;
-END;
+END
+$fn$;
 
 -- A policy domain as the readiness rows spell it, for picking a few.
 CREATE INDEX IF NOT EXISTS policy_domain_lower_idx
