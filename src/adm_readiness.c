@@ -155,8 +155,10 @@ readiness_add_domain(struct readiness_opts *o, const char *d,
 	if ((buf_len(o->domains) > 0 &&
 	    buf_append(o->domains, "\n", 1, err) != 0) ||
 	    buf_append(o->domains, d, n, err) != 0) {
-		ti_err_set(err, TI_KIND_USAGE, "at most %d domains",
-		    READINESS_MAX_DOMAINS);
+		/* DATA: the buffer's maximum; else out of memory. */
+		if (err->kind == TI_KIND_DATA)
+			ti_err_set(err, TI_KIND_USAGE, "at most %d domains",
+			    READINESS_MAX_DOMAINS);
 		return -1;
 	}
 	return 0;
