@@ -617,9 +617,10 @@ SET search_path = pg_catalog, pg_temp
 -- a row per domain and reporter.
 SET jit = off
 SET work_mem = '64MB'
--- PL/pgSQL, so that the query is planned for the window and domains it
--- is given: an index for a few domains or a short window, a pass over
--- the policies for many.
+-- PL/pgSQL, so that the query is planned for the values it is given: the
+-- planner knows how many reports the window holds, and keeps only one of
+-- the branches for every domain (a pass over the policies) and for a few
+-- (their index).
 AS $fn$
 #variable_conflict use_column
 BEGIN
@@ -662,11 +663,13 @@ BEGIN
 			p_days)::timestamp AT TIME ZONE 'UTC'
 		    AND p.policy_type IN ('sts', 'tlsa')
 	), g AS (
-		-- Per domain, type and reporter: the days as a bitmap (bit
-		-- n: n days before today), and the oldest and the newest
-		-- policy that has a policy-string, the newer the later its
-		-- day, then the higher its id, as day * 2^40 + id.
-		SELECT j.policy_domain, j.policy_type, j.organization_name,
+		-- Per domain (as the rows spell it), type and reporter: the
+		-- days as a bitmap (bit n: n days before today), and the
+		-- oldest and the newest policy that has a policy-string, the
+		-- newer the later its day, then the higher its id, as
+		-- day * 2^40 + id.
+		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
+		    j.policy_type, j.organization_name,
 		    bit_or(set_bit((SELECT win.no_days FROM win), j.d, 1))
 			AS days,
 		    max(j.d) AS d_first, min(j.d) AS d_last,
@@ -677,13 +680,13 @@ BEGIN
 		    max(((p_days - j.d)::bigint << 40) + j.id)
 			FILTER (WHERE j.has_string) AS newest
 		FROM j
-		GROUP BY j.policy_domain, j.policy_type, j.organization_name
+		GROUP BY 1, j.policy_type, j.organization_name
 	), cover AS (
-		SELECT rtrim(lower(g.policy_domain), '.') AS dom,
-		    g.policy_type AS typ, bit_count(bit_or(g.days)) AS days,
+		SELECT g.dom, g.policy_type AS typ,
+		    bit_count(bit_or(g.days)) AS days,
 		    (SELECT win.today FROM win) - max(g.d_first) AS first_day,
 		    (SELECT win.today FROM win) - min(g.d_last) AS last_day,
-		    count(DISTINCT g.organization_name) AS reporters,
+		    count(*) AS reporters,
 		    sum(g.n) AS reports, sum(g.sessions) AS sessions,
 		    sum(g.failed) AS failed,
 		    min(g.oldest) & ((1::bigint << 40) - 1) AS oldest,
@@ -709,8 +712,8 @@ BEGIN
 		JOIN tlsrpt.policy po ON po.id = cover.oldest
 		WHERE cover.typ = 'sts'
 	), fail AS (
-		-- Every domain: from the details, fewer than the policies,
-		-- each to its report and policy through their keys.
+		-- Every domain: from the details of the window's reports,
+		-- fewer than its policies, each to its policy by its key.
 		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
 		    j.policy_type AS typ, d.result_type AS rt,
 		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
@@ -718,14 +721,13 @@ BEGIN
 		    d.receiving_mx_hostname IS NOT NULL AS named,
 		    sum(d.failed_session_count) AS n
 		FROM tlsrpt.failure_detail d
-		CROSS JOIN LATERAL (SELECT r.start_datetime
-		    FROM tlsrpt.report r WHERE r.id = d.report_ref OFFSET 0) r
 		CROSS JOIN LATERAL (SELECT p.policy_domain, p.policy_type
 		    FROM tlsrpt.policy p
 		    WHERE p.id = d.policy_ref OFFSET 0) j
 		WHERE p_domains IS NULL
-		    AND r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date -
-			p_days)::timestamp AT TIME ZONE 'UTC'
+		    AND d.report_ref IN (SELECT r.id FROM tlsrpt.report r
+			WHERE r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date
+			- p_days)::timestamp AT TIME ZONE 'UTC')
 		    AND j.policy_type IN ('sts', 'tlsa')
 		GROUP BY 1, 2, 3, 4, 5
 		UNION ALL
