@@ -47,5 +47,15 @@ GRANT EXECUTE ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
 
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;
+-- The readiness view calls these, with the reader's rights (schema step
+-- 8: a database not yet upgraded has none of them).
+DO $$
+BEGIN
+	IF to_regproc('tlsrpt.readiness') IS NOT NULL THEN
+		GRANT EXECUTE ON FUNCTION tlsrpt.readiness, tlsrpt.mx_match
+		    TO tlsrpt_reader;
+	END IF;
+END
+$$;
 
 COMMIT;

@@ -882,6 +882,304 @@ END
 $fn$;
 
 INSERT INTO tlsrpt.schema_version (version) VALUES (5);
+-- ---- Step 8: readiness for enforce
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 8)
+    AS step_due \gset
+\if :step_due
+
+-- Whether host name p_host matches an MTA-STS mx pattern: equal, or for
+-- "*.example.net" one label and then "example.net" (RFC 8461 section
+-- 4.1).  Case and a trailing dot do not matter.  (A body in standard SQL
+-- is bound to its functions when created: no search_path can change it,
+-- and the planner can inline it.)
+CREATE FUNCTION tlsrpt.mx_match(p_host text, p_pattern text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
+	strpos(p_host, '.') > 1 AND lower(rtrim(substr(p_host,
+	    strpos(p_host, '.') + 1), '.')) = lower(rtrim(substr(p_pattern, 3),
+	    '.'))
+    ELSE lower(rtrim(p_host, '.')) = lower(rtrim(p_pattern, '.')) END;
+
+-- Is each domain ready to switch its MTA-STS policy to enforce?  One row
+-- per policy domain (lower case, without a trailing dot) and policy type,
+-- sts or tlsa, over the reports that began today or in the p_days days
+-- before (UTC); all domains, or those named in p_domains (lower case):
+--   mode            the mode in the policy-string of the newest report
+--                   that has one (NULL for tlsa); mode_changed: the
+--                   oldest such report of the window had another
+--   days            UTC days on which reports began; first_day, last_day
+--   reporters       organizations; reports: policy entries
+--   sessions, failed_sessions  the summaries' totals
+--   bounced_sessions  failures that enforce turns into mail not
+--                   delivered: for sts, sts-*, certificate-* and
+--                   starttls-not-supported; for tlsa, tlsa-invalid,
+--                   dnssec-invalid, dane-required, validation-failure and
+--                   certificate-*
+--   bounces, other_failures  those failures and the others, each
+--                   'RESULT-TYPE SESSIONS on MX', most sessions first
+--   mx_patterns     the mx lines of the newest policy (sts)
+--   mx_outside      MX host names with failures that no mx line matches
+--   verdict         enforced: the mode is enforce, or tlsa (DANE has no
+--                   testing mode); not-ready: mode testing with bounced
+--                   sessions or MX hosts outside the policy; unknown: mode
+--                   none, no mode, or fewer than p_min_days days or
+--                   p_min_reporters reporters; else ready
+--   reason          why, in one line
+CREATE FUNCTION tlsrpt.readiness(p_days int DEFAULT 30,
+    p_min_days int DEFAULT 7, p_min_reporters int DEFAULT 2,
+    p_domains text[] DEFAULT NULL)
+RETURNS TABLE (policy_domain text, policy_type text, verdict text,
+    reason text, mode text, mode_changed boolean, days int, first_day date,
+    last_day date, reporters int, reports bigint, sessions bigint,
+    failed_sessions bigint, bounced_sessions bigint, bounces text[],
+    other_failures text[], mx_patterns text[], mx_outside text[])
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+-- JIT compiling costs more than it saves here; the first aggregate holds
+-- a row per domain and reporter.
+SET jit = off
+SET work_mem = '64MB'
+-- PL/pgSQL, so that the query is planned for the values it is given: the
+-- planner knows how many reports the window holds, and keeps only one of
+-- the branches for every domain (a pass over the policies) and for a few
+-- (their index).
+AS $fn$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	WITH win AS MATERIALIZED (
+		-- The window: today and the p_days days before (UTC).
+		SELECT (now() AT TIME ZONE 'UTC')::date AS today,
+		    repeat('0', p_days + 1)::varbit AS no_days
+	), j AS NOT MATERIALIZED (
+		-- The policies of the window, with d: how many days before
+		-- today its report began.  Of every domain, or of those in
+		-- p_domains (then through the index on the domain).
+		SELECT p.id, p.policy_domain, p.policy_type,
+		    r.organization_name,
+		    (SELECT win.today FROM win) -
+			(r.start_datetime AT TIME ZONE 'UTC')::date AS d,
+		    p.total_successful_session_count AS ok,
+		    p.total_failure_session_count AS nf,
+		    p.policy_string IS NOT NULL AS has_string
+		FROM tlsrpt.report r
+		JOIN tlsrpt.policy p ON p.report_ref = r.id
+		WHERE p_domains IS NULL
+		    AND r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date -
+			p_days)::timestamp AT TIME ZONE 'UTC'
+		    AND p.policy_type IN ('sts', 'tlsa')
+		UNION ALL
+		SELECT p.id, p.policy_domain, p.policy_type,
+		    r.organization_name,
+		    (SELECT win.today FROM win) -
+			(r.start_datetime AT TIME ZONE 'UTC')::date AS d,
+		    p.total_successful_session_count AS ok,
+		    p.total_failure_session_count AS nf,
+		    p.policy_string IS NOT NULL AS has_string
+		FROM tlsrpt.policy p
+		CROSS JOIN LATERAL (SELECT r.organization_name,
+		    r.start_datetime FROM tlsrpt.report r
+		    WHERE r.id = p.report_ref OFFSET 0) r
+		WHERE rtrim(lower(p.policy_domain), '.') = ANY (p_domains)
+		    AND r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date -
+			p_days)::timestamp AT TIME ZONE 'UTC'
+		    AND p.policy_type IN ('sts', 'tlsa')
+	), g AS (
+		-- Per domain (as the rows spell it), type and reporter: the
+		-- days as a bitmap (bit n: n days before today), and the
+		-- oldest and the newest policy that has a policy-string, the
+		-- newer the later its day, then the higher its id, as
+		-- day * 2^40 + id.
+		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
+		    j.policy_type, j.organization_name,
+		    bit_or(set_bit((SELECT win.no_days FROM win), j.d, 1))
+			AS days,
+		    max(j.d) AS d_first, min(j.d) AS d_last,
+		    count(*) AS n, sum(j.ok + j.nf) AS sessions,
+		    sum(j.nf) AS failed,
+		    min(((p_days - j.d)::bigint << 40) + j.id)
+			FILTER (WHERE j.has_string) AS oldest,
+		    max(((p_days - j.d)::bigint << 40) + j.id)
+			FILTER (WHERE j.has_string) AS newest
+		FROM j
+		GROUP BY 1, j.policy_type, j.organization_name
+	), cover AS (
+		SELECT g.dom, g.policy_type AS typ,
+		    bit_count(bit_or(g.days)) AS days,
+		    (SELECT win.today FROM win) - max(g.d_first) AS first_day,
+		    (SELECT win.today FROM win) - min(g.d_last) AS last_day,
+		    count(*) AS reporters,
+		    sum(g.n) AS reports, sum(g.sessions) AS sessions,
+		    sum(g.failed) AS failed,
+		    min(g.oldest) & ((1::bigint << 40) - 1) AS oldest,
+		    max(g.newest) & ((1::bigint << 40) - 1) AS newest
+		FROM g GROUP BY 1, 2
+	), latest AS (
+		-- The newest policy-string's mode and mx lines, and the
+		-- oldest one's mode (RFC 8461 section 3.2: "key: value"
+		-- lines; keys and values taken without case).
+		SELECT cover.dom,
+		    lower(substring(array_to_string(pn.policy_string, E'\n')
+			FROM '(?in)^[ \t]*mode[ \t]*:[ \t]*([^ \t\r]*)'))
+			AS mode,
+		    ARRAY(SELECT rtrim(lower(m[1]), '.')
+			FROM regexp_matches(array_to_string(pn.policy_string,
+			E'\n'), '(?in)^[ \t]*mx[ \t]*:[ \t]*([^ \t\r]+)',
+			'g') AS m) AS mx,
+		    lower(substring(array_to_string(po.policy_string, E'\n')
+			FROM '(?in)^[ \t]*mode[ \t]*:[ \t]*([^ \t\r]*)'))
+			AS mode_then
+		FROM cover
+		JOIN tlsrpt.policy pn ON pn.id = cover.newest
+		JOIN tlsrpt.policy po ON po.id = cover.oldest
+		WHERE cover.typ = 'sts'
+	), fail AS (
+		-- Every domain: from the details of the window's reports,
+		-- fewer than its policies, each to its policy by its key.
+		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
+		    j.policy_type AS typ, d.result_type AS rt,
+		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
+		    host(d.receiving_ip)) AS mx,
+		    d.receiving_mx_hostname IS NOT NULL AS named,
+		    sum(d.failed_session_count) AS n
+		FROM tlsrpt.failure_detail d
+		CROSS JOIN LATERAL (SELECT p.policy_domain, p.policy_type
+		    FROM tlsrpt.policy p
+		    WHERE p.id = d.policy_ref OFFSET 0) j
+		WHERE p_domains IS NULL
+		    AND d.report_ref IN (SELECT r.id FROM tlsrpt.report r
+			WHERE r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date
+			- p_days)::timestamp AT TIME ZONE 'UTC')
+		    AND j.policy_type IN ('sts', 'tlsa')
+		GROUP BY 1, 2, 3, 4, 5
+		UNION ALL
+		-- A few domains: their policies' details through the index.
+		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
+		    j.policy_type AS typ, d.result_type AS rt,
+		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
+		    host(d.receiving_ip)) AS mx,
+		    d.receiving_mx_hostname IS NOT NULL AS named,
+		    sum(d.failed_session_count) AS n
+		FROM j CROSS JOIN LATERAL (SELECT * FROM tlsrpt.failure_detail d
+		    WHERE d.policy_ref = j.id OFFSET 0) d
+		WHERE p_domains IS NOT NULL
+		GROUP BY 1, 2, 3, 4, 5
+	), failc AS (
+		SELECT fail.*,
+		    CASE WHEN fail.typ = 'sts' THEN
+			fail.rt LIKE 'sts-%' OR fail.rt LIKE 'certificate-%'
+			OR fail.rt = 'starttls-not-supported'
+		    ELSE fail.rt IN ('tlsa-invalid', 'dnssec-invalid',
+			'dane-required', 'validation-failure')
+			OR fail.rt LIKE 'certificate-%' END AS bounce,
+		    fail.rt || ' ' || fail.n ||
+		    coalesce(' on ' || fail.mx, '') AS txt
+		FROM fail
+	), fsum AS (
+		SELECT failc.dom, failc.typ,
+		    sum(failc.n) FILTER (WHERE failc.bounce) AS bounced,
+		    array_agg(failc.txt ORDER BY failc.n DESC, failc.txt)
+			FILTER (WHERE failc.bounce) AS bounces,
+		    array_agg(failc.txt ORDER BY failc.n DESC, failc.txt)
+			FILTER (WHERE NOT failc.bounce) AS others
+		FROM failc GROUP BY failc.dom, failc.typ
+	), outside AS (
+		SELECT fail.dom, array_agg(DISTINCT fail.mx) AS hosts
+		FROM fail JOIN latest ON latest.dom = fail.dom
+		WHERE fail.typ = 'sts' AND fail.named
+		    AND latest.mx IS NOT NULL
+		    AND NOT EXISTS (SELECT FROM unnest(latest.mx) AS m(pat)
+			WHERE tlsrpt.mx_match(fail.mx, m.pat))
+		GROUP BY fail.dom
+	), v AS (
+		SELECT c.dom, c.typ, c.days, c.first_day, c.last_day,
+		    c.reporters, c.reports, c.sessions, c.failed,
+		    CASE WHEN c.typ = 'sts' THEN l.mode END AS mode,
+		    CASE WHEN c.typ = 'sts' THEN
+			l.mode IS DISTINCT FROM l.mode_then END AS changed,
+		    coalesce(f.bounced, 0) AS bounced,
+		    coalesce(f.bounces, '{}') AS bounces,
+		    coalesce(f.others, '{}') AS others,
+		    CASE WHEN c.typ = 'sts' THEN l.mx END AS mx,
+		    coalesce(o.hosts, '{}') AS outside
+		FROM cover c
+		LEFT JOIN latest l ON l.dom = c.dom AND c.typ = 'sts'
+		LEFT JOIN fsum f ON f.dom = c.dom AND f.typ = c.typ
+		LEFT JOIN outside o ON o.dom = c.dom AND c.typ = 'sts'
+	), w AS (
+		SELECT v.*,
+		    CASE WHEN v.typ = 'tlsa' OR v.mode = 'enforce' THEN
+			'enforced'
+		    WHEN v.mode IS DISTINCT FROM 'testing' THEN 'unknown'
+		    WHEN v.bounced > 0 OR cardinality(v.outside) > 0 THEN
+			'not-ready'
+		    WHEN v.days < p_min_days OR v.reporters < p_min_reporters
+			THEN 'unknown'
+		    ELSE 'ready' END AS verdict,
+		    -- The failures, the first three of them.
+		    CASE WHEN v.bounced > 0 THEN
+			format('%s of %s sessions: %s%s',
+			v.bounced, v.sessions,
+			array_to_string(v.bounces[1:3], ', '),
+			CASE WHEN cardinality(v.bounces) > 3 THEN
+			    format(' and %s more', cardinality(v.bounces) - 3)
+			    END) END AS blist,
+		    CASE WHEN cardinality(v.outside) > 0 THEN
+			format('failing MX not in the policy: %s',
+			array_to_string(v.outside, ', ')) END AS olist,
+		    format('%s day%s, %s reporter%s, %s sessions', v.days,
+			CASE WHEN v.days = 1 THEN '' ELSE 's' END, v.reporters,
+			CASE WHEN v.reporters = 1 THEN '' ELSE 's' END,
+			v.sessions) AS summary
+		FROM v
+	)
+	SELECT w.dom, w.typ, w.verdict,
+	    CASE w.verdict
+	    WHEN 'enforced' THEN coalesce(nullif(concat_ws('; ',
+		'failed ' || w.blist, w.olist), ''),
+		w.summary || ', no failures')
+	    WHEN 'not-ready' THEN concat_ws('; ', 'would bounce ' || w.blist,
+		w.olist)
+	    WHEN 'ready' THEN w.summary || ', none would bounce'
+	    ELSE CASE
+		WHEN w.mode IS NULL THEN
+		    'no policy mode in the reports'' policy-string'
+		WHEN w.mode = 'none' THEN
+		    'policy mode none: senders ignore the policy'
+		WHEN w.mode <> 'testing' THEN
+		    format('unknown policy mode %s', w.mode)
+		ELSE concat_ws('; ',
+		    CASE WHEN w.days < p_min_days THEN
+			format('only %s day%s of reports, need %s', w.days,
+			CASE WHEN w.days = 1 THEN '' ELSE 's' END,
+			p_min_days) END,
+		    CASE WHEN w.reporters < p_min_reporters THEN
+			format('only %s reporter%s, need %s', w.reporters,
+			CASE WHEN w.reporters = 1 THEN '' ELSE 's' END,
+			p_min_reporters) END) END
+	    END,
+	    w.mode, w.changed, w.days::int, w.first_day, w.last_day,
+	    w.reporters::int, w.reports::bigint, w.sessions::bigint,
+	    w.failed::bigint,
+	    w.bounced::bigint, w.bounces, w.others, w.mx, w.outside
+	FROM w
+	ORDER BY w.dom, w.typ;
+END
+$fn$;
+
+-- A policy domain as the readiness rows spell it, for picking a few.
+CREATE INDEX IF NOT EXISTS policy_domain_lower_idx
+    ON tlsrpt.policy (rtrim(lower(policy_domain), '.'));
+
+-- The same over the last 30 days, with at least 7 days and 2 reporters
+-- for ready.
+CREATE VIEW tlsrpt.readiness AS
+SELECT * FROM tlsrpt.readiness(30, 7, 2);
+
+REVOKE ALL ON FUNCTION tlsrpt.mx_match, tlsrpt.readiness FROM PUBLIC;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (8);
 \endif
 
 COMMIT;
