@@ -591,7 +591,7 @@ CREATE TABLE tlsrpt.reporter (
 );
 
 -- The result types each policy domain has had: first_end is the
--- end_datetime of the first report (by arrival) that named it.
+-- earliest end_datetime of the reports that named it.
 CREATE TABLE tlsrpt.result_type_seen (
 	policy_domain text NOT NULL,
 	result_type text NOT NULL,
@@ -629,15 +629,22 @@ BEGIN
 			|| excluded.recent_ends) z(e)
 			ORDER BY z.e DESC LIMIT 10) y);
 	ELSE
+		-- Only what is new, or earlier than known: a row is
+		-- locked only then.
 		INSERT INTO tlsrpt.result_type_seen AS s
-		SELECT rtrim(lower(p.policy_domain), '.'), b.result_type,
-		    min(r.end_datetime)
-		FROM born b
-		JOIN tlsrpt.policy p ON p.id = b.policy_ref
-		JOIN tlsrpt.report r ON r.id = b.report_ref
-		GROUP BY 1, 2
-		ORDER BY 1, 2
-		ON CONFLICT (policy_domain, result_type) DO NOTHING;
+		SELECT x.d, x.t, x.e FROM (
+			SELECT rtrim(lower(p.policy_domain), '.') AS d,
+			    b.result_type AS t, min(r.end_datetime) AS e
+			FROM born b
+			JOIN tlsrpt.policy p ON p.id = b.policy_ref
+			JOIN tlsrpt.report r ON r.id = b.report_ref
+			GROUP BY 1, 2) x
+		WHERE NOT EXISTS (SELECT FROM tlsrpt.result_type_seen k
+		    WHERE k.policy_domain = x.d AND k.result_type = x.t
+		    AND k.first_end <= x.e)
+		ORDER BY x.d, x.t
+		ON CONFLICT (policy_domain, result_type) DO UPDATE
+		    SET first_end = least(s.first_end, excluded.first_end);
 	END IF;
 	RETURN NULL;
 END

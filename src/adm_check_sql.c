@@ -158,10 +158,12 @@
 	" UNION ALL" \
 	" SELECT 'p', CASE WHEN q.last_end IS NULL AND q.added" \
 	"  >= now() - $5::int * interval '1 day' THEN 0 ELSE 2 END, 2," \
-	"  extract(epoch FROM now() - coalesce(q.last_end, q.added," \
-	"  '-infinity'))::numeric, q.domain," \
+	"  coalesce(extract(epoch FROM now() - coalesce(q.last_end, q.added))," \
+	"  1e12)::numeric, q.domain," \
 	"  CASE WHEN q.last_end IS NULL AND q.added IS NOT NULL" \
-	"  THEN format('%s: no report yet (monitored since %s)', q.domain," \
+	"  THEN format('%s: no report %s (monitored since %s)', q.domain," \
+	"  CASE WHEN q.added >= now() - $5::int * interval '1 day'" \
+	"  THEN 'yet' ELSE 'ever' END," \
 	"  to_char(q.added, 'YYYY-MM-DD HH24:MI'))" \
 	"  WHEN q.last_end IS NULL THEN format('%s: no report ever', q.domain)" \
 	"  ELSE format('%s: no report for %s days (the last ended %s)'," \
