@@ -48,6 +48,9 @@
 	" SELECT DISTINCT s.policy_domain, false, NULL::timestamptz" \
 	" FROM tlsrpt.reporter s WHERE $1::text IS NULL)"
 
+/* Up to this many policy domains, their policies are read by domain. */
+#define CHECK_FEW "200"
+
 /*
  * The rest.  $2 window (seconds), $3 -w, $4 -c (percent), $5 --silence
  * and $6 --forget (days), $7 --rejected.  A rate reaches a threshold T
@@ -69,9 +72,10 @@
 	"  JOIN dom d ON d.domain = f.suf AND d.subs" \
 	"  WHERE s.k > 1 AND EXISTS (SELECT FROM dom WHERE dom.subs)) y" \
 	" ORDER BY y.pd, y.k)" \
-	/* The window's policies, found by their report's id (OFFSET 0
-	 * keeps the planner from reading every policy instead), then
-	 * given their domain. */ \
+	/* The window's policies.  For many domains: the window's reports,
+	 * then their policies by report id; for a few: their policies by
+	 * domain, then those policies' reports (OFFSET 0 keeps the planner
+	 * from reading whole tables instead). */ \
 	", winp AS MATERIALIZED (" \
 	" SELECT r.id, p.pid, p.ok, p.fail, p.pd" \
 	" FROM tlsrpt.report r CROSS JOIN LATERAL (" \
@@ -79,7 +83,21 @@
 	"  p.total_failure_session_count AS fail," \
 	"  rtrim(lower(p.policy_domain), '.') AS pd" \
 	"  FROM tlsrpt.policy p WHERE p.report_ref = r.id OFFSET 0) p" \
-	" WHERE r.end_datetime >= now() - $2::bigint * interval '1 second')" \
+	" WHERE r.end_datetime >= now() - $2::bigint * interval '1 second'" \
+	"  AND (SELECT count(*) FROM pdmap) > " CHECK_FEW \
+	" UNION ALL" \
+	" SELECT r.id, p.pid, p.ok, p.fail, p.pd" \
+	" FROM pdmap m CROSS JOIN LATERAL (" \
+	"  SELECT p.id AS pid, p.report_ref," \
+	"  p.total_successful_session_count AS ok," \
+	"  p.total_failure_session_count AS fail, m.pd" \
+	"  FROM tlsrpt.policy p" \
+	"  WHERE rtrim(lower(p.policy_domain), '.') = m.pd OFFSET 0) p" \
+	" CROSS JOIN LATERAL (SELECT r.id FROM tlsrpt.report r" \
+	"  WHERE r.id = p.report_ref" \
+	"  AND r.end_datetime >= now() - $2::bigint * interval '1 second'" \
+	"  OFFSET 0) r" \
+	" WHERE (SELECT count(*) FROM pdmap) <= " CHECK_FEW ")" \
 	", win AS MATERIALIZED (" \
 	" SELECT m.domain, w.* FROM winp w JOIN pdmap m ON m.pd = w.pd)" \
 	", rate AS (" \
