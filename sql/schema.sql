@@ -579,7 +579,8 @@ CREATE INDEX IF NOT EXISTS report_end_datetime_idx
 -- per reporter instead of every report.  first_end and last_end are the
 -- earliest and latest end_datetime of its reports, reports their number,
 -- recent_ends the latest 10 distinct ends in ascending order (its cadence
--- of late).  Read it through tlsrpt.reporter_last_seen.
+-- of late, whatever order the reports arrived in).  Read it through
+-- tlsrpt.reporter_last_seen.
 CREATE TABLE tlsrpt.reporter (
 	policy_domain text NOT NULL,
 	organization_name text NOT NULL,
@@ -601,12 +602,17 @@ CREATE TABLE tlsrpt.result_type_seen (
 
 -- Add what new policies (or failure details) say to the two tables.
 -- Rows are taken in key order, so that two writers lock them in the same
--- order.  The report rows are looked up by id: nested loops are allowed
--- again here (the writer turns them off).
+-- order.  The rows a statement wrote are few, and the reports and
+-- policies they name are looked up by id: nested loops over indexes only
+-- (the writer turns nested loops off, and a table's statistics from
+-- before a sweep would have it read whole tables instead).
 CREATE FUNCTION tlsrpt.seen_added() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = on
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET enable_seqscan = off
 AS $fn$
 BEGIN
 	IF TG_TABLE_NAME = 'policy' THEN
@@ -656,6 +662,9 @@ CREATE FUNCTION tlsrpt.seen_deleted() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = on
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET enable_seqscan = off
 AS $fn$
 DECLARE
 	v_domains text[];
@@ -800,7 +809,8 @@ SELECT s.policy_domain, s.organization_name,
     (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap)
 	/ 86400)::numeric, 2)
 	FROM (SELECT extract(epoch FROM z.e - lag(z.e) OVER (ORDER BY z.e))
-	AS gap FROM unnest(s.recent_ends) z(e)) g) AS median_gap_days,
+	AS gap FROM (SELECT DISTINCT e FROM unnest(s.recent_ends) e) z) g)
+	AS median_gap_days,
     round(extract(epoch FROM now() - s.last_end) / 86400, 2)
 	AS days_since_last
 FROM tlsrpt.reporter s;

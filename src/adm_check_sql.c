@@ -150,7 +150,7 @@
 	" CROSS JOIN LATERAL (" \
 	"  SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY z.gap) AS med" \
 	"  FROM (SELECT e - lag(e) OVER (ORDER BY e) AS gap" \
-	"  FROM unnest(r.recent_ends) e) z) g" \
+	"  FROM (SELECT DISTINCT e FROM unnest(r.recent_ends) e) u) z) g" \
 	" WHERE r.reports >= 3 AND r.last_end < now() - interval '2 days'" \
 	"  AND ($6::int = 0 OR r.last_end >= now() - $6::int * interval '1 day')" \
 	"  AND now() - r.last_end > greatest(3 * g.med, interval '2 days'))" \
