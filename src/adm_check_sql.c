@@ -98,12 +98,13 @@
 	"  AND r.end_datetime >= now() - $2::bigint * interval '1 second'" \
 	"  OFFSET 0) r" \
 	" WHERE (SELECT count(*) FROM pdmap) <= " CHECK_FEW ")" \
-	", win AS MATERIALIZED (" \
-	" SELECT m.domain, w.* FROM winp w JOIN pdmap m ON m.pd = w.pd)" \
 	", rate AS (" \
 	" SELECT d.domain, coalesce(w.ok, 0) AS ok, coalesce(w.fail, 0) AS fail" \
-	" FROM dom d LEFT JOIN (SELECT domain, sum(ok) AS ok, sum(fail) AS fail" \
-	"  FROM win GROUP BY domain) w ON w.domain = d.domain)" \
+	" FROM dom d LEFT JOIN (SELECT m.domain, sum(x.ok) AS ok," \
+	"  sum(x.fail) AS fail FROM (SELECT pd, sum(ok) AS ok," \
+	"  sum(fail) AS fail FROM winp GROUP BY pd) x" \
+	"  JOIN pdmap m ON m.pd = x.pd GROUP BY m.domain) w" \
+	"  ON w.domain = d.domain)" \
 	", bad AS (" \
 	" SELECT r.*, CASE WHEN r.fail * 100 >= $4::numeric" \
 	"  * (r.ok + r.fail) THEN 2 ELSE 1 END AS state," \
@@ -112,12 +113,13 @@
 	" WHERE r.fail > 0 AND r.fail * 100 >= $3::numeric * (r.ok + r.fail))" \
 	/* What failed, for the domains whose rate is a problem. */ \
 	", det AS (" \
-	" SELECT w.domain, d.result_type," \
+	" SELECT m.domain, d.result_type," \
 	"  coalesce(d.receiving_mx_hostname, host(d.receiving_ip)," \
 	"  'no MX named') AS mx, d.failed_session_count AS n" \
-	" FROM win w CROSS JOIN LATERAL (SELECT * FROM tlsrpt.failure_detail d" \
+	" FROM winp w JOIN pdmap m ON m.pd = w.pd" \
+	" CROSS JOIN LATERAL (SELECT * FROM tlsrpt.failure_detail d" \
 	"  WHERE d.policy_ref = w.pid OFFSET 0) d" \
-	" WHERE w.fail > 0 AND w.domain IN (SELECT domain FROM bad))" \
+	" WHERE w.fail > 0 AND m.domain IN (SELECT domain FROM bad))" \
 	", types AS (" \
 	" SELECT t.domain, string_agg(t.result_type || ' ' || t.n, ', '" \
 	"  ORDER BY t.n DESC, t.result_type) AS what FROM (" \

@@ -275,6 +275,14 @@ check_match "--domain of a monitored domain added today: OK" "$RC $(first)" \
     "^0 TLSRPT OK - 1 domain, 0 of 0 sessions failed in the last 2d \\| "
 check_match "with its note in the long output" "$(printf '%s\n' "$OUT" | sed -n 2p)" "^OK new\\.example: no report yet"
 
+# ---- contrib/nagios/tlsrpt.cfg: its command line, as Nagios runs it.
+cmd=$(sed -n 's/^[[:space:]]*command_line[[:space:]]*//p' "$top_srcdir/contrib/nagios/tlsrpt.cfg" |
+    sed -e "s|/usr/local/bin/tlsrpt-adm|$ADM|" -e "s|dbname=tlsrpt|dbname=$DB|" \
+    -e 's|\$ARG1\$|--domain one.example --rejected 5|')
+OUT=$(eval "$cmd" 2>/dev/null)
+check_match "contrib/nagios: its command line runs the check" "$? $OUT" \
+    "^0 TLSRPT OK - 1 domain, 0 of 100 sessions failed in the last 2d"
+
 # ---- A reader may run it; deleting reports keeps the tables in step.
 "$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d $DB -f "$top_srcdir/sql/roles.sql" >/dev/null
 pg_q $DB "CREATE ROLE nagios LOGIN IN ROLE tlsrpt_reader" >/dev/null
