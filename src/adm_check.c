@@ -267,103 +267,112 @@ check_print(PGresult *res, const struct check_opts *o, const char *window,
 	return worst;
 }
 
+enum {
+	CHECK_OPT_DOMAIN = 256,
+	CHECK_OPT_WINDOW,
+	CHECK_OPT_SILENCE,
+	CHECK_OPT_FORGET,
+	CHECK_OPT_REJECTED,
+};
+
+/* The options as parsed. */
+struct check_args {
+	struct check_opts o;
+	const char *window;	/* as typed, for the output */
+	char *domains;		/* owned: --domain values, one a line */
+	size_t len;
+	long warn, crit;	/* -w, -c in hundredths of a percent */
+};
+
+/* Take option opt: NULL, or what is wrong with its argument. */
+static const char *
+check_option(struct check_args *a, int opt, const char *arg)
+{
+	switch (opt) {
+	case CHECK_OPT_DOMAIN:
+		if (check_add_domain(&a->domains, &a->len, arg) != 0)
+			return "--domain: not a domain";
+		return NULL;
+	case CHECK_OPT_WINDOW:
+		if (check_window(arg, &a->o.window_s) != 0)
+			return "--window: Nd or Nh, 1h to 365d";
+		a->window = arg;
+		return NULL;
+	case 'w':
+	case 'c':
+		if (check_pct(arg, opt == 'w' ? &a->warn : &a->crit) != 0)
+			return "-w, -c: a percentage, 0 to 100, two decimals "
+			    "at most";
+		*(opt == 'w' ? &a->o.warn : &a->o.crit) = arg;
+		return NULL;
+	case CHECK_OPT_SILENCE:
+		if (check_long(arg, 1, 3650, &a->o.silence_d) != 0)
+			return "--silence: days, 1 to 3650";
+		return NULL;
+	case CHECK_OPT_FORGET:
+		if (check_long(arg, 0, 3650, &a->o.forget_d) != 0)
+			return "--forget: days, 0 to 3650";
+		return NULL;
+	case CHECK_OPT_REJECTED:
+		if (check_long(arg, 0, 1000000000, &a->o.rejected) != 0)
+			return "--rejected: a number, 0 or more";
+		return NULL;
+	default:
+		return "invalid option";
+	}
+}
+
 int
 adm_check(struct adm *adm, int argc, char **argv)
 {
-	enum { OPT_DOMAIN = 256, OPT_WINDOW, OPT_SILENCE, OPT_FORGET,
-	    OPT_REJECTED };
 	static const struct option longs[] = {
-		{ "domain", required_argument, NULL, OPT_DOMAIN },
-		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "domain", required_argument, NULL, CHECK_OPT_DOMAIN },
+		{ "window", required_argument, NULL, CHECK_OPT_WINDOW },
 		{ "warning", required_argument, NULL, 'w' },
 		{ "critical", required_argument, NULL, 'c' },
-		{ "silence", required_argument, NULL, OPT_SILENCE },
-		{ "forget", required_argument, NULL, OPT_FORGET },
-		{ "rejected", required_argument, NULL, OPT_REJECTED },
+		{ "silence", required_argument, NULL, CHECK_OPT_SILENCE },
+		{ "forget", required_argument, NULL, CHECK_OPT_FORGET },
+		{ "rejected", required_argument, NULL, CHECK_OPT_REJECTED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct check_opts o = { NULL, 2 * 86400, "1", "5", 7, 30, 0 };
-	const char *window = "2d";
-	char *domains = NULL;
-	size_t len = 0;
-	long w = 100, c = 500;
+	struct check_args a = {
+		{ NULL, 2 * 86400, "1", "5", 7, 30, 0 }, "2d", NULL, 0,
+		100, 500,
+	};
+	const char *what = NULL;
 	struct ti_err err;
 	PGresult *res = NULL;
 	int opt, code = CHECK_UNKNOWN;
 
 	while ((opt = getopt_long(argc, argv, "w:c:h", longs, NULL)) != -1) {
-		switch (opt) {
-		case OPT_DOMAIN:
-			if (check_add_domain(&domains, &len, optarg) != 0) {
-				code = check_usage("--domain: not a domain");
-				goto out;
-			}
-			break;
-		case OPT_WINDOW:
-			if (check_window(optarg, &o.window_s) != 0) {
-				code = check_usage("--window: Nd or Nh, "
-				    "1h to 365d");
-				goto out;
-			}
-			window = optarg;
-			break;
-		case 'w':
-		case 'c':
-			if (check_pct(optarg, opt == 'w' ? &w : &c) != 0) {
-				code = check_usage("-w, -c: a percentage, "
-				    "0 to 100, two decimals at most");
-				goto out;
-			}
-			*(opt == 'w' ? &o.warn : &o.crit) = optarg;
-			break;
-		case OPT_SILENCE:
-			if (check_long(optarg, 1, 3650, &o.silence_d) != 0) {
-				code = check_usage("--silence: days, 1 to "
-				    "3650");
-				goto out;
-			}
-			break;
-		case OPT_FORGET:
-			if (check_long(optarg, 0, 3650, &o.forget_d) != 0) {
-				code = check_usage("--forget: days, 0 to 3650");
-				goto out;
-			}
-			break;
-		case OPT_REJECTED:
-			if (check_long(optarg, 0, 1000000000, &o.rejected)
-			    != 0) {
-				code = check_usage("--rejected: a number");
-				goto out;
-			}
-			break;
-		case 'h':
+		if (opt == 'h') {
 			check_help(stdout);
 			code = 0;
 			goto out;
-		default:
-			code = check_usage(NULL);
-			goto out;
 		}
+		what = check_option(&a, opt, optarg);
+		if (what != NULL)
+			break;
 	}
-	if (optind < argc) {
-		code = check_usage("no arguments expected");
+	if (what == NULL && optind < argc)
+		what = "no arguments expected";
+	if (what == NULL && a.warn > a.crit)
+		what = "-w must not be above -c";
+	if (what != NULL) {
+		code = check_usage(what);
 		goto out;
 	}
-	if (w > c) {
-		code = check_usage("-w must not be above -c");
-		goto out;
-	}
-	o.domains = domains;
-	res = check_sql_run(adm, &o, &err);
+	a.o.domains = a.domains;
+	res = check_sql_run(adm, &a.o, &err);
 	if (res == NULL) {
 		code = check_unknown(err.msg);
 		goto out;
 	}
-	code = check_print(res, &o, window, domains != NULL);
+	code = check_print(res, &a.o, a.window, a.domains != NULL);
 out:
 	PQclear(res);
-	free(domains);
+	free(a.domains);
 	(void)fflush(stdout);
 	return code;
 }

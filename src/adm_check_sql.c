@@ -99,7 +99,8 @@
 	"  OFFSET 0) r" \
 	" WHERE (SELECT count(*) FROM pdmap) <= " CHECK_FEW ")" \
 	", rate AS (" \
-	" SELECT d.domain, coalesce(w.ok, 0) AS ok, coalesce(w.fail, 0) AS fail" \
+	" SELECT d.domain, coalesce(w.ok, 0) AS ok," \
+	"  coalesce(w.fail, 0) AS fail" \
 	" FROM dom d LEFT JOIN (SELECT m.domain, sum(x.ok) AS ok," \
 	"  sum(x.fail) AS fail FROM (SELECT pd, sum(ok) AS ok," \
 	"  sum(fail) AS fail FROM winp GROUP BY pd) x" \
@@ -154,14 +155,16 @@
 	"  FROM (SELECT e - lag(e) OVER (ORDER BY e) AS gap" \
 	"  FROM (SELECT DISTINCT e FROM unnest(r.recent_ends) e) u) z) g" \
 	" WHERE r.reports >= 3 AND r.last_end < now() - interval '2 days'" \
-	"  AND ($6::int = 0 OR r.last_end >= now() - $6::int * interval '1 day')" \
+	"  AND ($6::int = 0" \
+	"  OR r.last_end >= now() - $6::int * interval '1 day')" \
 	"  AND now() - r.last_end > greatest(3 * g.med, interval '2 days'))" \
 	", newtype AS (" \
 	" SELECT m.domain, t.result_type, min(t.first_end) AS first_end" \
 	" FROM tlsrpt.result_type_seen t" \
 	" JOIN pdmap m ON m.pd = t.policy_domain" \
 	" GROUP BY m.domain, t.result_type" \
-	" HAVING min(t.first_end) >= now() - $2::bigint * interval '1 second')" \
+	" HAVING min(t.first_end)" \
+	"  >= now() - $2::bigint * interval '1 second')" \
 	", kept AS (" \
 	" SELECT count(*) AS n FROM tlsrpt.rejected_message" \
 	" WHERE received_at >= now() - $2::bigint * interval '1 second')" \
@@ -178,14 +181,16 @@
 	" UNION ALL" \
 	" SELECT 'p', CASE WHEN q.last_end IS NULL AND q.added" \
 	"  >= now() - $5::int * interval '1 day' THEN 0 ELSE 2 END, 2," \
-	"  coalesce(extract(epoch FROM now() - coalesce(q.last_end, q.added))," \
+	"  coalesce(extract(epoch FROM now()" \
+	"  - coalesce(q.last_end, q.added))," \
 	"  1e12)::numeric, q.domain," \
 	"  CASE WHEN q.last_end IS NULL AND q.added IS NOT NULL" \
 	"  THEN format('%s: no report %s (monitored since %s)', q.domain," \
 	"  CASE WHEN q.added >= now() - $5::int * interval '1 day'" \
 	"  THEN 'yet' ELSE 'ever' END," \
 	"  to_char(q.added, 'YYYY-MM-DD HH24:MI'))" \
-	"  WHEN q.last_end IS NULL THEN format('%s: no report ever', q.domain)" \
+	"  WHEN q.last_end IS NULL" \
+	"  THEN format('%s: no report ever', q.domain)" \
 	"  ELSE format('%s: no report for %s days (the last ended %s)'," \
 	"  q.domain, round(extract(epoch FROM now() - q.last_end)" \
 	"  / 86400, 1), to_char(q.last_end, 'YYYY-MM-DD HH24:MI')) END" \
@@ -205,7 +210,8 @@
 	" FROM newtype n" \
 	" UNION ALL" \
 	" SELECT 'p', 1, 5, k.n, NULL, format('%s messages kept aside in" \
-	" tlsrpt.rejected_message in the window (more than %s)', k.n, $7::bigint)" \
+	" tlsrpt.rejected_message in the window (more than %s)', k.n," \
+	"  $7::bigint)" \
 	" FROM kept k WHERE k.n > $7::bigint" \
 	" UNION ALL" \
 	" SELECT 's', 0, 0, 0, (SELECT count(*) FROM dom)::text," \

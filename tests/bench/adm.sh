@@ -126,10 +126,17 @@ sweep() {
 	"$PG_BINDIR/createdb" "$1" &&
 	"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d "$1" -f "$2" \
 	    >/dev/null || exit 1
+	pg_q "$1" "ALTER DATABASE $1 SET track_functions = 'pl'" >/dev/null
 	sync
 	set -- "$1" $("$B" rusage "$BIN" -q -d "dbname=$1" --maildir "$W/run")
 	stored=$(pg_q "$1" "SELECT count(*) FROM tlsrpt.report")
 	[ "$stored" = "$N" ] || { echo "sweep $1 stored $stored of $N" >&2; exit 1; }
+	# The time in step 6's triggers, of the time in the writer.
+	sleep 1
+	pg_q "$1" "SELECT coalesce(sum(total_time) FILTER (WHERE funcname
+	    = 'seen_added'), 0)::int || ' ' || coalesce(sum(total_time)
+	    FILTER (WHERE funcname = 'store_reports'), 0)::int
+	    FROM pg_stat_user_functions" >>"$W/triggers"
 	"$PG_BINDIR/dropdb" "$1"
 	awk "BEGIN {printf \"%.0f\", $N * 1000 / $2}"
 }
@@ -145,3 +152,6 @@ echo
 echo "2. Maildir sweep of $N messages into a fresh database: without step 6" \
     "median $mb messages/s (runs:$before), with it $ma messages/s (runs:$after);" \
     "with/without $(awk "BEGIN {printf \"%.2f\", $ma / $mb}")"
+echo "   in the sweeps with step 6, its triggers took" \
+    "$(awk '$1 > 0 { t += $1; s += $2 } END { printf "%.0f ms of the writer'"'"'s %.0f ms (%.0f%%)", t, s, 100 * t / s }' "$W/triggers")" \
+    "(a shared machine's speed drifts: this share is the steadier figure)"
