@@ -882,8 +882,269 @@ END
 $fn$;
 
 INSERT INTO tlsrpt.schema_version (version) VALUES (5);
--- ---- Step 8: readiness for enforce
-SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 8)
+\endif
+
+-- ---- Step 6: the operator's views; what tlsrpt-adm check reads
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 6)
+    AS step_due \gset
+\if :step_due
+
+-- A policy domain is compared lower-case with a trailing dot removed:
+-- rtrim(lower(policy_domain), '.'), the expression of this index, which
+-- the views, the tables below and tlsrpt-adm check use as written here.
+CREATE INDEX IF NOT EXISTS policy_domain_norm_idx
+    ON tlsrpt.policy ((rtrim(lower(policy_domain), '.')), report_ref);
+-- Reports by the end of their date range: the window of a check.
+CREATE INDEX IF NOT EXISTS report_end_datetime_idx
+    ON tlsrpt.report (end_datetime);
+
+-- Who reports on each policy domain: one row per policy domain and
+-- organization_name, kept up to date by triggers as reports are stored
+-- and deleted, so that a check of thousands of domains reads one row
+-- per reporter instead of every report.  first_end and last_end are the
+-- earliest and latest end_datetime of its reports, reports their number,
+-- recent_ends the latest 10 distinct ends in ascending order (its cadence
+-- of late, whatever order the reports arrived in).  Read it through
+-- tlsrpt.reporter_last_seen.
+CREATE TABLE tlsrpt.reporter (
+	policy_domain text NOT NULL,
+	organization_name text NOT NULL,
+	first_end timestamptz NOT NULL,
+	last_end timestamptz NOT NULL,
+	reports bigint NOT NULL,
+	recent_ends timestamptz[] NOT NULL,
+	PRIMARY KEY (policy_domain, organization_name)
+);
+
+-- The result types each policy domain has had: first_end is the
+-- earliest end_datetime of the reports that named it.
+CREATE TABLE tlsrpt.result_type_seen (
+	policy_domain text NOT NULL,
+	result_type text NOT NULL,
+	first_end timestamptz NOT NULL,
+	PRIMARY KEY (policy_domain, result_type)
+);
+
+-- Add what new policies (or failure details) say to the two tables.
+-- Rows are taken in key order, so that two writers lock them in the same
+-- order.  The rows a statement wrote are few, and the reports and
+-- policies they name are looked up by id: nested loops over indexes only
+-- (the writer turns nested loops off, and a table's statistics from
+-- before a sweep would have it read whole tables instead).
+CREATE FUNCTION tlsrpt.seen_added() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = on
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET enable_seqscan = off
+AS $fn$
+BEGIN
+	IF TG_TABLE_NAME = 'policy' THEN
+		INSERT INTO tlsrpt.reporter AS s
+		SELECT x.d, x.o, min(x.e), max(x.e), count(*),
+		    (SELECT array_agg(y.e ORDER BY y.e) FROM (SELECT DISTINCT
+		    z.e FROM unnest(array_agg(x.e)) z(e)
+		    ORDER BY z.e DESC LIMIT 10) y)
+		FROM (SELECT DISTINCT rtrim(lower(b.policy_domain), '.') AS d,
+		    r.organization_name AS o, r.id, r.end_datetime AS e
+		    FROM born b JOIN tlsrpt.report r ON r.id = b.report_ref) x
+		GROUP BY x.d, x.o
+		ORDER BY x.d, x.o
+		ON CONFLICT (policy_domain, organization_name) DO UPDATE SET
+		    first_end = least(s.first_end, excluded.first_end),
+		    last_end = greatest(s.last_end, excluded.last_end),
+		    reports = s.reports + excluded.reports,
+		    recent_ends = (SELECT array_agg(y.e ORDER BY y.e)
+			FROM (SELECT DISTINCT z.e FROM unnest(s.recent_ends
+			|| excluded.recent_ends) z(e)
+			ORDER BY z.e DESC LIMIT 10) y);
+	ELSE
+		-- Only what is new, or earlier than known: a row is
+		-- locked only then.
+		INSERT INTO tlsrpt.result_type_seen AS s
+		SELECT x.d, x.t, x.e FROM (
+			SELECT rtrim(lower(p.policy_domain), '.') AS d,
+			    b.result_type AS t, min(r.end_datetime) AS e
+			FROM born b
+			JOIN tlsrpt.policy p ON p.id = b.policy_ref
+			JOIN tlsrpt.report r ON r.id = b.report_ref
+			GROUP BY 1, 2) x
+		WHERE NOT EXISTS (SELECT FROM tlsrpt.result_type_seen k
+		    WHERE k.policy_domain = x.d AND k.result_type = x.t
+		    AND k.first_end <= x.e)
+		ORDER BY x.d, x.t
+		ON CONFLICT (policy_domain, result_type) DO UPDATE
+		    SET first_end = least(s.first_end, excluded.first_end);
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+-- Count again, from what is left, the domains whose policies or failure
+-- details were deleted (a report deleted, or displaced by the writer).
+CREATE FUNCTION tlsrpt.seen_deleted() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = on
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET enable_seqscan = off
+AS $fn$
+DECLARE
+	v_domains text[];
+BEGIN
+	IF TG_TABLE_NAME = 'policy' THEN
+		SELECT array_agg(DISTINCT rtrim(lower(g.policy_domain), '.'))
+		INTO v_domains FROM gone g;
+	ELSE
+		SELECT array_agg(DISTINCT rtrim(lower(p.policy_domain), '.'))
+		INTO v_domains
+		FROM gone g JOIN tlsrpt.policy p ON p.id = g.policy_ref;
+	END IF;
+	IF v_domains IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF TG_TABLE_NAME = 'policy' THEN
+		DELETE FROM tlsrpt.reporter
+		    WHERE policy_domain = ANY (v_domains);
+		INSERT INTO tlsrpt.reporter
+		SELECT x.d, x.o, min(x.e), max(x.e), count(*),
+		    (SELECT array_agg(y.e ORDER BY y.e) FROM (SELECT DISTINCT
+		    z.e FROM unnest(array_agg(x.e)) z(e)
+		    ORDER BY z.e DESC LIMIT 10) y)
+		FROM (SELECT DISTINCT rtrim(lower(p.policy_domain), '.') AS d,
+		    r.organization_name AS o, r.id, r.end_datetime AS e
+		    FROM tlsrpt.policy p
+		    JOIN tlsrpt.report r ON r.id = p.report_ref
+		    WHERE rtrim(lower(p.policy_domain), '.') = ANY (v_domains))
+		    x
+		GROUP BY x.d, x.o;
+	END IF;
+	DELETE FROM tlsrpt.result_type_seen
+	    WHERE policy_domain = ANY (v_domains);
+	INSERT INTO tlsrpt.result_type_seen
+	SELECT rtrim(lower(p.policy_domain), '.'), d.result_type,
+	    min(r.end_datetime)
+	FROM tlsrpt.policy p
+	JOIN tlsrpt.failure_detail d ON d.policy_ref = p.id
+	JOIN tlsrpt.report r ON r.id = d.report_ref
+	WHERE rtrim(lower(p.policy_domain), '.') = ANY (v_domains)
+	GROUP BY 1, 2;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE FUNCTION tlsrpt.seen_truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF TG_TABLE_NAME = 'policy' THEN
+		TRUNCATE tlsrpt.reporter;
+	END IF;
+	TRUNCATE tlsrpt.result_type_seen;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER policy_seen_added AFTER INSERT ON tlsrpt.policy
+    REFERENCING NEW TABLE AS born
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_added();
+CREATE TRIGGER failure_detail_seen_added AFTER INSERT
+    ON tlsrpt.failure_detail REFERENCING NEW TABLE AS born
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_added();
+CREATE TRIGGER policy_seen_deleted AFTER DELETE ON tlsrpt.policy
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_deleted();
+CREATE TRIGGER failure_detail_seen_deleted AFTER DELETE
+    ON tlsrpt.failure_detail REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_deleted();
+CREATE TRIGGER policy_seen_truncated AFTER TRUNCATE ON tlsrpt.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_truncated();
+CREATE TRIGGER failure_detail_seen_truncated AFTER TRUNCATE
+    ON tlsrpt.failure_detail
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_truncated();
+
+-- The reports stored before this step.
+INSERT INTO tlsrpt.reporter
+SELECT x.d, x.o, min(x.e), max(x.e), count(*),
+    (SELECT array_agg(y.e ORDER BY y.e) FROM (SELECT DISTINCT z.e
+    FROM unnest(array_agg(x.e)) z(e) ORDER BY z.e DESC LIMIT 10) y)
+FROM (SELECT DISTINCT rtrim(lower(p.policy_domain), '.') AS d,
+    r.organization_name AS o, r.id, r.end_datetime AS e
+    FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref) x
+GROUP BY x.d, x.o;
+INSERT INTO tlsrpt.result_type_seen
+SELECT rtrim(lower(p.policy_domain), '.'), d.result_type,
+    min(r.end_datetime)
+FROM tlsrpt.failure_detail d
+JOIN tlsrpt.policy p ON p.id = d.policy_ref
+JOIN tlsrpt.report r ON r.id = d.report_ref
+GROUP BY 1, 2;
+
+-- Sessions per day and policy domain.  day is the UTC date of the
+-- report's start_datetime; successful_sessions and failed_sessions are
+-- the policies' summaries added up; failure_rate is failed sessions in
+-- percent of all (0 to 100, NULL without sessions); reports and reporters
+-- count distinct reports and organization_names.
+CREATE VIEW tlsrpt.daily_sessions AS
+SELECT (r.start_datetime AT TIME ZONE 'UTC')::date AS day,
+    rtrim(lower(p.policy_domain), '.') AS policy_domain,
+    sum(p.total_successful_session_count) AS successful_sessions,
+    sum(p.total_failure_session_count) AS failed_sessions,
+    round(100 * sum(p.total_failure_session_count)
+	/ nullif(sum(p.total_successful_session_count)
+	+ sum(p.total_failure_session_count), 0), 2) AS failure_rate,
+    count(DISTINCT r.id) AS reports,
+    count(DISTINCT r.organization_name) AS reporters
+FROM tlsrpt.report r
+JOIN tlsrpt.policy p ON p.report_ref = r.id
+GROUP BY 1, 2;
+
+-- Every failure detail with its report and policy: day (UTC date of the
+-- report's start_datetime), policy_domain (compared form),
+-- organization_name (the reporter), policy_type, result_type, where it
+-- failed (receiving_mx_hostname, receiving_ip), from where
+-- (sending_mta_ip), failed_session_count, failure_reason_code, and
+-- report_ref (tlsrpt.report.id) to find the report itself.
+CREATE VIEW tlsrpt.failures AS
+SELECT (r.start_datetime AT TIME ZONE 'UTC')::date AS day,
+    rtrim(lower(p.policy_domain), '.') AS policy_domain,
+    r.organization_name, p.policy_type, d.result_type,
+    d.receiving_mx_hostname, d.receiving_ip, d.sending_mta_ip,
+    d.failed_session_count, d.failure_reason_code, r.id AS report_ref
+FROM tlsrpt.failure_detail d
+JOIN tlsrpt.policy p ON p.id = d.policy_ref
+JOIN tlsrpt.report r ON r.id = d.report_ref;
+
+-- Who reports on each policy domain, and how regularly: per
+-- policy_domain (compared form) and organization_name, first_report_end
+-- and last_report_end (the earliest and latest end_datetime of its
+-- reports), reports (their number), median_gap_days (the median gap, in
+-- days, between consecutive distinct ends of its latest 10 reports: its
+-- usual interval; NULL with fewer than two) and days_since_last (now()
+-- minus last_report_end, in days).  tlsrpt-adm check takes a reporter
+-- with at least 3 reports as overdue when days_since_last exceeds
+-- greatest(3 * median_gap_days, 2).
+CREATE VIEW tlsrpt.reporter_last_seen AS
+SELECT s.policy_domain, s.organization_name,
+    s.first_end AS first_report_end, s.last_end AS last_report_end,
+    s.reports,
+    (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap)
+	/ 86400)::numeric, 2)
+	FROM (SELECT extract(epoch FROM z.e - lag(z.e) OVER (ORDER BY z.e))
+	AS gap FROM (SELECT DISTINCT e FROM unnest(s.recent_ends) e) z) g)
+	AS median_gap_days,
+    round(extract(epoch FROM now() - s.last_end) / 86400, 2)
+	AS days_since_last
+FROM tlsrpt.reporter s;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (6);
+\endif
+
+-- ---- Step 7: readiness for enforce
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 7)
     AS step_due \gset
 \if :step_due
 
@@ -1168,9 +1429,7 @@ BEGIN
 END
 $fn$;
 
--- A policy domain as the readiness rows spell it, for picking a few.
-CREATE INDEX IF NOT EXISTS policy_domain_lower_idx
-    ON tlsrpt.policy (rtrim(lower(policy_domain), '.'));
+-- A few domains are picked through policy_domain_norm_idx (step 6).
 
 -- The same over the last 30 days, with at least 7 days and 2 reporters
 -- for ready.
@@ -1179,7 +1438,7 @@ SELECT * FROM tlsrpt.readiness(30, 7, 2);
 
 REVOKE ALL ON FUNCTION tlsrpt.mx_match, tlsrpt.readiness FROM PUBLIC;
 
-INSERT INTO tlsrpt.schema_version (version) VALUES (8);
+INSERT INTO tlsrpt.schema_version (version) VALUES (7);
 \endif
 
 COMMIT;

@@ -67,11 +67,16 @@ v1_rows() {
 	    sha256('raw $2'), 5, 'raw $2')" >/dev/null
 }
 
+# The schema's functions: the writers, the delete triggers', step 6's
+# bookkeeping and step 7's readiness.
+FUNCS=deleted,mx_match,readiness,seen_added,seen_deleted,seen_truncated
+FUNCS=$FUNCS,store_rejected,store_reports,truncated
+
 # ---- A new database: every step, once.
 pg_newdb fresh || exit 99
 check "new: every step recorded" "$(versions fresh)" "$ALL_STEPS"
 check "new: the writers and the delete triggers' functions" "$(functions fresh)" \
-    deleted,store_rejected,store_reports,truncated
+    "$FUNCS"
 check "new: no foreign keys" "$(pg_q fresh "SELECT count(*) FROM pg_constraint
     WHERE connamespace = 'tlsrpt'::regnamespace AND contype = 'f'")" 0
 check "new: the writers run with their owner's rights" "$(pg_q fresh "SELECT string_agg(proname || '=' || prosecdef, ',' ORDER BY proname)
@@ -101,7 +106,7 @@ check "v1: rows from before count as not authenticated" \
     "$(pg_q v1 "SELECT count(*) FROM tlsrpt.report WHERE NOT authenticated")" 2
 check "v1: foreign keys gone" "$(pg_q v1 "SELECT count(*) FROM pg_constraint
     WHERE connamespace = 'tlsrpt'::regnamespace AND contype = 'f'")" 0
-check "v1: functions" "$(functions v1)" deleted,store_rejected,store_reports,truncated
+check "v1: functions" "$(functions v1)" "$FUNCS"
 check "v1: the report's JSON compressed with lz4" "$(pg_q v1 "SELECT attcompression FROM pg_attribute
     WHERE attrelid = 'tlsrpt.report'::regclass AND attname = 'report'")" l
 pipe_bin "$MSG" -d dbname=v1
@@ -139,7 +144,7 @@ check "v3: nothing written" "$(rows_digest v3)" "$before"
 load v3 "$top_srcdir/sql/schema.sql"
 check "v3: upgrade loads" "$?" 0
 check "v3: the later steps recorded" "$(versions v3)" "$ALL_STEPS"
-check "v3: the old writers are gone" "$(functions v3)" deleted,store_rejected,store_reports,truncated
+check "v3: the old writers are gone" "$(functions v3)" "$FUNCS"
 check "v3: every row survives" "$(rows_digest v3)" "$before"
 pipe_bin "$MSG" -d dbname=v3
 check "v3: then stores" "$RC $(counts v3)" "0 2/3/2/1"
