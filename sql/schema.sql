@@ -623,6 +623,9 @@ SET search_path = pg_catalog, pg_temp
 -- detail with every policy: fine for a few, minutes for a report of
 -- 10,000 policies once its plan is reused.  Hash joins take any size.
 SET enable_nestloop = off
+-- A plan costed past jit_above_cost (a disabled nested loop is costed so)
+-- would be compiled on every call: 50 ms for a group that takes 3.
+SET jit = off
 AS $fn$
 DECLARE
 	-- What to store: NULL for the whole group, else one ordinal.
