@@ -299,7 +299,10 @@ run_adm $DB check --domain cert.example --rejected 5
 check_match "delete: the failures are gone" "$RC $(first)" "^0 TLSRPT OK"
 pg_q $DB "DELETE FROM tlsrpt.failure_detail WHERE result_type = 'validation-failure'" >/dev/null
 check "delete of details alone: result types recounted" "$(pg_q $DB "$AGREE_RT")" 0
-# A report stored by the writer itself.
+# A report stored by the writer itself (about a monitored domain, or
+# the writer keeps it aside).
+pg_q $DB "INSERT INTO tlsrpt.monitored_domain (domain)
+    VALUES ('company-y.example')" >/dev/null
 run_bin -q -d "dbname=$DB" "$TI_TEST_DATA/corpus/domainaware__parsedmarc/rfc8460.json"
 check "writer: stores" "$RC" 0
 check "writer: its report counted" "$(pg_q $DB "SELECT reports, organization_name

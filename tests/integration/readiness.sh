@@ -335,7 +335,7 @@ run_adm -d dbname=rd readiness
 check "monitored: none yet, so every domain" "$RC $OUT" "0 $ALL"
 pg_q rd "INSERT INTO tlsrpt.monitored_domain (domain, include_subdomains)
     VALUES ('dane.example', false), ('parent.example', true),
-    ('Ready.Example', false), ('example', false)" >/dev/null
+    ('ready.example', false), ('example', false)" >/dev/null
 run_adm -d dbname=rd readiness
 check "monitored: those, with subdomains where asked" "$RC $OUT" "0 $R_DANE_STS
 $R_DANE
