@@ -47,5 +47,7 @@ GRANT EXECUTE ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
 
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;
+-- Folding tlsrpt-adm metrics' running totals changes no total.
+GRANT EXECUTE ON FUNCTION tlsrpt.metrics_fold TO tlsrpt_reader;
 
 COMMIT;
