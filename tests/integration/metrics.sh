@@ -374,8 +374,52 @@ rm -rf "$D/taken"
 adm m --output "$TMP/no/such/dir/tlsrpt.prom"
 check "no such directory: exit 73" "$RC" 73
 
-# ---- A real node exporter reads the file.
-adm m --output "$D/tlsrpt.prom"
+# ---- contrib: the systemd unit (made from its .in as make does) and the
+# cron line, run as they are written into the textfile directory.
+TEXTDIR=/var/lib/prometheus/node-exporter
+U=$TMP/systemd
+mkdir "$U"
+SVC=$U/tlsrpt-adm-metrics.service
+sed -e "s|@bindir[@]|$top_builddir|g" \
+    "$top_srcdir/contrib/systemd/tlsrpt-adm-metrics.service.in" >"$SVC"
+cp "$top_srcdir/contrib/systemd/tlsrpt-adm-metrics.timer" "$U/"
+if need systemd-analyze systemd; then
+	out=$(cd "$U" && systemd-analyze verify --man=no \
+	    tlsrpt-adm-metrics.service tlsrpt-adm-metrics.timer 2>&1)
+	check "systemd: verify exit 0, not a word" "$?:$out" "0:"
+fi
+check "systemd: the service may write the textfile directory" \
+    "$(sed -n 's/^ReadWritePaths=//p' "$SVC")" "$TEXTDIR"
+check "systemd: TLSRPT_DB is the examples' database" \
+    "$(sed -n 's/^Environment=TLSRPT_DB=//p' "$SVC")" dbname=tlsrpt
+run=$(sed -n 's/^ExecStart=//p' "$SVC" | sed "s|$TEXTDIR|$D|")
+check_match "systemd: ExecStart writes tlsrpt.prom there" "$run" \
+    "metrics --output $D/tlsrpt.prom\$"
+rm -f "$D/tlsrpt.prom"
+(TLSRPT_DB=dbname=m && export TLSRPT_DB && eval "$run") >"$TMP/out" 2>&1
+check "systemd: ExecStart exit 0, not a word" "$?:$(cat "$TMP/out")" "0:"
+check "systemd: ExecStart wrote the metrics" \
+    "$(grep -v '^tlsrpt_metrics_generated_timestamp_seconds ' \
+	"$D/tlsrpt.prom" | cmp - "$TMP/stdout.prom" && echo same)" same
+
+CRON=$top_srcdir/contrib/cron/tlsrpt-adm-metrics
+line=$(grep -v '^#' "$CRON" | grep -v '^[A-Z_]*=' | grep .)
+check "cron: one line, five time fields, then the user" \
+    "$(printf '%s\n' "$line" | awk '{ print NR, $6 }')" "1 prometheus"
+check "cron: TLSRPT_DB is the examples' database" \
+    "$(sed -n 's/^TLSRPT_DB=//p' "$CRON")" '"dbname=tlsrpt"'
+run=$(printf '%s\n' "$line" | awk '{ $1 = $2 = $3 = $4 = $5 = $6 = ""; print }' |
+    sed -e "s|/usr/local/bin/tlsrpt-adm|$ADM|" -e "s|$TEXTDIR|$D|")
+check_match "cron: it writes tlsrpt.prom there, quietly" "$run" \
+    "--quiet metrics --output $D/tlsrpt.prom\$"
+rm -f "$D/tlsrpt.prom"
+(TLSRPT_DB=dbname=m && export TLSRPT_DB && eval "$run") >"$TMP/out" 2>&1
+check "cron: exit 0, nothing for cron to mail" "$?:$(cat "$TMP/out")" "0:"
+check "cron: it wrote the metrics" \
+    "$(grep -v '^tlsrpt_metrics_generated_timestamp_seconds ' \
+	"$D/tlsrpt.prom" | cmp - "$TMP/stdout.prom" && echo same)" same
+
+# ---- A real node exporter reads the file the cron line wrote.
 if need prometheus-node-exporter prometheus-node-exporter &&
     need curl curl; then
 	port=
