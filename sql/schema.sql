@@ -574,6 +574,9 @@ SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 7)
 -- (folded).  Rows of the report tables are inserted and deleted, never
 -- updated: an UPDATE of a counted column is not followed.
 --
+-- Each key has at most one folded row; the rows not folded yet are
+-- found through an index of their own.
+--
 -- The keys are label values, as tlsrpt.metrics_label() makes them:
 -- domain from the lower-cased policy_domain, the others as sent.
 
@@ -599,6 +602,8 @@ CREATE TABLE tlsrpt.metrics_report (
 );
 CREATE INDEX metrics_report_key_idx
     ON tlsrpt.metrics_report (domain, reporter);
+CREATE INDEX metrics_report_unfolded_idx
+    ON tlsrpt.metrics_report (domain, reporter) WHERE NOT folded;
 CREATE TABLE tlsrpt.metrics_session (
 	domain text NOT NULL,
 	reporter text NOT NULL,
@@ -610,6 +615,8 @@ CREATE TABLE tlsrpt.metrics_session (
 );
 CREATE INDEX metrics_session_key_idx
     ON tlsrpt.metrics_session (domain, reporter, policy_type);
+CREATE INDEX metrics_session_unfolded_idx
+    ON tlsrpt.metrics_session (domain, reporter, policy_type) WHERE NOT folded;
 CREATE TABLE tlsrpt.metrics_failure (
 	domain text NOT NULL,
 	result_type text NOT NULL,
@@ -619,6 +626,8 @@ CREATE TABLE tlsrpt.metrics_failure (
 );
 CREATE INDEX metrics_failure_key_idx
     ON tlsrpt.metrics_failure (domain, result_type);
+CREATE INDEX metrics_failure_unfolded_idx
+    ON tlsrpt.metrics_failure (domain, result_type) WHERE NOT folded;
 
 -- Rows added: a policy counts with its report, a failure detail with its
 -- policy; they come in the same statement as their report

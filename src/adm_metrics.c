@@ -42,8 +42,8 @@
 
 /*
  * The domains whose series are kept, "watched" in each query: every
- * domain ($2 true), or, when tlsrpt.monitored_domain lists some, those
- * and (include_subdomains) the names below them.
+ * domain, or, when tlsrpt.monitored_domain lists some, those and
+ * (include_subdomains) the names below them.
  */
 static const char sql_all_domains[] =
     "SELECT NULL::text AS domain WHERE false";
@@ -57,54 +57,54 @@ static const char sql_monitored_domains[] =
     "AND (i = 1 OR w.include_subdomains)";
 
 /*
- * Each key has at most one folded row (tlsrpt.metrics_fold()), to which
- * come the rows added since.  $1: the most rows, the busiest first (one
- * more than are kept: the sign of a cut).
+ * Each key has at most one folded row (tlsrpt.metrics_fold()): the keys
+ * with rows added since (k) are summed whole, the others read as they
+ * are.  $1: the most rows, the busiest first (one more than are kept:
+ * the sign of a cut).  $2: every domain is watched.
  */
 static const char sql_sessions[] =
-    ", d AS (SELECT domain, reporter, policy_type, "
-    "sum(policies) AS policies, sum(successful) AS successful, "
-    "sum(failed) AS failed FROM tlsrpt.metrics_session "
-    "WHERE NOT folded AND ($2 OR domain IN (SELECT domain FROM watched)) "
-    "GROUP BY 1, 2, 3), "
-    "t AS (SELECT domain, reporter, policy_type, "
-    "coalesce(f.policies, 0) + coalesce(d.policies, 0) AS policies, "
-    "coalesce(f.successful, 0) + coalesce(d.successful, 0) AS successful, "
-    "coalesce(f.failed, 0) + coalesce(d.failed, 0) AS failed "
-    "FROM (SELECT * FROM tlsrpt.metrics_session WHERE folded "
-    "AND ($2 OR domain IN (SELECT domain FROM watched))) f "
-    "FULL JOIN d USING (domain, reporter, policy_type)) "
+    ", k AS (SELECT DISTINCT domain, reporter, policy_type "
+    "FROM tlsrpt.metrics_session WHERE NOT folded "
+    "AND ($2 OR domain IN (SELECT domain FROM watched))), "
+    "t AS (SELECT domain, reporter, policy_type, policies, successful, "
+    "failed FROM tlsrpt.metrics_session m WHERE folded "
+    "AND ($2 OR domain IN (SELECT domain FROM watched)) "
+    "AND NOT EXISTS (SELECT FROM k WHERE k.domain = m.domain "
+    "AND k.reporter = m.reporter AND k.policy_type = m.policy_type) "
+    "UNION ALL SELECT domain, reporter, policy_type, sum(policies), "
+    "sum(successful), sum(failed) FROM tlsrpt.metrics_session "
+    "JOIN k USING (domain, reporter, policy_type) GROUP BY 1, 2, 3) "
     "SELECT domain, reporter, policy_type, successful, failed FROM t "
     "WHERE policies > 0 "
     "ORDER BY successful + failed DESC, 1, 2, 3 LIMIT $1";
 static const char sql_failures[] =
-    ", d AS (SELECT domain, result_type, sum(details) AS details, "
-    "sum(sessions) AS sessions FROM tlsrpt.metrics_failure "
-    "WHERE NOT folded AND ($2 OR domain IN (SELECT domain FROM watched)) "
-    "GROUP BY 1, 2), "
-    "t AS (SELECT domain, result_type, "
-    "coalesce(f.details, 0) + coalesce(d.details, 0) AS details, "
-    "coalesce(f.sessions, 0) + coalesce(d.sessions, 0) AS sessions "
-    "FROM (SELECT * FROM tlsrpt.metrics_failure WHERE folded "
-    "AND ($2 OR domain IN (SELECT domain FROM watched))) f "
-    "FULL JOIN d USING (domain, result_type)) "
-    "SELECT domain, result_type, sessions FROM t "
-    "WHERE details > 0 "
+    ", k AS (SELECT DISTINCT domain, result_type "
+    "FROM tlsrpt.metrics_failure WHERE NOT folded "
+    "AND ($2 OR domain IN (SELECT domain FROM watched))), "
+    "t AS (SELECT domain, result_type, details, sessions "
+    "FROM tlsrpt.metrics_failure m WHERE folded "
+    "AND ($2 OR domain IN (SELECT domain FROM watched)) "
+    "AND NOT EXISTS (SELECT FROM k WHERE k.domain = m.domain "
+    "AND k.result_type = m.result_type) "
+    "UNION ALL SELECT domain, result_type, sum(details), sum(sessions) "
+    "FROM tlsrpt.metrics_failure JOIN k USING (domain, result_type) "
+    "GROUP BY 1, 2) "
+    "SELECT domain, result_type, sessions FROM t WHERE details > 0 "
     "ORDER BY 3 DESC, 1, 2 LIMIT $1";
 static const char sql_reports[] =
-    ", d AS (SELECT domain, reporter, sum(reports) AS reports, "
-    "max(last_end) AS last_end FROM tlsrpt.metrics_report "
-    "WHERE NOT folded AND ($2 OR domain IN (SELECT domain FROM watched)) "
-    "GROUP BY 1, 2), "
-    "t AS (SELECT domain, reporter, "
-    "coalesce(f.reports, 0) + coalesce(d.reports, 0) AS reports, "
-    "greatest(f.last_end, d.last_end) AS last_end "
-    "FROM (SELECT * FROM tlsrpt.metrics_report WHERE folded "
-    "AND ($2 OR domain IN (SELECT domain FROM watched))) f "
-    "FULL JOIN d USING (domain, reporter)) "
+    ", k AS (SELECT DISTINCT domain, reporter "
+    "FROM tlsrpt.metrics_report WHERE NOT folded "
+    "AND ($2 OR domain IN (SELECT domain FROM watched))), "
+    "t AS (SELECT domain, reporter, reports, last_end "
+    "FROM tlsrpt.metrics_report m WHERE folded "
+    "AND ($2 OR domain IN (SELECT domain FROM watched)) "
+    "AND NOT EXISTS (SELECT FROM k WHERE k.domain = m.domain "
+    "AND k.reporter = m.reporter) "
+    "UNION ALL SELECT domain, reporter, sum(reports), max(last_end) "
+    "FROM tlsrpt.metrics_report JOIN k USING (domain, reporter) "
+    "GROUP BY 1, 2) "
     "SELECT domain, reporter, reports, "
-    "floor(extract(epoch FROM last_end)) FROM t "
-    "WHERE reports > 0 "
+    "floor(extract(epoch FROM last_end)) FROM t WHERE reports > 0 "
     "ORDER BY 3 DESC, 1, 2 LIMIT $1";
 static const char sql_totals[] =
     "SELECT (SELECT count(*) FROM tlsrpt.rejected_message), "
@@ -399,6 +399,26 @@ metrics_write(FILE *fp, const struct metrics *m, time_t now)
 	    "%lld\n", (long long)now);
 }
 
+/* The rename of path, on disk: worth trying, not worth failing for. */
+static void
+metrics_sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL;
+	int fd = -1;
+
+	if (slash == NULL)
+		fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if ((dir = strndup(path, slash == path ? 1 :
+	    (size_t)(slash - path))) != NULL)
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || fsync(fd) != 0)
+		log_debug("metrics: %s: directory not synced", path);
+	if (fd != -1)
+		(void)close(fd);
+	free(dir);
+}
+
 /*
  * Write the metrics to path: a temporary file beside it (mode 0644),
  * synced, then renamed over it.  Returns 0, or an exit code with the
@@ -409,10 +429,8 @@ static int
 metrics_to_file(const char *path, const struct metrics *m, time_t now)
 {
 	char tmp[PATH_MAX];
-	const char *slash = NULL;
-	char *dir = NULL;
 	FILE *fp = NULL;
-	int fd = -1, dfd = -1, code = EX_IOERR;
+	int fd = -1, code = EX_IOERR;
 
 	if (ti_snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) != 0) {
 		log_err("metrics: %s: name too long", path);
@@ -447,25 +465,14 @@ metrics_to_file(const char *path, const struct metrics *m, time_t now)
 	}
 	tmp[0] = '\0';
 	code = EX_OK;
-	/* The rename itself, on disk: worth trying, not worth failing for. */
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	else if ((dir = strndup(path, slash == path ? 1 :
-	    (size_t)(slash - path))) != NULL)
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1 || fsync(dfd) != 0)
-		log_debug("metrics: %s: directory not synced", path);
+	metrics_sync_dir(path);
 out:
 	if (fp != NULL)
 		(void)fclose(fp);
 	if (fd != -1)
 		(void)close(fd);
-	if (dfd != -1)
-		(void)close(dfd);
 	if (tmp[0] != '\0')
 		(void)unlink(tmp);
-	free(dir);
 	return code;
 }
 
