@@ -47,13 +47,18 @@ GRANT EXECUTE ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
 
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;
--- The readiness view calls these, with the reader's rights (schema step
--- 8: a database not yet upgraded has none of them).
+-- What the reader may call: the readiness view's functions (with the
+-- reader's rights), and the fold of tlsrpt-adm metrics' running totals
+-- (which changes no total).  Schema steps 7 and 8: a database not yet
+-- upgraded has neither.
 DO $$
 BEGIN
 	IF to_regproc('tlsrpt.readiness') IS NOT NULL THEN
 		GRANT EXECUTE ON FUNCTION tlsrpt.readiness, tlsrpt.mx_match
 		    TO tlsrpt_reader;
+	END IF;
+	IF to_regproc('tlsrpt.metrics_fold') IS NOT NULL THEN
+		GRANT EXECUTE ON FUNCTION tlsrpt.metrics_fold TO tlsrpt_reader;
 	END IF;
 END
 $$;

@@ -1444,4 +1444,334 @@ REVOKE ALL ON FUNCTION tlsrpt.mx_match, tlsrpt.readiness FROM PUBLIC;
 INSERT INTO tlsrpt.schema_version (version) VALUES (7);
 \endif
 
+-- ---- Step 8: running totals for tlsrpt-adm metrics
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 8)
+    AS step_due \gset
+\if :step_due
+
+-- tlsrpt-adm metrics reads its totals from these tables instead of
+-- summing every report ever stored, so that its time follows the number
+-- of series, not the length of the history.  Triggers on the report
+-- tables add rows of differences, one per key and statement: inserts
+-- only, so that concurrent writers never wait for each other, and a
+-- transaction that rolls back takes its rows with it.  The total of a
+-- key is the sum of its rows; tlsrpt.metrics_fold() makes them one
+-- (folded).  Rows of the report tables are inserted and deleted, never
+-- updated: an UPDATE of a counted column is not followed.
+--
+-- Each key has at most one folded row; the rows not folded yet are
+-- found through an index of their own.
+--
+-- The keys are label values, as tlsrpt.metrics_label() makes them:
+-- domain from the lower-cased policy_domain, the others as sent.
+
+-- Text from a report as a Prometheus label value: without the characters
+-- no log line carries as they are (C0 and C1 controls but LF, DEL, the
+-- line and paragraph separators, the bidi controls: utf8_is_control() in
+-- src/utf8.c), at most 255 characters.
+CREATE FUNCTION tlsrpt.metrics_label(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN left(regexp_replace(t, '[\x01-\x09\x0b-\x1f\x7f-\x9f'
+    '\u200e\u200f\u2028-\u202e\u2066-\u2069]', '', 'g'), 255);
+
+CREATE TABLE tlsrpt.metrics_report (
+	domain text NOT NULL,
+	reporter text NOT NULL,
+	-- reports with a policy for domain
+	reports bigint NOT NULL,
+	-- the newest end of a date range, but never after the report was
+	-- received (no report can hold off an alert by claiming the future);
+	-- deleting that report leaves it as it is
+	last_end timestamptz,
+	folded boolean NOT NULL DEFAULT false
+);
+CREATE INDEX metrics_report_key_idx
+    ON tlsrpt.metrics_report (domain, reporter);
+CREATE INDEX metrics_report_unfolded_idx
+    ON tlsrpt.metrics_report (domain, reporter) WHERE NOT folded;
+CREATE TABLE tlsrpt.metrics_session (
+	domain text NOT NULL,
+	reporter text NOT NULL,
+	policy_type text NOT NULL,
+	policies bigint NOT NULL,
+	successful numeric NOT NULL,
+	failed numeric NOT NULL,
+	folded boolean NOT NULL DEFAULT false
+);
+CREATE INDEX metrics_session_key_idx
+    ON tlsrpt.metrics_session (domain, reporter, policy_type);
+CREATE INDEX metrics_session_unfolded_idx
+    ON tlsrpt.metrics_session (domain, reporter, policy_type) WHERE NOT folded;
+CREATE TABLE tlsrpt.metrics_failure (
+	domain text NOT NULL,
+	result_type text NOT NULL,
+	details bigint NOT NULL,
+	sessions numeric NOT NULL,
+	folded boolean NOT NULL DEFAULT false
+);
+CREATE INDEX metrics_failure_key_idx
+    ON tlsrpt.metrics_failure (domain, result_type);
+CREATE INDEX metrics_failure_unfolded_idx
+    ON tlsrpt.metrics_failure (domain, result_type) WHERE NOT folded;
+
+-- Rows added: a policy counts with its report, a failure detail with its
+-- policy; they come in the same statement as their report
+-- (store_reports) or after it.  The few rows of a statement find theirs
+-- through an index, in a nested loop, whatever the statistics of a table
+-- that grows say (the plan is kept for the session): store_reports turns
+-- nested loops off for its statements, and so for these triggers, and a
+-- plan that reads the whole table costs a sweep of 10,000 messages twice
+-- its time.
+CREATE FUNCTION tlsrpt.metrics_added() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = on
+SET enable_seqscan = off
+AS $fn$
+BEGIN
+	IF TG_TABLE_NAME = 'policy' THEN
+		WITH j AS (
+			SELECT tlsrpt.metrics_label(lower(a.policy_domain))
+			    AS domain,
+			    tlsrpt.metrics_label(r.organization_name)
+			    AS reporter,
+			    tlsrpt.metrics_label(a.policy_type) AS policy_type,
+			    a.report_ref,
+			    least(r.end_datetime, r.received_at) AS last_end,
+			    a.total_successful_session_count AS successful,
+			    a.total_failure_session_count AS failed
+			FROM added a JOIN tlsrpt.report r ON r.id = a.report_ref
+		), s AS (
+			INSERT INTO tlsrpt.metrics_session (domain, reporter,
+			    policy_type, policies, successful, failed)
+			SELECT domain, reporter, policy_type, count(*),
+			    sum(successful), sum(failed)
+			FROM j GROUP BY 1, 2, 3
+		)
+		INSERT INTO tlsrpt.metrics_report (domain, reporter, reports,
+		    last_end)
+		SELECT domain, reporter, count(DISTINCT report_ref),
+		    max(last_end)
+		FROM j GROUP BY 1, 2;
+	ELSE
+		INSERT INTO tlsrpt.metrics_failure (domain, result_type,
+		    details, sessions)
+		SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+		    tlsrpt.metrics_label(a.result_type), count(*),
+		    sum(a.failed_session_count)
+		FROM added a JOIN tlsrpt.policy p ON p.id = a.policy_ref
+		GROUP BY 1, 2;
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+-- Rows deleted: the table a DELETE names takes off what its rows and the
+-- rows below them counted.  Its trigger fires before the one that
+-- deletes the rows below (report_deleted, policy_deleted: triggers of one
+-- event fire in name order), so those are still there; when they go in
+-- their turn they have lost their parent, and count for nothing here.
+-- Indexes and nested loops, as above.
+CREATE FUNCTION tlsrpt.metrics_gone() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = on
+SET enable_seqscan = off
+AS $fn$
+BEGIN
+	IF TG_TABLE_NAME = 'report' THEN
+		INSERT INTO tlsrpt.metrics_report (domain, reporter, reports)
+		SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+		    tlsrpt.metrics_label(g.organization_name),
+		    -count(DISTINCT g.id)
+		FROM gone g JOIN tlsrpt.policy p ON p.report_ref = g.id
+		GROUP BY 1, 2;
+		INSERT INTO tlsrpt.metrics_session (domain, reporter,
+		    policy_type, policies, successful, failed)
+		SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+		    tlsrpt.metrics_label(g.organization_name),
+		    tlsrpt.metrics_label(p.policy_type), -count(*),
+		    -sum(p.total_successful_session_count),
+		    -sum(p.total_failure_session_count)
+		FROM gone g JOIN tlsrpt.policy p ON p.report_ref = g.id
+		GROUP BY 1, 2, 3;
+		INSERT INTO tlsrpt.metrics_failure (domain, result_type,
+		    details, sessions)
+		SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+		    tlsrpt.metrics_label(d.result_type), -count(*),
+		    -sum(d.failed_session_count)
+		FROM gone g
+		JOIN tlsrpt.failure_detail d ON d.report_ref = g.id
+		JOIN tlsrpt.policy p ON p.id = d.policy_ref
+		GROUP BY 1, 2;
+	ELSIF TG_TABLE_NAME = 'policy' THEN
+		-- A report still counts for a domain it has another policy
+		-- for.
+		INSERT INTO tlsrpt.metrics_report (domain, reporter, reports)
+		SELECT x.domain, x.reporter, -count(*)
+		FROM (SELECT DISTINCT
+		    tlsrpt.metrics_label(lower(g.policy_domain)) AS domain,
+		    tlsrpt.metrics_label(r.organization_name) AS reporter,
+		    g.report_ref
+		    FROM gone g JOIN tlsrpt.report r ON r.id = g.report_ref) x
+		WHERE NOT EXISTS (SELECT FROM tlsrpt.policy p
+		    WHERE p.report_ref = x.report_ref
+		    AND tlsrpt.metrics_label(lower(p.policy_domain)) =
+			x.domain)
+		GROUP BY 1, 2;
+		INSERT INTO tlsrpt.metrics_session (domain, reporter,
+		    policy_type, policies, successful, failed)
+		SELECT tlsrpt.metrics_label(lower(g.policy_domain)),
+		    tlsrpt.metrics_label(r.organization_name),
+		    tlsrpt.metrics_label(g.policy_type), -count(*),
+		    -sum(g.total_successful_session_count),
+		    -sum(g.total_failure_session_count)
+		FROM gone g JOIN tlsrpt.report r ON r.id = g.report_ref
+		GROUP BY 1, 2, 3;
+		INSERT INTO tlsrpt.metrics_failure (domain, result_type,
+		    details, sessions)
+		SELECT tlsrpt.metrics_label(lower(g.policy_domain)),
+		    tlsrpt.metrics_label(d.result_type), -count(*),
+		    -sum(d.failed_session_count)
+		FROM gone g
+		JOIN tlsrpt.report r ON r.id = g.report_ref
+		JOIN tlsrpt.failure_detail d ON d.policy_ref = g.id
+		GROUP BY 1, 2;
+	ELSE
+		INSERT INTO tlsrpt.metrics_failure (domain, result_type,
+		    details, sessions)
+		SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+		    tlsrpt.metrics_label(g.result_type), -count(*),
+		    -sum(g.failed_session_count)
+		FROM gone g JOIN tlsrpt.policy p ON p.id = g.policy_ref
+		GROUP BY 1, 2;
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE FUNCTION tlsrpt.metrics_truncated() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF TG_TABLE_NAME = 'failure_detail' THEN
+		TRUNCATE tlsrpt.metrics_failure;
+	ELSE
+		TRUNCATE tlsrpt.metrics_report, tlsrpt.metrics_session,
+		    tlsrpt.metrics_failure;
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER policy_added AFTER INSERT ON tlsrpt.policy
+    REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_added();
+CREATE TRIGGER failure_detail_added AFTER INSERT ON tlsrpt.failure_detail
+    REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_added();
+-- "counted_out" sorts before "deleted".
+CREATE TRIGGER report_counted_out AFTER DELETE ON tlsrpt.report
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_gone();
+CREATE TRIGGER policy_counted_out AFTER DELETE ON tlsrpt.policy
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_gone();
+CREATE TRIGGER failure_detail_counted_out
+    AFTER DELETE ON tlsrpt.failure_detail
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_gone();
+CREATE TRIGGER report_metrics_truncated AFTER TRUNCATE ON tlsrpt.report
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_truncated();
+CREATE TRIGGER policy_metrics_truncated AFTER TRUNCATE ON tlsrpt.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_truncated();
+CREATE TRIGGER failure_detail_metrics_truncated
+    AFTER TRUNCATE ON tlsrpt.failure_detail
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_truncated();
+
+-- Fold the rows of each key that has rows not folded yet into one, and
+-- drop the keys nothing counts for any more.  Rows of transactions not
+-- committed yet are not seen, and stay as they are.  false when another
+-- fold is under way.  Runs with its owner's rights: tlsrpt_reader may
+-- call it (sql/roles.sql), as tlsrpt-adm metrics does before reading.
+CREATE FUNCTION tlsrpt.metrics_fold() RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF NOT pg_try_advisory_xact_lock(8460, 7) THEN
+		RETURN false;
+	END IF;
+	WITH k AS (
+		SELECT DISTINCT domain, reporter FROM tlsrpt.metrics_report
+		WHERE NOT folded
+	), g AS (
+		DELETE FROM tlsrpt.metrics_report m USING k
+		WHERE m.domain = k.domain AND m.reporter = k.reporter
+		RETURNING m.*
+	)
+	INSERT INTO tlsrpt.metrics_report
+	SELECT domain, reporter, sum(reports), max(last_end), true FROM g
+	GROUP BY 1, 2 HAVING sum(reports) <> 0;
+	WITH k AS (
+		SELECT DISTINCT domain, reporter, policy_type
+		FROM tlsrpt.metrics_session WHERE NOT folded
+	), g AS (
+		DELETE FROM tlsrpt.metrics_session m USING k
+		WHERE m.domain = k.domain AND m.reporter = k.reporter
+		    AND m.policy_type = k.policy_type
+		RETURNING m.*
+	)
+	INSERT INTO tlsrpt.metrics_session
+	SELECT domain, reporter, policy_type, sum(policies),
+	    sum(successful), sum(failed), true FROM g
+	GROUP BY 1, 2, 3 HAVING sum(policies) <> 0;
+	WITH k AS (
+		SELECT DISTINCT domain, result_type FROM tlsrpt.metrics_failure
+		WHERE NOT folded
+	), g AS (
+		DELETE FROM tlsrpt.metrics_failure m USING k
+		WHERE m.domain = k.domain AND m.result_type = k.result_type
+		RETURNING m.*
+	)
+	INSERT INTO tlsrpt.metrics_failure
+	SELECT domain, result_type, sum(details), sum(sessions), true FROM g
+	GROUP BY 1, 2 HAVING sum(details) <> 0;
+	RETURN true;
+END
+$fn$;
+
+-- What is stored already, folded.
+INSERT INTO tlsrpt.metrics_report
+SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+    tlsrpt.metrics_label(r.organization_name), count(DISTINCT r.id),
+    max(least(r.end_datetime, r.received_at)), true
+FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
+GROUP BY 1, 2;
+INSERT INTO tlsrpt.metrics_session
+SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+    tlsrpt.metrics_label(r.organization_name),
+    tlsrpt.metrics_label(p.policy_type), count(*),
+    sum(p.total_successful_session_count),
+    sum(p.total_failure_session_count), true
+FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
+GROUP BY 1, 2, 3;
+INSERT INTO tlsrpt.metrics_failure
+SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+    tlsrpt.metrics_label(d.result_type), count(*),
+    sum(d.failed_session_count), true
+FROM tlsrpt.failure_detail d JOIN tlsrpt.policy p ON p.id = d.policy_ref
+GROUP BY 1, 2;
+
+REVOKE ALL ON FUNCTION tlsrpt.metrics_added, tlsrpt.metrics_gone,
+    tlsrpt.metrics_truncated, tlsrpt.metrics_fold FROM PUBLIC;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (8);
+\endif
+
 COMMIT;

@@ -20,7 +20,7 @@
 #include "status.h"
 
 /* The schema version tlsrpt-adm needs (tlsrpt.schema_version). */
-#define ADM_SCHEMA_VERSION 7
+#define ADM_SCHEMA_VERSION 8
 
 struct db;
 

@@ -2,7 +2,7 @@
  * adm_readiness.c - tlsrpt-adm readiness: is each MTA-STS (or DANE)
  * domain ready to switch its policy to enforce?
  *
- * The verdicts are the database's (tlsrpt.readiness(), schema step 8):
+ * The verdicts are the database's (tlsrpt.readiness(), schema step 7):
  * this file picks the domains (--domain, else the monitored domains when
  * there are any, else every domain in the reports), adds a line for each
  * picked domain the reports say nothing about, and prints.  Everything

@@ -328,7 +328,7 @@ check "empty database, monitored table empty: UNKNOWN" "$RC" 3
 run_adm v3 check
 check "old schema: UNKNOWN" "$RC" 3
 check "old schema: one line that says what to do" "$OUT" \
-    "TLSRPT UNKNOWN - database schema version 3, need 7: load schema.sql"
+    "TLSRPT UNKNOWN - database schema version 3, need 8: load schema.sql"
 _o=$(mktemp)
 "$ADM" -d "host=$PG_DIR/none dbname=x" check >"$_o" 2>/dev/null
 RC=$?

@@ -320,7 +320,7 @@ check "ingest role: the rule applies" "$RC/$(pg_q d2 "SELECT count(*) FROM tlsrp
 "$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d old -f "$TI_TEST_DATA/schema-v3.sql" >/dev/null
 run_adm -d dbname=old domains list
 check "schema too old: exit 78, one line" "$RC/$ERR" \
-    "78/tlsrpt-adm: error: database schema version 3, need 7: load schema.sql"
+    "78/tlsrpt-adm: error: database schema version 3, need 8: load schema.sql"
 run_adm -d dbname=old domains add example.com
 check "schema too old: add, exit 78" "$RC" 78
 

@@ -68,9 +68,10 @@ v1_rows() {
 }
 
 # The schema's functions: the writers, the delete triggers', step 6's
-# bookkeeping and step 7's readiness.
-FUNCS=deleted,mx_match,readiness,seen_added,seen_deleted,seen_truncated
-FUNCS=$FUNCS,store_rejected,store_reports,truncated
+# bookkeeping, step 7's readiness and step 8's running totals.
+FUNCS=deleted,metrics_added,metrics_fold,metrics_gone,metrics_label
+FUNCS=$FUNCS,metrics_truncated,mx_match,readiness,seen_added,seen_deleted
+FUNCS=$FUNCS,seen_truncated,store_rejected,store_reports,truncated
 
 # ---- A new database: every step, once.
 pg_newdb fresh || exit 99
