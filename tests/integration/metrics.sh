@@ -342,7 +342,7 @@ all=$(domains)
 check "an empty list of monitored domains keeps every domain" \
     "$(series tlsrpt_reports_total | wc -l | tr -d ' ')" \
     "$(want tlsrpt_reports_total m | wc -l | tr -d ' ')"
-pg_q m "INSERT INTO tlsrpt.monitored_domain (domain) VALUES ('MON.example')" >/dev/null
+pg_q m "INSERT INTO tlsrpt.monitored_domain (domain) VALUES ('mon.example')" >/dev/null
 adm m
 check "a monitored domain and its subdomains" "$(domains)" \
     "mon.example sub.mon.example "
