@@ -13,6 +13,10 @@ what=${1:-demo}
 PACKAGES="autoconf automake make gcc pkg-config libgmime-3.0-dev \
 libjansson-dev zlib1g-dev libpq-dev libcmocka-dev postgresql procmail \
 postgresql-client time"
+# The test suite also runs tlsrpt-adm metrics' output past promtool and a
+# real node exporter.
+[ "$what" = check ] &&
+    PACKAGES="$PACKAGES prometheus prometheus-node-exporter curl"
 
 need=
 for p in $PACKAGES; do
