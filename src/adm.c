@@ -85,8 +85,21 @@ adm_settings(struct config *cfg, const char *path, char **sets,
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* The global options, before the command. */
+struct adm_args {
+	const char *path;	/* -c */
+	const char *db;		/* -d */
+	char **sets;		/* -o pairs, in order */
+	size_t n_sets;
+};
+
+/*
+ * Read the global options into a and adm->verbosity.  Returns -1 to go
+ * on (optind at the command), or the exit code: --help, --version, an
+ * unknown option.
+ */
+static int
+adm_parse(int argc, char **argv, struct adm *adm, struct adm_args *a)
 {
 	static const struct option longs[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -98,55 +111,64 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct config cfg;
-	struct adm adm;
-	struct ti_err err;
-	const char *path = NULL, *db = NULL;
-	char **sets = NULL;
-	size_t n_sets = 0, i;
-	int c, code = EX_USAGE;
+	int c;
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&adm, 0, sizeof(adm));
-	(void)signal(SIGPIPE, SIG_IGN);
-	log_init("tlsrpt-adm", 0, LOG_LEVEL_INFO);
-	sets = calloc((size_t)argc + 1, sizeof(*sets));
-	if (sets == NULL) {
-		log_err("out of memory");
-		return EX_TEMPFAIL;
-	}
 	/* "+": the options end at the command. */
 	while ((c = getopt_long(argc, argv, "+d:c:o:vqhV", longs,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			db = optarg;
+			a->db = optarg;
 			break;
 		case 'c':
-			path = optarg;
+			a->path = optarg;
 			break;
 		case 'o':
-			sets[n_sets++] = optarg;
+			a->sets[a->n_sets++] = optarg;
 			break;
 		case 'v':
-			adm.verbosity++;
+			adm->verbosity++;
 			break;
 		case 'q':
-			adm.verbosity--;
+			adm->verbosity--;
 			break;
 		case 'h':
 			adm_help(stdout);
-			code = EX_OK;
-			goto done;
+			return EX_OK;
 		case 'V':
 			(void)printf("tlsrpt-adm %s\n", PACKAGE_VERSION);
-			code = EX_OK;
-			goto done;
+			return EX_OK;
 		default:
 			(void)fputs("Try 'tlsrpt-adm --help'.\n", stderr);
-			goto done;
+			return EX_USAGE;
 		}
 	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct adm_args a;
+	struct config cfg;
+	struct adm adm;
+	struct ti_err err;
+	size_t i;
+	int code = EX_USAGE;
+
+	memset(&a, 0, sizeof(a));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&adm, 0, sizeof(adm));
+	(void)signal(SIGPIPE, SIG_IGN);
+	log_init("tlsrpt-adm", 0, LOG_LEVEL_INFO);
+	a.sets = calloc((size_t)argc + 1, sizeof(*a.sets));
+	if (a.sets == NULL) {
+		log_err("out of memory");
+		return EX_TEMPFAIL;
+	}
+	if ((code = adm_parse(argc, argv, &adm, &a)) >= 0)
+		goto done;
+	code = EX_USAGE;
 	log_init("tlsrpt-adm", 0, adm.verbosity > 0 ? LOG_LEVEL_DEBUG :
 	    adm.verbosity < 0 ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
 	if (optind >= argc) {
@@ -163,7 +185,7 @@ main(int argc, char **argv)
 		(void)fputs("Try 'tlsrpt-adm --help'.\n", stderr);
 		goto done;
 	}
-	if (adm_settings(&cfg, path, sets, n_sets, db, &err) != 0) {
+	if (adm_settings(&cfg, a.path, a.sets, a.n_sets, a.db, &err) != 0) {
 		log_err("configuration: %s", err.msg);
 		code = ti_kind_exit(err.kind, 0);
 		goto done;
@@ -176,6 +198,6 @@ main(int argc, char **argv)
 done:
 	db_close(&adm.db);
 	config_clear(&cfg);
-	free(sets);
+	free(a.sets);
 	return code;
 }
