@@ -22,18 +22,6 @@ MONITORED="CREATE TABLE IF NOT EXISTS tlsrpt.monitored_domain (domain text
     added_at timestamptz NOT NULL DEFAULT now())"
 pg_q $DB "$MONITORED" >/dev/null
 
-# run_adm DB ARGS...: tlsrpt-adm -d dbname=DB ARGS; sets RC, OUT, ERR
-run_adm() {
-	_db=$1
-	shift
-	_o=$(mktemp)
-	_e=$(mktemp)
-	"$ADM" -d "dbname=$_db" "$@" >"$_o" 2>"$_e" </dev/null
-	RC=$?
-	OUT=$(cat "$_o")
-	ERR=$(cat "$_e")
-	rm -f "$_o" "$_e"
-}
 first() { printf '%s\n' "$OUT" | head -n 1; }
 # the performance data: every item after a "|", one a line
 perf() {
@@ -161,7 +149,7 @@ check "reporter: the latest 10 ends only" "$(pg_q $DB "SELECT cardinality(recent
     AND organization_name = 'Google LLC'")" "10|t"
 
 # ---- Every domain with reports (none monitored).
-run_adm $DB check
+run_adm -d dbname=$DB check
 check "all: CRITICAL" "$RC" 2
 check_match "all: the status line names the worst domain, why, what and where" "$(first)" \
     "^TLSRPT CRITICAL - cert\\.example: 10\\.00% of 2000 sessions failed \\(critical: 5%\\): certificate-expired 200; mx1\\.cert\\.example 200 \\(and [0-9]+ more\\) \\| "
@@ -197,40 +185,40 @@ check "all: a domain's failure rate in %" "$(dperf | grep "^'cert.example'=")" "
 check "all: no sessions in the window: U" "$(dperf | grep "^'quiet.example'=")" "'quiet.example'=U;1;5;0;100"
 
 # ---- The thresholds, one domain at a time.
-run_adm $DB check --domain edge-w.example
+run_adm -d dbname=$DB check --domain edge-w.example
 check_match "-w 1 at 1.00%: WARNING" "$RC $(first)" "^1 TLSRPT WARNING - edge-w\\.example: 1\\.00% of 100"
-run_adm $DB check --domain edge-w.example -w 1.01
+run_adm -d dbname=$DB check --domain edge-w.example -w 1.01
 check_match "-w 1.01 at 1.00%: OK" "$RC $(first)" "^0 TLSRPT OK - 1 domain, 1 of 100 sessions failed in the last 2d \\| "
-run_adm $DB check --domain edge-c.example
+run_adm -d dbname=$DB check --domain edge-c.example
 check_match "-c 5 at 5.00%: CRITICAL" "$RC $(first)" "^2 TLSRPT CRITICAL - edge-c\\.example: 5\\.00%"
-run_adm $DB check --domain edge-c.example -c 5.01
+run_adm -d dbname=$DB check --domain edge-c.example -c 5.01
 check_match "-c 5.01 at 5.00%: WARNING" "$RC $(first)" "^1 TLSRPT WARNING - edge-c\\.example: 5\\.00% of 100 sessions failed \\(warning: 1%\\)"
-run_adm $DB check --domain edge-c.example -w 0 -c 0
+run_adm -d dbname=$DB check --domain edge-c.example -w 0 -c 0
 check_match "-w 0 -c 0: any failure is CRITICAL" "$RC $(first)" "^2 TLSRPT CRITICAL - edge-c"
-run_adm $DB check --domain clean.example -w 0 -c 0
+run_adm -d dbname=$DB check --domain clean.example -w 0 -c 0
 check_match "-w 0 -c 0: no failure is OK" "$RC $(first)" "^0 TLSRPT OK - 1 domain, 0 of 2000 sessions failed"
 check "--domain: the domain's perf data" "$(dperf)" "'clean.example'=0.00%;0;0;0;100"
-run_adm $DB check --domain CLEAN.Example. --domain clean.example
+run_adm -d dbname=$DB check --domain CLEAN.Example. --domain clean.example
 check "--domain: compared lower-case without the dot, once" "$RC $(dperf)" "0 'clean.example'=0.00%;1;5;0;100"
-run_adm $DB check --domain one.example
+run_adm -d dbname=$DB check --domain one.example
 check_match "a domain with one report: OK" "$RC $(first)" "^0 TLSRPT OK - 1 domain, 0 of 100 sessions failed in the last 2d"
-run_adm $DB check --domain nowhere.example
+run_adm -d dbname=$DB check --domain nowhere.example
 check_match "a domain never reported on (not monitored): CRITICAL" "$RC $(first)" \
     "^2 TLSRPT CRITICAL - nowhere\\.example: no report ever \\| "
-run_adm $DB check --domain quiet.example --silence 9
+run_adm -d dbname=$DB check --domain quiet.example --silence 9
 check_match "--silence 9: 8.5 days is not silent; its reporter is late" "$RC $(first)" \
     "^1 TLSRPT WARNING - quiet\\.example: Google LLC has not reported for 8\\.[0-9] days"
-run_adm $DB check --domain quiet.example --silence 9 --forget 8
+run_adm -d dbname=$DB check --domain quiet.example --silence 9 --forget 8
 check_match "--forget 8: nor is it expected any more" "$RC $(first)" "^0 TLSRPT OK"
-run_adm $DB check --domain cert.example --window 13h
+run_adm -d dbname=$DB check --domain cert.example --window 13h
 check_match "--window 13h: one report (10%), CRITICAL" "$RC $(first)" \
     "^2 TLSRPT CRITICAL - cert\\.example: 10\\.00% of 1000 sessions"
-run_adm $DB check --domain stop.example --forget 5
+run_adm -d dbname=$DB check --domain stop.example --forget 5
 check_match "--forget 5: a reporter gone 6 days is no longer expected" "$RC $(first)" "^0 TLSRPT OK"
-run_adm $DB check --domain stop.example --forget 0
+run_adm -d dbname=$DB check --domain stop.example --forget 0
 check_match "--forget 0: never forgotten" "$RC $(first)" "^1 TLSRPT WARNING - stop\\.example: Yahoo Inc\\."
 check "default window: the failure 12 days ago is not new" "$(line_for 'new result type')" ""
-run_adm $DB check --domain stop.example --window 13d
+run_adm -d dbname=$DB check --domain stop.example --window 13d
 check_match "--window 13d: it is" "$(line_for 'new result type')" \
     "^WARNING stop\\.example: new result type starttls-not-supported "
 
@@ -241,12 +229,12 @@ pg_q $DB "INSERT INTO tlsrpt.rejected_message (source, reason, raw_sha256,
     INSERT INTO tlsrpt.rejected_message (received_at, source, reason,
     raw_sha256, raw_size, raw) VALUES (now() - interval '3 days', 'mail',
     'old', sha256('c'), 1, 'c')" >/dev/null
-run_adm $DB check --domain clean.example
+run_adm -d dbname=$DB check --domain clean.example
 check_match "--rejected 0: two kept aside in the window: WARNING" "$RC $(first)" \
     "^1 TLSRPT WARNING - 2 messages kept aside in tlsrpt\\.rejected_message in the window \\(more than 0\\) \\| .*'rejected'=2;0;;0\$"
-run_adm $DB check --domain clean.example --rejected 2
+run_adm -d dbname=$DB check --domain clean.example --rejected 2
 check_match "--rejected 2: two are not more than 2" "$RC $(first)" "^0 TLSRPT OK.*'rejected'=2;2;;0\$"
-run_adm $DB check --domain clean.example --rejected 1
+run_adm -d dbname=$DB check --domain clean.example --rejected 1
 check "--rejected 1: WARNING" "$RC" 1
 
 # ---- Monitored domains: only they are checked, with their subdomains.
@@ -259,7 +247,7 @@ pg_q $DB "INSERT INTO tlsrpt.monitored_domain VALUES
 	'certificate-host-mismatch', 'mx.clean.example');
     SELECT public.t_report('Google LLC', 'sub.cert.example', 0.5, 0, 50,
 	'certificate-host-mismatch', 'mx.sub.cert.example')" >/dev/null
-run_adm $DB check --rejected 5
+run_adm -d dbname=$DB check --rejected 5
 check "monitored: CRITICAL" "$RC" 2
 check "monitored: these domains only" "$(dperf | sed "s/=.*//" | tr '\n' ' ')" \
     "'cert.example' 'clean.example' 'new.example' 'old.example' "
@@ -270,7 +258,7 @@ check_match "monitored: added 10 days ago, no report: CRITICAL" "$(line_for 'old
 check_match "monitored: a subdomain's policies count when included" "$(line_for 'clean.example:')" \
     "^WARNING clean\\.example: 2\\.43% of 2050 sessions failed \\(warning: 1%\\): certificate-host-mismatch 50; mx\\.clean\\.example 50\$"
 check "monitored: and not when not" "$(dperf | grep "^'cert.example'=")" "'cert.example'=10.00%;1;5;0;100"
-run_adm $DB check --domain new.example --rejected 5
+run_adm -d dbname=$DB check --domain new.example --rejected 5
 check_match "--domain of a monitored domain added today: OK" "$RC $(first)" \
     "^0 TLSRPT OK - 1 domain, 0 of 0 sessions failed in the last 2d \\| "
 check_match "with its note in the long output" "$(printf '%s\n' "$OUT" | sed -n 2p)" "^OK new\\.example: no report yet"
@@ -295,7 +283,7 @@ pg_q $DB "DELETE FROM tlsrpt.report WHERE id IN (SELECT report_ref FROM tlsrpt.f
     WHERE policy_domain = 'cert.example')" >/dev/null
 check "delete: reporter recounted" "$(pg_q $DB "$AGREE")" 0
 check "delete: result types recounted" "$(pg_q $DB "$AGREE_RT")" 0
-run_adm $DB check --domain cert.example --rejected 5
+run_adm -d dbname=$DB check --domain cert.example --rejected 5
 check_match "delete: the failures are gone" "$RC $(first)" "^0 TLSRPT OK"
 pg_q $DB "DELETE FROM tlsrpt.failure_detail WHERE result_type = 'validation-failure'" >/dev/null
 check "delete of details alone: result types recounted" "$(pg_q $DB "$AGREE_RT")" 0
@@ -316,16 +304,16 @@ check "truncate: the tables emptied" "$(pg_q $DB "SELECT (SELECT count(*) FROM t
 
 # ---- UNKNOWN: nothing to check, an old schema, no server, bad options.
 pg_newdb empty || exit 99
-run_adm empty check
+run_adm -d dbname=empty check
 check "empty database: UNKNOWN" "$RC" 3
 check "empty database: says so in one line" "$OUT" \
     "TLSRPT UNKNOWN - no reports and no monitored domains: nothing to check"
 pg_q empty "$MONITORED" >/dev/null
-run_adm empty check
+run_adm -d dbname=empty check
 check "empty database, monitored table empty: UNKNOWN" "$RC" 3
 "$PG_BINDIR/createdb" v3 || exit 99
 "$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d v3 -f "$TI_TEST_DATA/schema-v3.sql" >/dev/null
-run_adm v3 check
+run_adm -d dbname=v3 check
 check "old schema: UNKNOWN" "$RC" 3
 check "old schema: one line that says what to do" "$OUT" \
     "TLSRPT UNKNOWN - database schema version 3, need 8: load schema.sql"
@@ -338,11 +326,11 @@ check "no server: UNKNOWN" "$RC" 3
 check_match "no server: one line" "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ') $OUT" "^1 TLSRPT UNKNOWN - "
 for args in "--window 3x" "--window 0d" "-w 6 -c 5" "-w 101" "-w 1.234" "--silence 0" \
     "--rejected -1" "--domain a|b" "--bogus" "extra"; do
-	run_adm $DB check $args
+	run_adm -d dbname=$DB check $args
 	check_match "bad option ($args): UNKNOWN, usage on stderr" "$RC $OUT $(printf '%s\n' "$ERR" | grep -c usage:)" \
 	    "^3 TLSRPT UNKNOWN - [^|]* 1\$"
 done
-run_adm $DB check --help
+run_adm -d dbname=$DB check --help
 check_match "--help: usage on stdout, exit 0" "$RC $OUT" "^0 usage: tlsrpt-adm check"
 
 finish

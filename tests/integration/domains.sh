@@ -13,17 +13,6 @@ TMP=$(mktemp -d)
 pg_start
 trap 'rm -rf "$TMP"; pg_cleanup' EXIT
 
-# run_adm ARGS...: sets RC, OUT and ERR.
-run_adm() {
-	_o=$(mktemp)
-	_e=$(mktemp)
-	"$ADM" "$@" >"$_o" 2>"$_e" </dev/null
-	RC=$?
-	OUT=$(cat "$_o")
-	ERR=$(cat "$_e")
-	rm -f "$_o" "$_e"
-}
-
 # mkrep FILE REPORT-ID DOMAIN...: a report with one policy per DOMAIN.
 mkrep() {
 	_f=$1

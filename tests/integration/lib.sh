@@ -43,15 +43,23 @@ check_match() {
 	fi
 }
 
-# run_bin ARGS... : sets RC, OUT (stdout) and ERR (stderr)
-run_bin() {
+# run_prog PROGRAM ARGS... : sets RC, OUT (stdout) and ERR (stderr)
+run_prog() {
 	_o=$(mktemp)
 	_e=$(mktemp)
-	"$BIN" "$@" >"$_o" 2>"$_e" </dev/null
+	"$@" >"$_o" 2>"$_e" </dev/null
 	RC=$?
 	OUT=$(cat "$_o")
 	ERR=$(cat "$_e")
 	rm -f "$_o" "$_e"
+}
+
+# run_bin ARGS... : tlsrpt-ingest; run_adm ARGS... : tlsrpt-adm
+run_bin() {
+	run_prog "$BIN" "$@"
+}
+run_adm() {
+	run_prog "$ADM" "$@"
 }
 
 # pipe_bin FILE ARGS... : the message on standard input, as Postfix does

@@ -167,15 +167,6 @@ check "history: the policy-string as sent" "$(pg_q rd "SELECT policy_string
     FROM tlsrpt.policy WHERE policy_domain = 'outside.example' LIMIT 1")" \
     '{"version: STSv1","mode: testing","mx: mx1.outside.example","mx: *.mail.outside.example","max_age: 86400"}'
 
-# run_adm ARGS...: sets RC, OUT and ERR
-run_adm() {
-	_o=$W/adm.out
-	_e=$W/adm.err
-	"$ADM" "$@" >"$_o" 2>"$_e" </dev/null
-	RC=$?
-	OUT=$(cat "$_o")
-	ERR=$(cat "$_e")
-}
 TAB=$(printf '\t')
 # line DOMAIN TYPE VERDICT REASON
 line() {

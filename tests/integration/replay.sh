@@ -13,14 +13,6 @@ TMP=$(mktemp -d)
 pg_start
 trap 'rm -rf "$TMP"; pg_cleanup' EXIT
 
-# run_adm ARGS...: sets RC, OUT and ERR.
-run_adm() {
-	"$ADM" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	RC=$?
-	OUT=$(cat "$TMP/out")
-	ERR=$(cat "$TMP/err")
-}
-
 # keep DB FILE REASON AGE [TRUNCATED]: FILE's bytes in rejected_message,
 # as an older version kept them AGE ago.
 keep() {
