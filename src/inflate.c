@@ -211,6 +211,28 @@ inflate_shutdown(void)
 	}
 }
 
+/*
+ * A gzip member ended at off: 0 when the input ends there too, 1 when
+ * another member follows (zs reset for it), -1 with err for anything
+ * else after it.
+ */
+static int
+inflate_next_member(z_stream *zs, const unsigned char *p, size_t len,
+    size_t off, struct ti_err *err)
+{
+	if (off == len)
+		return 0;
+	if (len - off == 1 && p[off] == 0x1f)
+		/* Cut inside the next member's magic. */
+		return ti_err_set(err, TI_KIND_DATA, "truncated gzip stream");
+	if (len - off < 2 || p[off] != 0x1f || p[off + 1] != 0x8b)
+		return ti_err_set(err, TI_KIND_DATA,
+		    "trailing garbage after gzip stream");
+	if (inflateReset(zs) != Z_OK)
+		return ti_err_set(err, TI_KIND_INTERNAL, "inflateReset failed");
+	return 1;
+}
+
 static int
 inflate_stream(const unsigned char *p, size_t len, enum inflate_kind kind,
     struct buf *out, size_t *used_r, struct ti_err *err)
@@ -249,27 +271,11 @@ inflate_stream(const unsigned char *p, size_t len, enum inflate_kind kind,
 				*used_r = off;
 				break;
 			}
-			if (off == len)
+			if ((zrc = inflate_next_member(zs, p, len, off,
+			    err)) < 0)
+				goto out;
+			if (zrc == 0)
 				break;
-			if (len - off == 1 && p[off] == 0x1f) {
-				/* Cut inside the next member's magic. */
-				ti_err_set(err, TI_KIND_DATA,
-				    "truncated gzip stream");
-				goto out;
-			}
-			if (len - off < 2 || p[off] != 0x1f ||
-			    p[off + 1] != 0x8b) {
-				ti_err_set(err, TI_KIND_DATA,
-				    "trailing garbage after gzip stream");
-				goto out;
-			}
-			/* Another member: carry on with the same input. */
-			zrc = inflateReset(zs);
-			if (zrc != Z_OK) {
-				ti_err_set(err, TI_KIND_INTERNAL,
-				    "inflateReset failed");
-				goto out;
-			}
 			continue;
 		}
 		if (zrc == Z_BUF_ERROR && zs->avail_in == 0 && fed == len) {
