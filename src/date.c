@@ -109,41 +109,42 @@ date_expect(const char *s, size_t len, size_t *pos, char c)
 	return 0;
 }
 
-int
-date_parse_rfc3339(const char *s, size_t len, int64_t *usec_r,
-    struct ti_err *err)
+/* The fields of a date-time as written, before any range check. */
+struct date_fields {
+	int year, mon, day, hour, min, sec;
+	int sign, oh, om;	/* the zone offset; sign 0 for Z or none */
+	int64_t frac;		/* microseconds */
+};
+
+/* Read a date-time's syntax into f; 0, or -1 when it is not one. */
+static int
+date_read_fields(const char *s, size_t len, struct date_fields *f)
 {
 	size_t pos = 0;
-	int year, mon, day, hour, min, sec;
-	int oh = 0, om = 0;
-	int sign = 0;
-	int64_t frac = 0, scale = 100000;
-	int64_t days, secs;
+	int64_t scale = 100000;
 
-	if (s == NULL ||
-	    date_digits(s, len, &pos, 4, &year) != 0 ||
+	if (date_digits(s, len, &pos, 4, &f->year) != 0 ||
 	    date_expect(s, len, &pos, '-') != 0 ||
-	    date_digits(s, len, &pos, 2, &mon) != 0 ||
+	    date_digits(s, len, &pos, 2, &f->mon) != 0 ||
 	    date_expect(s, len, &pos, '-') != 0 ||
-	    date_digits(s, len, &pos, 2, &day) != 0)
-		return ti_err_set(err, TI_KIND_DATA, "%s", date_syntax);
+	    date_digits(s, len, &pos, 2, &f->day) != 0)
+		return -1;
 	if (pos >= len || (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' '))
-		return ti_err_set(err, TI_KIND_DATA, "%s", date_syntax);
+		return -1;
 	pos++;
-	if (date_digits(s, len, &pos, 2, &hour) != 0 ||
+	if (date_digits(s, len, &pos, 2, &f->hour) != 0 ||
 	    date_expect(s, len, &pos, ':') != 0 ||
-	    date_digits(s, len, &pos, 2, &min) != 0 ||
+	    date_digits(s, len, &pos, 2, &f->min) != 0 ||
 	    date_expect(s, len, &pos, ':') != 0 ||
-	    date_digits(s, len, &pos, 2, &sec) != 0)
-		return ti_err_set(err, TI_KIND_DATA, "%s", date_syntax);
+	    date_digits(s, len, &pos, 2, &f->sec) != 0)
+		return -1;
 	if (pos < len && s[pos] == '.') {
 		pos++;
 		if (pos >= len || s[pos] < '0' || s[pos] > '9')
-			return ti_err_set(err, TI_KIND_DATA, "%s",
-			    date_syntax);
+			return -1;
 		/* Digits past the microsecond are dropped, not rounded. */
 		while (pos < len && s[pos] >= '0' && s[pos] <= '9') {
-			frac += (s[pos] - '0') * scale;
+			f->frac += (s[pos] - '0') * scale;
 			scale /= 10;
 			pos++;
 		}
@@ -151,46 +152,63 @@ date_parse_rfc3339(const char *s, size_t len, int64_t *usec_r,
 	if (pos < len && (s[pos] == 'Z' || s[pos] == 'z')) {
 		pos++;
 	} else if (pos < len && (s[pos] == '+' || s[pos] == '-')) {
-		sign = s[pos] == '+' ? 1 : -1;
+		f->sign = s[pos] == '+' ? 1 : -1;
 		pos++;
-		if (date_digits(s, len, &pos, 2, &oh) != 0 ||
+		if (date_digits(s, len, &pos, 2, &f->oh) != 0 ||
 		    date_expect(s, len, &pos, ':') != 0 ||
-		    date_digits(s, len, &pos, 2, &om) != 0)
-			return ti_err_set(err, TI_KIND_DATA, "%s",
-			    date_syntax);
+		    date_digits(s, len, &pos, 2, &f->om) != 0)
+			return -1;
 	}
-	if (pos != len)
-		return ti_err_set(err, TI_KIND_DATA, "%s", date_syntax);
+	return pos == len ? 0 : -1;
+}
 
-	if (year < DATE_YEAR_MIN || year > DATE_YEAR_MAX)
+/* Check each field's range; 0, or -1 with DATA naming the field. */
+static int
+date_check_fields(const struct date_fields *f, struct ti_err *err)
+{
+	if (f->year < DATE_YEAR_MIN || f->year > DATE_YEAR_MAX)
 		return ti_err_set(err, TI_KIND_DATA,
 		    "year out of range (%d-%d)", DATE_YEAR_MIN,
 		    DATE_YEAR_MAX);
-	if (mon < 1 || mon > 12)
+	if (f->mon < 1 || f->mon > 12)
 		return ti_err_set(err, TI_KIND_DATA, "month out of range");
-	if (day < 1 || day > date_month_days(year, mon))
+	if (f->day < 1 || f->day > date_month_days(f->year, f->mon))
 		return ti_err_set(err, TI_KIND_DATA, "day out of range");
-	if (hour > 23)
+	if (f->hour > 23)
 		return ti_err_set(err, TI_KIND_DATA, "hour out of range");
-	if (min > 59)
+	if (f->min > 59)
 		return ti_err_set(err, TI_KIND_DATA, "minute out of range");
-	if (sec > 60)
+	if (f->sec > 60)
 		return ti_err_set(err, TI_KIND_DATA, "second out of range");
-	if (oh > 23 || om > 59)
+	if (f->oh > 23 || f->om > 59)
 		return ti_err_set(err, TI_KIND_DATA,
 		    "zone offset out of range");
-	if (sec == 60)
-		sec = 59;	/* a leap second: we have no table of them */
+	return 0;
+}
 
-	days = date_days_from_civil(year, mon, day);
-	secs = days * DATE_SEC_PER_DAY + hour * 3600 + min * 60 + sec;
+int
+date_parse_rfc3339(const char *s, size_t len, int64_t *usec_r,
+    struct ti_err *err)
+{
+	struct date_fields f = { 0 };
+	int sec;
+	int64_t secs;
+
+	if (s == NULL || date_read_fields(s, len, &f) != 0)
+		return ti_err_set(err, TI_KIND_DATA, "%s", date_syntax);
+	if (date_check_fields(&f, err) != 0)
+		return -1;
+	/* A leap second: we have no table of them. */
+	sec = f.sec == 60 ? 59 : f.sec;
+	secs = date_days_from_civil(f.year, f.mon, f.day) * DATE_SEC_PER_DAY +
+	    f.hour * 3600 + f.min * 60 + sec;
 	/* Local time minus the offset is UTC. */
-	secs -= sign * (oh * 3600 + om * 60);
+	secs -= f.sign * (f.oh * 3600 + f.om * 60);
 	if (secs < 0)
 		return ti_err_set(err, TI_KIND_DATA, "before 1970 in UTC");
 	if (secs >= DATE_DAYS_END * DATE_SEC_PER_DAY)
 		return ti_err_set(err, TI_KIND_DATA, "after 9999 in UTC");
-	*usec_r = secs * DATE_USEC_PER_SEC + frac;
+	*usec_r = secs * DATE_USEC_PER_SEC + f.frac;
 	return 0;
 }
 
