@@ -22,7 +22,7 @@ struct authres_dkim {
  * Choose the header: the topmost one whose authserv-id equals authserv_id
  * (case-insensitive), or the topmost one when authserv_id is NULL.  From
  * it take the dkim results; prefer a "pass" whose header.d is the
- * reporting domain or a parent of it (see authres_domain_covers), then any
+ * reporting domain or a parent of it (see domain_covers), then any
  * pass, then the first dkim result.  A header without any dkim result
  * gives result "none", unless the headers right below it carry the same
  * authserv-id (some MTAs, Fastmail among them, write one header per
@@ -35,19 +35,5 @@ int authres_dkim(char *const *values, size_t n, const char *authserv_id,
     struct ti_err *err) TI_MUST_CHECK;
 
 void authres_dkim_clear(struct authres_dkim *d);
-
-/*
- * True when signing domain d may speak for reporting domain dom: they are
- * equal, or dom is a subdomain of d (case-insensitive, a trailing dot
- * ignored).  A signature by a subdomain never covers its parent.
- */
-bool authres_domain_covers(const char *d, const char *dom);
-
-/*
- * The domain of a contact-info value ("mailto:a@b.example",
- * "a@b.example", "https://b.example/x", "b.example"), lower case, owned;
- * NULL when none can be found or memory runs out.
- */
-char *authres_contact_domain(const char *contact);
 
 #endif

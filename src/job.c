@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "authres.h"
+#include "domain.h"
 #include "inflate.h"
 #include "job.h"
 #include "mime.h"
@@ -128,13 +129,13 @@ job_sender(struct job *job, const struct config *cfg, struct ti_err *err)
 
 	if (job->report != NULL && job->report->contact_info != NULL)
 		job->contact_domain =
-		    authres_contact_domain(job->report->contact_info);
+		    domain_of_contact(job->report->contact_info);
 	reporting = job->info.report_submitter != NULL ?
 	    job->info.report_submitter : job->contact_domain;
 	if (job->info.report_submitter != NULL && job->contact_domain != NULL)
-		job->submitter_match = authres_domain_covers(
+		job->submitter_match = domain_covers(
 		    job->info.report_submitter, job->contact_domain) &&
-		    authres_domain_covers(job->contact_domain,
+		    domain_covers(job->contact_domain,
 		    job->info.report_submitter);
 	/* Anyone can write an Authentication-Results header: only our
 	 * own MTA's, named by its authserv-id, is believed. */
@@ -153,7 +154,7 @@ job_dkim_ok(const struct job *job)
 	return job->dkim.result != NULL &&
 	    strcasecmp(job->dkim.result, "pass") == 0 &&
 	    job->dkim.domain != NULL && reporting != NULL &&
-	    authres_domain_covers(job->dkim.domain, reporting);
+	    domain_covers(job->dkim.domain, reporting);
 }
 
 static void

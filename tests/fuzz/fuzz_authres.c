@@ -6,7 +6,7 @@
  * mime_extract() hands them over (a NUL byte ends a value early, as it
  * would in a C string).  authres_dkim() runs without an authserv-id and
  * with the first word of the first value as one; the reporting domain is
- * what authres_contact_domain() makes of the last value.  Hostile input
+ * what domain_of_contact() makes of the last value.  Hostile input
  * is never an error: only TEMP may fail, and a domain handed out is lower
  * case, at most TI_DOMAIN_BYTES, and covers itself.
  */
@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "authres.h"
+#include "domain.h"
 #include "fuzzutil.h"
 #include "status.h"
 #include "ti_limits.h"
@@ -38,7 +39,7 @@ fuzz_domain(const char *d, const char *what)
 	fuzz_check(strlen(d) <= TI_DOMAIN_BYTES, what);
 	for (i = 0; d[i] != '\0'; i++)
 		fuzz_check(d[i] < 'A' || d[i] > 'Z', what);
-	fuzz_check(authres_domain_covers(d, d), what);
+	fuzz_check(domain_covers(d, d), what);
 }
 
 static void
@@ -61,7 +62,7 @@ fuzz_dkim(char *const *values, size_t n, const char *id, const char *dom)
 		    "authres_dkim: another authserv-id");
 		fuzz_domain(out.domain, "authres_dkim: domain");
 		if (out.domain != NULL && dom != NULL)
-			(void)authres_domain_covers(out.domain, dom);
+			(void)domain_covers(out.domain, dom);
 	}
 	authres_dkim_clear(&out);
 	fuzz_check(out.result == NULL && out.domain == NULL &&
@@ -94,8 +95,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	dom = authres_contact_domain(values[n - 1]);
-	fuzz_domain(dom, "authres_contact_domain");
+	dom = domain_of_contact(values[n - 1]);
+	fuzz_domain(dom, "domain_of_contact");
 	idn = strcspn(values[0], " \t\r;");
 	id = strndup(values[0], idn);
 	if (id == NULL)

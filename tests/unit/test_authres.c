@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "authres.h"
+#include "domain.h"
 #include "ti_limits.h"
 #include "status.h"
 #include "testutil.h"
@@ -621,7 +622,7 @@ test_covers(void **ts)
 
 	(void)ts;
 	for (i = 0; i < NELEM(covers_cases); i++) {
-		got = authres_domain_covers(covers_cases[i].d,
+		got = domain_covers(covers_cases[i].d,
 		    covers_cases[i].dom);
 		if (got != covers_cases[i].want)
 			fail_msg("covers(%s, %s): got %d, want %d",
@@ -696,7 +697,7 @@ test_contact(void **ts)
 	size_t i;
 
 	for (i = 0; i < NELEM(contact_cases); i++) {
-		st->contact = authres_contact_domain(contact_cases[i].input);
+		st->contact = domain_of_contact(contact_cases[i].input);
 		if (contact_cases[i].want == NULL && st->contact != NULL)
 			fail_msg("contact \"%s\": got \"%s\", want NULL",
 			    contact_cases[i].input, st->contact);
@@ -732,7 +733,7 @@ main(void)
 		    &gen_cases[i]);
 	add_test(tests, &n, "NULL values", test_null_values, NULL);
 	add_test(tests, &n, "authres_dkim_clear", test_clear, NULL);
-	add_test(tests, &n, "authres_domain_covers", test_covers, NULL);
-	add_test(tests, &n, "authres_contact_domain", test_contact, NULL);
+	add_test(tests, &n, "domain_covers", test_covers, NULL);
+	add_test(tests, &n, "domain_of_contact", test_contact, NULL);
 	return _cmocka_run_group_tests("authres", tests, n, NULL, NULL);
 }
