@@ -14,7 +14,7 @@ only_in() {
 	check "<$1> included only by $2" "$got" "$2 "
 }
 only_in 'gmime/' mime.c
-only_in 'jansson\.h>' 'report.c report_json.c'
+only_in 'jansson\.h>' 'report.c report_json.c report_load.c report_load.h'
 only_in 'zlib\.h>' inflate.c
 # libpq: the database stage, and tlsrpt-adm, whose queries are its own.
 only_in 'libpq-fe\.h>' 'adm.h db_private.h'
