@@ -2,15 +2,12 @@
  * mime.c - stage 2: find the TLS-RPT report part in a message (GMime 3).
  *
  * Trust: the message is hostile.  mimescan.c first bounds what GMime may
- * build of it.  The top-level header block is read by hdr.c
- * (MIME_BLOCK_BYTES, MIME_FIELDS); GMime gets only its Content-* fields
- * (and lines that are no field) and the body, and parses them from
- * memory.  Our walk of its tree bounds nesting (lim->mime_depth) and
- * parts (lim->mime_parts) exactly.  The chosen part is decoded into a
- * buffer bounded by lim->message_bytes.  Every string handed out is
- * valid UTF-8 without NUL (utf8_clean), a header value at most
- * MIME_VALUE_BYTES and the header block at most MIME_HEADERS_BYTES:
- * they end up in PostgreSQL text columns and logs.
+ * build of it.  The top-level header block is read by mime_head.c; GMime
+ * gets only its Content-* fields (and lines that are no field) and the
+ * body, and parses them from memory.  Our walk of its tree bounds nesting
+ * (lim->mime_depth) and parts (lim->mime_parts) exactly.  The chosen part
+ * is decoded into a buffer bounded by lim->message_bytes.  Every string
+ * handed out is cleaned as mime_value_dup() says.
  *
  * Which part is the report: the first part in tree order whose type is
  * application/tlsrpt+gzip, application/tlsrpt+json or application/tlsrpt.
@@ -18,7 +15,7 @@
  * octet-stream) that inflate_is_report() accepts by its file name or its
  * decoded bytes.
  *
- * GMime and GLib types stay in this file.  GLib aborts the process when
+ * GMime and GLib types stay in this file and mime_head.c.  GLib aborts the process when
  * memory runs out; our own allocations fail with TEMP.
  */
 #include "autoconf.h"
@@ -32,23 +29,10 @@
 
 #include <gmime/gmime.h>
 
-#include "hdr.h"
 #include "inflate.h"
 #include "mime.h"
+#include "mime_head.h"
 #include "mimescan.h"
-#include "utf8.h"
-
-#define MIME_VALUE_BYTES 4096		/* one header value, as kept */
-#define MIME_HEADERS_BYTES (64 * 1024)	/* the header block, as kept */
-#define MIME_BLOCK_BYTES (1024 * 1024)	/* the header block, as read */
-#define MIME_FIELDS 1000		/* fields of the block, as read */
-
-/* How far the top-level header block is read, for every use of it. */
-static const struct hdr_limits mime_hdr_limits = {
-	MIME_BLOCK_BYTES,
-	MIME_FIELDS,
-	MIME_HEADERS_BYTES,
-};
 
 /* A part of a generic type that may hold the report. */
 struct mime_cand {
@@ -64,22 +48,6 @@ struct mime_walk {
 	GMimeMessage *exact_msg;
 	struct mime_cand *cands;	/* generic-type parts, tree order */
 	size_t ncands;
-};
-
-/* The top-level fields kept (the first of each), and where. */
-static const struct {
-	const char *name;
-	size_t off;			/* of its char * in struct mime_info */
-	bool empty_is_null;
-} mime_top_fields[] = {
-	{ "From", offsetof(struct mime_info, from), false },
-	{ "Subject", offsetof(struct mime_info, subject), false },
-	{ "Date", offsetof(struct mime_info, date), false },
-	{ "Message-ID", offsetof(struct mime_info, message_id), false },
-	{ "TLS-Report-Domain", offsetof(struct mime_info, report_domain),
-	    true },
-	{ "TLS-Report-Submitter", offsetof(struct mime_info,
-	    report_submitter), true },
 };
 
 static const char *const mime_exact_types[] = {
@@ -104,8 +72,6 @@ static enum {
 	MIME_STATE_DOWN,
 } mime_state;
 
-static int mime_dup(char **dst, const char *src, bool empty_is_null,
-    struct ti_err *err) TI_MUST_CHECK;
 static int mime_walk_object(struct mime_walk *w, GMimeObject *obj,
     GMimeMessage *msg, size_t depth, struct ti_err *err) TI_MUST_CHECK;
 static int mime_decode(GMimePart *part, size_t max, struct buf **out,
@@ -127,198 +93,6 @@ mime_shutdown(void)
 		return;
 	g_mime_shutdown();
 	mime_state = MIME_STATE_DOWN;
-}
-
-void
-mime_info_clear(struct mime_info *info)
-{
-	size_t i;
-
-	if (info == NULL)
-		return;
-	free(info->message_id);
-	free(info->from);
-	free(info->subject);
-	free(info->date);
-	free(info->report_domain);
-	free(info->report_submitter);
-	for (i = 0; i < info->n_authres; i++)
-		free(info->authres[i]);
-	free(info->authres);
-	free(info->headers);
-	free(info->part_type);
-	free(info->part_filename);
-	memset(info, 0, sizeof(*info));
-}
-
-/*
- * *dst = a cleaned, trimmed, one-line copy of src, cut to
- * MIME_VALUE_BYTES, or NULL when src is NULL (or empty after trimming,
- * if empty_is_null).
- */
-static int
-mime_dup(char **dst, const char *src, bool empty_is_null, struct ti_err *err)
-{
-	*dst = NULL;
-	if (src == NULL)
-		return 0;
-	if (utf8_clean_dup(src, strlen(src), MIME_VALUE_BYTES,
-	    UTF8_CLEAN_ONE_LINE | UTF8_CLEAN_TRIM, dst, err) != 0)
-		return -1;
-	if (**dst == '\0' && empty_is_null) {
-		free(*dst);
-		*dst = NULL;
-	}
-	return 0;
-}
-
-/* True when s is 7-bit text holding no RFC 2047 encoded-word ("=?"). */
-static bool
-mime_plain_ascii(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s >= 0x80 || (s[0] == '=' && s[1] == '?'))
-			return false;
-	}
-	return true;
-}
-
-/*
- * A field's value as GMime would give it: unfolded, RFC 2047 words
- * decoded (g_free).  The reader has already cut it to MIME_HEADERS_BYTES;
- * what is kept is cut far shorter anyway.
- */
-static char *
-mime_field_decode(const struct hdr_field *f)
-{
-	char *raw = NULL;
-	char *unfolded = NULL;
-	char *text = NULL;
-
-	raw = g_strndup(f->value, f->value_len);
-	unfolded = g_mime_utils_header_unfold(raw);
-	g_free(raw);
-	/* Plain ASCII without an encoded-word has nothing to decode. */
-	if (mime_plain_ascii(unfolded))
-		return unfolded;
-	text = g_mime_utils_header_decode_text(NULL, unfolded);
-	g_free(unfolded);
-	return text;
-}
-
-static int
-mime_add_authres(struct mime_info *info, const char *text,
-    struct ti_err *err)
-{
-	char **grown = NULL;
-	char *value = NULL;
-
-	if (mime_dup(&value, text, false, err) != 0)
-		return -1;
-	if (value == NULL)
-		return 0;
-	grown = realloc(info->authres, (info->n_authres + 1) *
-	    sizeof(*grown));
-	if (grown == NULL) {
-		free(value);
-		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
-	}
-	info->authres = grown;
-	info->authres[info->n_authres++] = value;
-	return 0;
-}
-
-/* The date in info->date_usec, when GMime can read it. */
-static void
-mime_set_date(struct mime_info *info, const char *text)
-{
-	GDateTime *date = NULL;
-
-	date = text != NULL ? g_mime_utils_header_decode_date(text) : NULL;
-	if (date == NULL)
-		return;
-	/* GDateTime covers years 1 to 9999, well inside int64. */
-	info->date_usec = (int64_t)g_date_time_to_unix(date) *
-	    INT64_C(1000000) + g_date_time_get_microsecond(date);
-	info->has_date_usec = true;
-	g_date_time_unref(date);
-}
-
-/*
- * Keep what a top-level field says: the first of each kind in
- * mime_top_fields (bit i of *seen), and every Authentication-Results.
- */
-static int
-mime_keep(const struct hdr_field *f, unsigned *seen, struct mime_info *info,
-    struct ti_err *err)
-{
-	char *text = NULL;
-	char *id = NULL;
-	char **slot = NULL;
-	size_t i;
-	int rc;
-
-	if (hdr_name_is(f, "Authentication-Results")) {
-		text = mime_field_decode(f);
-		rc = mime_add_authres(info, text, err);
-		g_free(text);
-		return rc;
-	}
-	for (i = 0; i < G_N_ELEMENTS(mime_top_fields) &&
-	    !hdr_name_is(f, mime_top_fields[i].name); i++)
-		continue;
-	if (i == G_N_ELEMENTS(mime_top_fields) || (*seen & (1U << i)) != 0)
-		return 0;
-	*seen |= 1U << i;
-	text = mime_field_decode(f);
-	slot = (char **)(void *)((char *)info + mime_top_fields[i].off);
-	if (slot == &info->message_id) {
-		id = text != NULL ? g_mime_utils_decode_message_id(text) :
-		    NULL;
-		rc = mime_dup(slot, id, false, err);
-		g_free(id);
-	} else {
-		rc = mime_dup(slot, text, mime_top_fields[i].empty_is_null,
-		    err);
-	}
-	if (slot == &info->date)
-		mime_set_date(info, text);
-	g_free(text);
-	return rc;
-}
-
-/*
- * Read the top-level header block into info, and give GMime only what it
- * needs to build the body (*gmime_r, owned): the Content-* fields and the
- * lines that are no field, in their order, then everything from the end
- * of the block on.  (MIME-Version changes nothing in how GMime reads a
- * part.)  Where the reader stops at a limit, GMime gets the rest of the
- * block as written.
- */
-static int
-mime_scan_top(const struct ti_bytes *msg, struct mime_info *info,
-    GByteArray **gmime_r, struct ti_err *err)
-{
-	struct hdr_reader r;
-	struct hdr_field f;
-	unsigned seen = 0;
-	size_t from;
-
-	/* GLib aborts when memory runs out: nothing here returns NULL. */
-	*gmime_r = g_byte_array_sized_new((guint)msg->len);
-	hdr_init(&r, msg, &mime_hdr_limits);
-	while (hdr_next(&r, &f) == HDR_FIELD) {
-		if (f.name == NULL || (f.name_len > 8 &&
-		    g_ascii_strncasecmp(f.name, "Content-", 8) == 0))
-			g_byte_array_append(*gmime_r, (const guint8 *)f.raw,
-			    (guint)f.raw_len);
-		else if (mime_keep(&f, &seen, info, err) != 0)
-			return -1;
-	}
-	from = hdr_offset(&r);
-	g_byte_array_append(*gmime_r, msg->data + from,
-	    (guint)(msg->len - from));
-	return 0;
 }
 
 static bool
@@ -560,7 +334,7 @@ mime_fill_part(GMimePart *part, struct mime_info *info, struct ti_err *err)
 	sub = ct != NULL ? g_mime_content_type_get_media_subtype(ct) : NULL;
 	if (type != NULL && sub != NULL) {
 		joined = g_strconcat(type, "/", sub, NULL);
-		rc = mime_dup(&info->part_type, joined, true, err);
+		rc = mime_value_dup(&info->part_type, joined, true, err);
 		g_free(joined);
 		if (rc != 0)
 			return -1;
@@ -571,27 +345,14 @@ mime_fill_part(GMimePart *part, struct mime_info *info, struct ti_err *err)
 	}
 	mime_part_names(part, names);
 	for (i = 0; i < 3 && info->part_filename == NULL; i++) {
-		if (mime_dup(&info->part_filename, names[i], true, err) != 0)
+		if (mime_value_dup(&info->part_filename, names[i], true, err) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-int
-mime_headers(const struct ti_bytes *msg, struct mime_info *info,
-    struct ti_err *err)
-{
-	if (msg == NULL || info == NULL || (msg->data == NULL && msg->len > 0))
-		return ti_err_set(err, TI_KIND_INTERNAL,
-		    "mime_headers: bad arguments");
-	if (info->headers != NULL)
-		return 0;
-	return hdr_block_text(msg, &mime_hdr_limits, MIME_HEADERS_BYTES,
-	    &info->headers, err);
-}
-
 /*
- * GMime's tree of what mime_scan_top kept (bytes, taken over), or NULL;
+ * GMime's tree of what mime_head_read kept (bytes, taken over), or NULL;
  * the parser and its stream live for this message only.
  */
 static GMimeObject *
@@ -634,7 +395,7 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	if (mime_state != MIME_STATE_UP)
 		return ti_err_set(err, TI_KIND_INTERNAL,
 		    "mime_extract after mime_shutdown");
-	if (mime_scan_top(msg, info, &gmime, err) != 0 ||
+	if (mime_head_read(msg, info, &gmime, err) != 0 ||
 	    mimescan_check(msg, lim, NULL, err) != 0)
 		goto out;
 	body = mime_parse(gmime);
@@ -666,11 +427,11 @@ mime_extract(const struct ti_bytes *msg, const struct ti_limits *lim,
 	 * the report.  All other fields stay those of the outer message.
 	 */
 	if (holder != NULL && info->report_domain == NULL &&
-	    mime_dup(&info->report_domain, g_mime_object_get_header(
+	    mime_value_dup(&info->report_domain, g_mime_object_get_header(
 	    GMIME_OBJECT(holder), "TLS-Report-Domain"), true, err) != 0)
 		goto out;
 	if (holder != NULL && info->report_submitter == NULL &&
-	    mime_dup(&info->report_submitter, g_mime_object_get_header(
+	    mime_value_dup(&info->report_submitter, g_mime_object_get_header(
 	    GMIME_OBJECT(holder), "TLS-Report-Submitter"), true, err) != 0)
 		goto out;
 	*part_r = part;

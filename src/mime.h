@@ -1,7 +1,7 @@
 /*
  * mime.h - stage 2: find the TLS-RPT report inside an RFC 5322 message
  * (GMime 3), decode its transfer encoding, and collect the headers that
- * are stored with it.  No GMime or GLib type leaves mime.c.
+ * are stored with it.  No GMime or GLib type leaves mime.c and mime_head.c.
  */
 #ifndef TI_MIME_H
 #define TI_MIME_H

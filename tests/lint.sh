@@ -13,7 +13,7 @@ only_in() {
 	got=$(grep -lE "#include <$1" "$S"/*.c "$S"/*.h | xargs -n1 basename 2>/dev/null | sort | tr '\n' ' ')
 	check "<$1> included only by $2" "$got" "$2 "
 }
-only_in 'gmime/' mime.c
+only_in 'gmime/' 'mime.c mime_head.c'
 only_in 'jansson\.h>' 'report.c report_json.c report_load.c report_load.h'
 only_in 'zlib\.h>' inflate.c
 # libpq: the database stage, and tlsrpt-adm, whose queries are its own.
