@@ -15,8 +15,8 @@
  * octet-stream) that inflate_is_report() accepts by its file name or its
  * decoded bytes.
  *
- * GMime and GLib types stay in this file and mime_head.c.  GLib aborts the process when
- * memory runs out; our own allocations fail with TEMP.
+ * GMime and GLib types stay in this file and mime_head.c.  GLib aborts
+ * the process when memory runs out; our own allocations fail with TEMP.
  */
 #include "autoconf.h"
 

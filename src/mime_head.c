@@ -76,7 +76,8 @@ mime_info_clear(struct mime_info *info)
 }
 
 int
-mime_value_dup(char **dst, const char *src, bool empty_is_null, struct ti_err *err)
+mime_value_dup(char **dst, const char *src, bool empty_is_null,
+    struct ti_err *err)
 {
 	*dst = NULL;
 	if (src == NULL)
