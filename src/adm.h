@@ -33,8 +33,8 @@ struct adm {
 /*
  * Connect once (later calls return the same connection) and check that
  * the schema is at least ADM_SCHEMA_VERSION.  The connection is the
- * ingester's (db.c: timeouts, search_path pg_catalog), in UTC.  On failure: NULL, with TEMP (no
- * server), CONFIG (bad conninfo, no schema, a schema too old: "database
+ * ingester's (db.c: timeouts, search_path pg_catalog), in UTC.  On
+ * failure: NULL, with TEMP (no server), CONFIG (bad conninfo, no schema, a schema too old: "database
  * schema version N, need M: load schema.sql") in err; the conninfo never
  * appears in it.
  */

@@ -81,9 +81,9 @@ rp_skip_lead(const unsigned char **p, size_t *len, size_t *lines_r,
 }
 
 /*
- * jansson's memory from report_load() to report_unload(): the whole tree is thrown
- * away before it returns, so its nodes come from an arena emptied then,
- * and jansson's frees in between cost nothing.  Outside them
+ * jansson's memory from report_load() to report_unload(): the whole
+ * tree is thrown away then, so its nodes come from an arena emptied
+ * then, and jansson's frees in between cost nothing.  Outside them
  * (--json output) jansson gets malloc and free.  Parsing takes 6% more
  * instructions without it.
  */
