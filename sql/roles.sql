@@ -49,8 +49,8 @@ REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;
 -- What the reader may call: the readiness view's functions (with the
 -- reader's rights), and the fold of tlsrpt-adm metrics' running totals
--- (which changes no total).  Schema steps 7 and 8: a database not yet
--- upgraded has neither.
+-- (which changes no total).  A database not yet upgraded (schema steps 7
+-- and 8) has neither.
 DO $$
 BEGIN
 	IF to_regproc('tlsrpt.readiness') IS NOT NULL THEN

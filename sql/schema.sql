@@ -2,20 +2,27 @@
 --
 --   psql -v ON_ERROR_STOP=1 -d DBNAME -f schema.sql
 --
--- The schema is a list of numbered steps, oldest first.  Each runs once:
--- tlsrpt.schema_version records the steps a database has been through,
--- and loading this file runs the ones it has not, in order, in one
--- transaction.  So the same file creates a new database and brings an
--- old one up to date, and loading it again changes nothing.  A change to
--- the schema is a new step at the end; a step, once released, is never
--- edited.  tlsrpt-ingest reads the highest version at connect and refuses
--- to run on a database older than it needs (DB_SCHEMA_VERSION in
--- src/db.c).  It needs psql (\if) and PostgreSQL 14 or later.
+-- Two parts.  The data come first, as a list of numbered steps, oldest
+-- first: tables, columns, indexes and the moving of rows.  Each step runs
+-- once: tlsrpt.schema_version records the steps a database has been
+-- through, and loading this file runs the ones it has not, in order, in
+-- one transaction.  A change to the data is a new step at the end; a
+-- step, once released, is never edited.  The code comes after the steps:
+-- the functions, triggers and views as this release has them, each
+-- written once and replaced on every load.  So the same file creates a
+-- new database and brings an old one up to date, and loading it again
+-- changes nothing.  A database that has been through a step this file
+-- does not know is left alone (an older file would put older code back).
+-- tlsrpt-ingest reads the highest version at connect and refuses to run
+-- on a database older than it needs (DB_SCHEMA_VERSION in src/db.c).  It
+-- needs psql (\if) and PostgreSQL 14 or later.
 --
 -- Column names are the RFC 8460 field names with "-" turned into "_";
 -- views, dashboards and checks rely on them.
 
 \set ON_ERROR_STOP on
+-- The last step of this file.
+\set last_step 8
 BEGIN;
 SELECT pg_advisory_xact_lock(8460) AS locked \gset
 SET LOCAL client_min_messages = warning;
@@ -26,6 +33,40 @@ CREATE TABLE IF NOT EXISTS tlsrpt.schema_version (
 	version integer PRIMARY KEY,
 	applied_at timestamptz NOT NULL DEFAULT now()
 );
+
+SELECT set_config('tlsrpt.newer', format('the database schema is at '
+    'version %s, newer than this schema.sql (%s): nothing done',
+    max(version), :last_step), true) AS newer,
+    coalesce(max(version), 0) > :last_step AS too_new
+FROM tlsrpt.schema_version \gset
+\if :too_new
+DO $$ BEGIN RAISE EXCEPTION '%', current_setting('tlsrpt.newer'); END $$;
+\endif
+
+-- ---- Functions of no table, which steps use too
+
+-- Text from a report as a Prometheus label value: without the characters
+-- no log line carries as they are (C0 and C1 controls but LF, DEL, the
+-- line and paragraph separators, the bidi controls: utf8_is_control() in
+-- src/utf8.c), at most 255 characters.
+CREATE OR REPLACE FUNCTION tlsrpt.metrics_label(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN left(regexp_replace(t, '[\x01-\x09\x0b-\x1f\x7f-\x9f'
+    '\u200e\u200f\u2028-\u202e\u2066-\u2069]', '', 'g'), 255);
+
+-- Whether host name p_host matches an MTA-STS mx pattern: equal, or for
+-- "*.example.net" one label and then "example.net" (RFC 8461 section
+-- 4.1).  Case and a trailing dot do not matter.  (A body in standard SQL
+-- is bound to its functions when created: no search_path can change it,
+-- and the planner can inline it.)
+CREATE OR REPLACE FUNCTION tlsrpt.mx_match(p_host text, p_pattern text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
+	strpos(p_host, '.') > 1 AND lower(rtrim(substr(p_host,
+	    strpos(p_host, '.') + 1), '.')) = lower(rtrim(substr(p_pattern, 3),
+	    '.'))
+    ELSE lower(rtrim(p_host, '.')) = lower(rtrim(p_pattern, '.')) END;
 
 -- ---- Step 1: the tables (the first release)
 SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 1)
@@ -168,49 +209,6 @@ ALTER TABLE tlsrpt.failure_detail
 ALTER TABLE tlsrpt.policy
     DROP CONSTRAINT IF EXISTS policy_report_ref_fkey;
 
-CREATE FUNCTION tlsrpt.deleted() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-	-- Deleting policies deletes their failure details in its turn.
-	IF TG_TABLE_NAME = 'report' THEN
-		DELETE FROM tlsrpt.policy p USING gone
-		    WHERE p.report_ref = gone.id;
-	ELSE
-		DELETE FROM tlsrpt.failure_detail d USING gone
-		    WHERE d.policy_ref = gone.id;
-	END IF;
-	RETURN NULL;
-END
-$fn$;
-
-CREATE FUNCTION tlsrpt.truncated() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-	-- Truncating policy truncates failure_detail in its turn.
-	IF TG_TABLE_NAME = 'report' THEN
-		TRUNCATE tlsrpt.policy;
-	ELSE
-		TRUNCATE tlsrpt.failure_detail;
-	END IF;
-	RETURN NULL;
-END
-$fn$;
-
-CREATE TRIGGER report_deleted AFTER DELETE ON tlsrpt.report
-    REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
-CREATE TRIGGER policy_deleted AFTER DELETE ON tlsrpt.policy
-    REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
-CREATE TRIGGER report_truncated AFTER TRUNCATE ON tlsrpt.report
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
-CREATE TRIGGER policy_truncated AFTER TRUNCATE ON tlsrpt.policy
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
-
 -- A report's JSON is compressed with lz4 where the server has it.
 DO $$
 BEGIN
@@ -234,13 +232,8 @@ SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 4)
     AS step_due \gset
 \if :step_due
 
--- The one way in.  Every report, from every path (a message on its own,
--- a batch, the resident server), is stored by tlsrpt.store_reports(), and
--- every message that could not be ingested by tlsrpt.store_rejected().
--- Both run with their owner's rights (SECURITY DEFINER, search_path
--- pinned), so a role that may call them needs no privilege on the tables
--- (sql/roles.sql grants EXECUTE and nothing else), and nothing in another
--- schema can stand in for a function or operator they use.
+-- The old writers; the one way in, tlsrpt.store_reports(), is code
+-- (below).
 DROP FUNCTION IF EXISTS tlsrpt.store_report;
 DROP FUNCTION IF EXISTS tlsrpt.ingest_report;
 DROP FUNCTION IF EXISTS tlsrpt.ingest_reports;
@@ -256,305 +249,6 @@ DROP FUNCTION IF EXISTS tlsrpt.ingest_reports;
 -- takes its own earlier copy's place.
 ALTER TABLE tlsrpt.report
     ADD COLUMN authenticated boolean NOT NULL DEFAULT false;
-
--- Store a group of reports (one, or up to a few dozen) in one statement.
---
--- Every argument is an array: the report-level ones with one element per
--- report, the policy, policy string, mx-host and failure detail ones with
--- those of all the reports one after the other.  p_report is each
--- report's JSON text as received: its SHA-256 is taken here, and it is
--- stored as jsonb.  Then come the ordinals: p_ord gives each report its
--- own (distinct, in the order the reports arrived), and p_pol_report,
--- p_str_report, p_mx_report and p_det_report give, for each element of
--- the arrays they are named after, the ordinal of its report; a policy
--- string, an mx-host or a failure detail also names its policy by index.
---
--- Reports are inserted in ordinal order.  A report already stored, or
--- one that comes again in the same group (same organization_name and
--- report_id), writes nothing: of several in one group the first is
--- stored.  A value the database refuses (SQLSTATE classes 22, 23 and 54)
--- anywhere in the group rolls back the group alone (one subtransaction
--- per group); the reports are then stored one by one, each in a
--- subtransaction of its own, so that only the bad one is refused, and the
--- caller's transaction goes on either way.
---
--- Returns one row per report: ord, report (the new report's id, or NULL
--- for a duplicate or a refusal), policies and details (rows written), and
--- refused_state and refused_message (NULL unless refused).  p_authenticated
--- (one element per report) is the authenticated column above.
-CREATE FUNCTION tlsrpt.store_reports(
-	p_organization_name text[], p_report_id text[],
-	p_contact_info text[], p_start timestamptz[], p_end timestamptz[],
-	p_source text[], p_message_id text[], p_message_from text[],
-	p_message_date timestamptz[], p_message_subject text[],
-	p_tls_report_domain text[], p_tls_report_submitter text[],
-	p_dkim_result text[], p_dkim_domain text[],
-	p_dkim_authserv_id text[], p_submitter_match boolean[],
-	p_report text[], p_authenticated boolean[],
-	p_pol_index int[], p_pol_type text[], p_pol_domain text[],
-	p_pol_has_string bool[], p_pol_has_mx bool[], p_pol_ok int8[],
-	p_pol_fail int8[], p_str_policy int[], p_str_value text[],
-	p_mx_policy int[], p_mx_value text[],
-	p_det_policy int[], p_det_index int[], p_det_result_type text[],
-	p_det_sending_ip inet[], p_det_mx_hostname text[],
-	p_det_mx_helo text[], p_det_receiving_ip inet[], p_det_count int8[],
-	p_det_info text[], p_det_code text[],
-	p_ord int[], p_pol_report int[], p_str_report int[],
-	p_mx_report int[], p_det_report int[])
-RETURNS TABLE (ord int, report bigint, policies bigint, details bigint,
-    refused_state text, refused_message text)
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
--- The planner cannot know how many rows the joins of written reports and
--- policies give, guesses one, and would then compare every failure
--- detail with every policy: fine for a few, minutes for a report of
--- 10,000 policies once its plan is reused.  Hash joins take any size.
-SET enable_nestloop = off
-AS $fn$
-DECLARE
-	-- What to store: NULL for the whole group, else one ordinal.
-	v_try int[] := ARRAY[NULL]::int[];
-	v_only int;
-	v_i int := 0;
-	v_ord int[];
-	v_id bigint[];
-	v_np bigint[];
-	v_nd bigint[];
-	v_state text;
-	v_msg text;
-	-- Ordinals stored again, alone, after a displacement.
-	v_redo int[];
-	v_redone int[] := '{}';
-	v_o int;
-	v_org text;
-	v_rid text;
-	v_gone tlsrpt.report;
-BEGIN
-	WHILE v_i < cardinality(v_try) LOOP
-		v_i := v_i + 1;
-		v_only := v_try[v_i];
-		v_redo := '{}';
-		BEGIN
-			-- The answer is collected into arrays, and returned
-			-- only once the statement, its triggers and checks
-			-- included, has finished: a refusal never leaves rows
-			-- behind.
-			WITH u AS (
-				SELECT * FROM unnest(p_ord, p_organization_name,
-				    p_report_id, p_contact_info, p_start, p_end,
-				    p_source, p_message_id, p_message_from,
-				    p_message_date, p_message_subject,
-				    p_tls_report_domain, p_tls_report_submitter,
-				    p_dkim_result, p_dkim_domain,
-				    p_dkim_authserv_id, p_submitter_match,
-				    p_report, p_authenticated)
-				    AS u(ord, org, rid, contact, t0, t1, src,
-				    mid, mfrom, mdate, subj, rdom, rsub, dkim,
-				    dkimd, dkimas, smatch, rep, auth)
-				WHERE v_only IS NULL OR u.ord = v_only
-			), f AS (
-				-- The first of each (organization_name,
-				-- report_id) in the group, an authenticated
-				-- one before any other.
-				SELECT DISTINCT ON (u.org, u.rid) * FROM u
-				ORDER BY u.org, u.rid, u.auth DESC, u.ord
-			), r AS (
-				INSERT INTO tlsrpt.report (organization_name,
-				    report_id, contact_info, start_datetime,
-				    end_datetime, source, message_id,
-				    message_from, message_date, message_subject,
-				    tls_report_domain, tls_report_submitter,
-				    dkim_result, dkim_domain, dkim_authserv_id,
-				    submitter_match, authenticated,
-				    report_sha256, report)
-				SELECT f.org, f.rid, f.contact, f.t0, f.t1,
-				    f.src, f.mid, f.mfrom, f.mdate, f.subj,
-				    f.rdom, f.rsub, f.dkim, f.dkimd, f.dkimas,
-				    f.smatch, f.auth,
-				    pg_catalog.sha256(
-					pg_catalog.convert_to(f.rep, 'UTF8')),
-				    f.rep::jsonb
-				FROM f ORDER BY f.ord
-				ON CONFLICT ON CONSTRAINT
-				    report_org_report_id_key DO NOTHING
-				RETURNING id, organization_name, report_id
-			), m AS (
-				-- Ordinal to id, for the reports written.
-				SELECT f.ord, r.id FROM r
-				JOIN f ON f.org = r.organization_name
-				    AND f.rid = r.report_id
-			), p AS (
-				INSERT INTO tlsrpt.policy (report_ref,
-				    policy_index, policy_type, policy_domain,
-				    policy_string, mx_host,
-				    total_successful_session_count,
-				    total_failure_session_count)
-				SELECT m.id, x.i, x.t, x.d,
-				    CASE WHEN x.has_ps THEN
-					coalesce(ps.a, '{}') END,
-				    CASE WHEN x.has_mx THEN
-					coalesce(mx.a, '{}') END,
-				    x.ok, x.fail
-				FROM unnest(p_pol_report, p_pol_index,
-				    p_pol_type, p_pol_domain, p_pol_has_string,
-				    p_pol_has_mx, p_pol_ok, p_pol_fail)
-				    AS x(ro, i, t, d, has_ps, has_mx, ok, fail)
-				JOIN m ON m.ord = x.ro
-				LEFT JOIN (SELECT s.ro, s.pi,
-				    array_agg(s.v ORDER BY s.o) AS a
-				    FROM unnest(p_str_report, p_str_policy,
-				    p_str_value) WITH ORDINALITY
-				    AS s(ro, pi, v, o) GROUP BY s.ro, s.pi) ps
-				    ON ps.ro = x.ro AND ps.pi = x.i
-				LEFT JOIN (SELECT s.ro, s.pi,
-				    array_agg(s.v ORDER BY s.o) AS a
-				    FROM unnest(p_mx_report, p_mx_policy,
-				    p_mx_value) WITH ORDINALITY
-				    AS s(ro, pi, v, o) GROUP BY s.ro, s.pi) mx
-				    ON mx.ro = x.ro AND mx.pi = x.i
-				ORDER BY x.ro, x.i
-				RETURNING id, report_ref, policy_index
-			), d AS (
-				INSERT INTO tlsrpt.failure_detail (report_ref,
-				    policy_ref, detail_index, result_type,
-				    sending_mta_ip, receiving_mx_hostname,
-				    receiving_mx_helo, receiving_ip,
-				    failed_session_count,
-				    additional_information, failure_reason_code)
-				SELECT p.report_ref, p.id, y.di, y.rt, y.sip,
-				    y.mxh, y.helo, y.rip, y.n, y.info, y.code
-				FROM unnest(p_det_report, p_det_policy,
-				    p_det_index, p_det_result_type,
-				    p_det_sending_ip, p_det_mx_hostname,
-				    p_det_mx_helo, p_det_receiving_ip,
-				    p_det_count, p_det_info, p_det_code)
-				    WITH ORDINALITY AS y(ro, pi, di, rt, sip,
-				    mxh, helo, rip, n, info, code, o)
-				JOIN m ON m.ord = y.ro
-				JOIN p ON p.report_ref = m.id
-				    AND p.policy_index = y.pi
-				ORDER BY y.o
-				RETURNING report_ref
-			)
-			SELECT array_agg(u.ord ORDER BY u.ord),
-			    array_agg(m.id ORDER BY u.ord),
-			    array_agg(coalesce(pc.n, 0) ORDER BY u.ord),
-			    array_agg(coalesce(dc.n, 0) ORDER BY u.ord)
-			INTO v_ord, v_id, v_np, v_nd
-			FROM u
-			LEFT JOIN m ON m.ord = u.ord
-			LEFT JOIN (SELECT p.report_ref, count(*) AS n FROM p
-			    GROUP BY p.report_ref) pc ON pc.report_ref = m.id
-			LEFT JOIN (SELECT d.report_ref, count(*) AS n FROM d
-			    GROUP BY d.report_ref) dc ON dc.report_ref = m.id;
-
-			-- A report with a passing DKIM signature of the
-			-- reporting domain that found its key taken by a
-			-- stored report without one (stored earlier, or by a
-			-- delivery that committed while this one waited for
-			-- it) takes that report's place: the other is kept
-			-- aside, and this one is stored again, alone.  The
-			-- test comes first: looking for such reports costs a
-			-- fifth of the time of a group without any.
-			IF array_position(v_id, NULL) IS NOT NULL
-			    AND true = ANY (p_authenticated) THEN
-				FOR v_o, v_org, v_rid IN
-					SELECT x.ord, x.org, x.rid
-					FROM unnest(p_ord, p_organization_name,
-					    p_report_id, p_authenticated)
-					    AS x(ord, org, rid, auth)
-					JOIN unnest(v_ord, v_id) AS s(ord, id)
-					    ON s.ord = x.ord
-					WHERE x.auth AND s.id IS NULL
-					    AND x.ord <> ALL (v_redone)
-				LOOP
-					DELETE FROM tlsrpt.report r
-					WHERE r.organization_name = v_org
-					    AND r.report_id = v_rid
-					    AND NOT r.authenticated
-					RETURNING r.* INTO v_gone;
-					CONTINUE WHEN NOT FOUND;
-					INSERT INTO tlsrpt.rejected_message (
-					    source, reason, message_id,
-					    message_from, message_subject,
-					    message_date, tls_report_domain,
-					    tls_report_submitter, dkim_result,
-					    dkim_domain, raw_sha256, raw_size,
-					    raw)
-					SELECT v_gone.source, 'displaced by a '
-					    'report with the same '
-					    'organization-name and report-id '
-					    'and a passing DKIM signature of '
-					    'the reporting domain',
-					    v_gone.message_id,
-					    v_gone.message_from,
-					    v_gone.message_subject,
-					    v_gone.message_date,
-					    v_gone.tls_report_domain,
-					    v_gone.tls_report_submitter,
-					    v_gone.dkim_result,
-					    v_gone.dkim_domain,
-					    sha256(raw), octet_length(raw), raw
-					FROM convert_to(v_gone.report::text,
-					    'UTF8') AS raw
-					ON CONFLICT (raw_sha256) DO NOTHING;
-					v_redo := v_redo || v_o;
-				END LOOP;
-			END IF;
-			v_redone := v_redone || v_redo;
-			v_try := v_try || v_redo;
-		EXCEPTION
-			WHEN data_exception OR integrity_constraint_violation
-			    OR program_limit_exceeded THEN
-				IF v_only IS NULL THEN
-					-- Refused as a group: now one by one.
-					v_try := v_try || p_ord;
-				ELSE
-					GET STACKED DIAGNOSTICS
-					    v_state = RETURNED_SQLSTATE,
-					    v_msg = MESSAGE_TEXT;
-					RETURN QUERY SELECT v_only,
-					    NULL::bigint, 0::bigint,
-					    0::bigint, v_state, v_msg;
-				END IF;
-				CONTINUE;
-		END;
-		RETURN QUERY SELECT a.o, a.id, a.np, a.nd, NULL::text,
-		    NULL::text
-		    FROM unnest(v_ord, v_id, v_np, v_nd) AS a(o, id, np, nd)
-		    WHERE a.o <> ALL (v_redo);
-	END LOOP;
-END
-$fn$;
-
--- Keep a message that could not be ingested, once: the same bytes again
--- write nothing.  Returns the new row's id, or NULL for such a duplicate.
-CREATE FUNCTION tlsrpt.store_rejected(
-	p_source text, p_reason text, p_message_id text, p_message_from text,
-	p_message_subject text, p_message_date timestamptz,
-	p_tls_report_domain text, p_tls_report_submitter text,
-	p_dkim_result text, p_dkim_domain text, p_headers text,
-	p_raw_size bigint, p_raw_truncated boolean, p_raw bytea)
-RETURNS bigint
-LANGUAGE sql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	INSERT INTO tlsrpt.rejected_message (source, reason, message_id,
-	    message_from, message_subject, message_date, tls_report_domain,
-	    tls_report_submitter, dkim_result, dkim_domain, headers,
-	    raw_sha256, raw_size, raw_truncated, raw)
-	VALUES (p_source, p_reason, p_message_id, p_message_from,
-	    p_message_subject, p_message_date, p_tls_report_domain,
-	    p_tls_report_submitter, p_dkim_result, p_dkim_domain, p_headers,
-	    pg_catalog.sha256(p_raw), p_raw_size, p_raw_truncated, p_raw)
-	ON CONFLICT (raw_sha256) DO NOTHING
-	RETURNING id;
-END;
-
-REVOKE ALL ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
-    FROM PUBLIC;
 
 INSERT INTO tlsrpt.schema_version (version) VALUES (4);
 \endif
@@ -585,10 +279,255 @@ CREATE TABLE tlsrpt.monitored_domain (
 	added_at timestamptz NOT NULL DEFAULT now()
 );
 
--- tlsrpt.store_reports() as in step 4, with the monitored domains' rule.
--- A report it refuses for that reason comes back with refused_state
--- 22T01 (a code of this schema's own, in class 22, data exception: the
--- report's data are refused, the database is fine) and refused_message
+INSERT INTO tlsrpt.schema_version (version) VALUES (5);
+\endif
+
+-- ---- Step 6: the operator's views; what tlsrpt-adm check reads
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 6)
+    AS step_due \gset
+\if :step_due
+
+-- A policy domain is compared lower-case with a trailing dot removed:
+-- rtrim(lower(policy_domain), '.'), the expression of this index, which
+-- the views, the tables below and tlsrpt-adm check use as written here.
+CREATE INDEX IF NOT EXISTS policy_domain_norm_idx
+    ON tlsrpt.policy ((rtrim(lower(policy_domain), '.')), report_ref);
+-- Reports by the end of their date range: the window of a check.
+CREATE INDEX IF NOT EXISTS report_end_datetime_idx
+    ON tlsrpt.report (end_datetime);
+
+-- Who reports on each policy domain: one row per policy domain and
+-- organization_name, kept up to date by triggers as reports are stored
+-- and deleted, so that a check of thousands of domains reads one row
+-- per reporter instead of every report.  first_end and last_end are the
+-- earliest and latest end_datetime of its reports, reports their number,
+-- recent_ends the latest 10 distinct ends in ascending order (its cadence
+-- of late, whatever order the reports arrived in).  Read it through
+-- tlsrpt.reporter_last_seen.
+CREATE TABLE tlsrpt.reporter (
+	policy_domain text NOT NULL,
+	organization_name text NOT NULL,
+	first_end timestamptz NOT NULL,
+	last_end timestamptz NOT NULL,
+	reports bigint NOT NULL,
+	recent_ends timestamptz[] NOT NULL,
+	PRIMARY KEY (policy_domain, organization_name)
+);
+
+-- The result types each policy domain has had: first_end is the
+-- earliest end_datetime of the reports that named it.
+CREATE TABLE tlsrpt.result_type_seen (
+	policy_domain text NOT NULL,
+	result_type text NOT NULL,
+	first_end timestamptz NOT NULL,
+	PRIMARY KEY (policy_domain, result_type)
+);
+
+-- The reports stored before this step.
+INSERT INTO tlsrpt.reporter
+SELECT x.d, x.o, min(x.e), max(x.e), count(*),
+    (SELECT array_agg(y.e ORDER BY y.e) FROM (SELECT DISTINCT z.e
+    FROM unnest(array_agg(x.e)) z(e) ORDER BY z.e DESC LIMIT 10) y)
+FROM (SELECT DISTINCT rtrim(lower(p.policy_domain), '.') AS d,
+    r.organization_name AS o, r.id, r.end_datetime AS e
+    FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref) x
+GROUP BY x.d, x.o;
+INSERT INTO tlsrpt.result_type_seen
+SELECT rtrim(lower(p.policy_domain), '.'), d.result_type,
+    min(r.end_datetime)
+FROM tlsrpt.failure_detail d
+JOIN tlsrpt.policy p ON p.id = d.policy_ref
+JOIN tlsrpt.report r ON r.id = d.report_ref
+GROUP BY 1, 2;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (6);
+\endif
+
+-- ---- Step 7: readiness for enforce
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 7)
+    AS step_due \gset
+\if :step_due
+
+-- Version 7 added tlsrpt.readiness() and its view: code (below).
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (7);
+\endif
+
+-- ---- Step 8: running totals for tlsrpt-adm metrics
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 8)
+    AS step_due \gset
+\if :step_due
+
+-- tlsrpt-adm metrics reads its totals from these tables instead of
+-- summing every report ever stored, so that its time follows the number
+-- of series, not the length of the history.  Triggers on the report
+-- tables add rows of differences, one per key and statement: inserts
+-- only, so that concurrent writers never wait for each other, and a
+-- transaction that rolls back takes its rows with it.  The total of a
+-- key is the sum of its rows; tlsrpt.metrics_fold() makes them one
+-- (folded).  Rows of the report tables are inserted and deleted, never
+-- updated: an UPDATE of a counted column is not followed.
+--
+-- Each key has at most one folded row; the rows not folded yet are
+-- found through an index of their own.
+--
+-- The keys are label values, as tlsrpt.metrics_label() makes them:
+-- domain from the lower-cased policy_domain, the others as sent.
+
+CREATE TABLE tlsrpt.metrics_report (
+	domain text NOT NULL,
+	reporter text NOT NULL,
+	-- reports with a policy for domain
+	reports bigint NOT NULL,
+	-- the newest end of a date range, but never after the report was
+	-- received (no report can hold off an alert by claiming the future);
+	-- deleting that report leaves it as it is
+	last_end timestamptz,
+	folded boolean NOT NULL DEFAULT false
+);
+CREATE INDEX metrics_report_key_idx
+    ON tlsrpt.metrics_report (domain, reporter);
+CREATE INDEX metrics_report_unfolded_idx
+    ON tlsrpt.metrics_report (domain, reporter) WHERE NOT folded;
+CREATE TABLE tlsrpt.metrics_session (
+	domain text NOT NULL,
+	reporter text NOT NULL,
+	policy_type text NOT NULL,
+	policies bigint NOT NULL,
+	successful numeric NOT NULL,
+	failed numeric NOT NULL,
+	folded boolean NOT NULL DEFAULT false
+);
+CREATE INDEX metrics_session_key_idx
+    ON tlsrpt.metrics_session (domain, reporter, policy_type);
+CREATE INDEX metrics_session_unfolded_idx
+    ON tlsrpt.metrics_session (domain, reporter, policy_type) WHERE NOT folded;
+CREATE TABLE tlsrpt.metrics_failure (
+	domain text NOT NULL,
+	result_type text NOT NULL,
+	details bigint NOT NULL,
+	sessions numeric NOT NULL,
+	folded boolean NOT NULL DEFAULT false
+);
+CREATE INDEX metrics_failure_key_idx
+    ON tlsrpt.metrics_failure (domain, result_type);
+CREATE INDEX metrics_failure_unfolded_idx
+    ON tlsrpt.metrics_failure (domain, result_type) WHERE NOT folded;
+
+-- What is stored already, folded.
+INSERT INTO tlsrpt.metrics_report
+SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+    tlsrpt.metrics_label(r.organization_name), count(DISTINCT r.id),
+    max(least(r.end_datetime, r.received_at)), true
+FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
+GROUP BY 1, 2;
+INSERT INTO tlsrpt.metrics_session
+SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+    tlsrpt.metrics_label(r.organization_name),
+    tlsrpt.metrics_label(p.policy_type), count(*),
+    sum(p.total_successful_session_count),
+    sum(p.total_failure_session_count), true
+FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
+GROUP BY 1, 2, 3;
+INSERT INTO tlsrpt.metrics_failure
+SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
+    tlsrpt.metrics_label(d.result_type), count(*),
+    sum(d.failed_session_count), true
+FROM tlsrpt.failure_detail d JOIN tlsrpt.policy p ON p.id = d.policy_ref
+GROUP BY 1, 2;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (8);
+\endif
+
+-- ---- The code: functions, triggers and views, replaced on every load
+-- Only on a database this file has brought to its last step.
+SELECT max(version) = :last_step AS code_due FROM tlsrpt.schema_version \gset
+\if :code_due
+
+-- .. Deleting and truncating below report (no foreign keys: step 3)
+CREATE OR REPLACE FUNCTION tlsrpt.deleted() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	-- Deleting policies deletes their failure details in its turn.
+	IF TG_TABLE_NAME = 'report' THEN
+		DELETE FROM tlsrpt.policy p USING gone
+		    WHERE p.report_ref = gone.id;
+	ELSE
+		DELETE FROM tlsrpt.failure_detail d USING gone
+		    WHERE d.policy_ref = gone.id;
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tlsrpt.truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	-- Truncating policy truncates failure_detail in its turn.
+	IF TG_TABLE_NAME = 'report' THEN
+		TRUNCATE tlsrpt.policy;
+	ELSE
+		TRUNCATE tlsrpt.failure_detail;
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE TRIGGER report_deleted AFTER DELETE ON tlsrpt.report
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
+CREATE OR REPLACE TRIGGER policy_deleted AFTER DELETE ON tlsrpt.policy
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.deleted();
+CREATE OR REPLACE TRIGGER report_truncated AFTER TRUNCATE ON tlsrpt.report
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
+CREATE OR REPLACE TRIGGER policy_truncated AFTER TRUNCATE ON tlsrpt.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.truncated();
+
+-- .. The writers
+
+-- The one way in.  Every report, from every path (a message on its own,
+-- a batch, the resident server), is stored by tlsrpt.store_reports(), and
+-- every message that could not be ingested by tlsrpt.store_rejected().
+-- Both run with their owner's rights (SECURITY DEFINER, search_path
+-- pinned), so a role that may call them needs no privilege on the tables
+-- (sql/roles.sql grants EXECUTE and nothing else), and nothing in another
+-- schema can stand in for a function or operator they use.
+--
+-- Store a group of reports (one, or up to a few dozen) in one statement.
+--
+-- Every argument is an array: the report-level ones with one element per
+-- report, the policy, policy string, mx-host and failure detail ones with
+-- those of all the reports one after the other.  p_report is each
+-- report's JSON text as received: its SHA-256 is taken here, and it is
+-- stored as jsonb.  Then come the ordinals: p_ord gives each report its
+-- own (distinct, in the order the reports arrived), and p_pol_report,
+-- p_str_report, p_mx_report and p_det_report give, for each element of
+-- the arrays they are named after, the ordinal of its report; a policy
+-- string, an mx-host or a failure detail also names its policy by index.
+--
+-- Reports are inserted in ordinal order.  A report already stored, or
+-- one that comes again in the same group (same organization_name and
+-- report_id), writes nothing: of several in one group the first is
+-- stored.  A value the database refuses (SQLSTATE classes 22, 23 and 54)
+-- anywhere in the group rolls back the group alone (one subtransaction
+-- per group); the reports are then stored one by one, each in a
+-- subtransaction of its own, so that only the bad one is refused, and the
+-- caller's transaction goes on either way.
+--
+-- Returns one row per report: ord, report (the new report's id, or NULL
+-- for a duplicate or a refusal), policies and details (rows written), and
+-- refused_state and refused_message (NULL unless refused).  p_authenticated
+-- (one element per report) is the report's authenticated column (step 4).
+--
+-- While any domain is monitored (step 5), a report none of whose policy
+-- domains is one is refused: it comes back with refused_state 22T01 (a
+-- code of this schema's own, in class 22, data exception: the report's
+-- data are refused, the database is fine) and refused_message
 -- "no policy domain is monitored (DOMAIN)", DOMAIN being its first
 -- policy's.  tlsrpt-ingest keeps the message aside with that line as its
 -- reason and goes on, as for any refused report.  The test is part of
@@ -884,49 +823,35 @@ BEGIN
 END
 $fn$;
 
-INSERT INTO tlsrpt.schema_version (version) VALUES (5);
-\endif
+-- Keep a message that could not be ingested, once: the same bytes again
+-- write nothing.  Returns the new row's id, or NULL for such a duplicate.
+CREATE OR REPLACE FUNCTION tlsrpt.store_rejected(
+	p_source text, p_reason text, p_message_id text, p_message_from text,
+	p_message_subject text, p_message_date timestamptz,
+	p_tls_report_domain text, p_tls_report_submitter text,
+	p_dkim_result text, p_dkim_domain text, p_headers text,
+	p_raw_size bigint, p_raw_truncated boolean, p_raw bytea)
+RETURNS bigint
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO tlsrpt.rejected_message (source, reason, message_id,
+	    message_from, message_subject, message_date, tls_report_domain,
+	    tls_report_submitter, dkim_result, dkim_domain, headers,
+	    raw_sha256, raw_size, raw_truncated, raw)
+	VALUES (p_source, p_reason, p_message_id, p_message_from,
+	    p_message_subject, p_message_date, p_tls_report_domain,
+	    p_tls_report_submitter, p_dkim_result, p_dkim_domain, p_headers,
+	    pg_catalog.sha256(p_raw), p_raw_size, p_raw_truncated, p_raw)
+	ON CONFLICT (raw_sha256) DO NOTHING
+	RETURNING id;
+END;
 
--- ---- Step 6: the operator's views; what tlsrpt-adm check reads
-SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 6)
-    AS step_due \gset
-\if :step_due
+REVOKE ALL ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
+    FROM PUBLIC;
 
--- A policy domain is compared lower-case with a trailing dot removed:
--- rtrim(lower(policy_domain), '.'), the expression of this index, which
--- the views, the tables below and tlsrpt-adm check use as written here.
-CREATE INDEX IF NOT EXISTS policy_domain_norm_idx
-    ON tlsrpt.policy ((rtrim(lower(policy_domain), '.')), report_ref);
--- Reports by the end of their date range: the window of a check.
-CREATE INDEX IF NOT EXISTS report_end_datetime_idx
-    ON tlsrpt.report (end_datetime);
-
--- Who reports on each policy domain: one row per policy domain and
--- organization_name, kept up to date by triggers as reports are stored
--- and deleted, so that a check of thousands of domains reads one row
--- per reporter instead of every report.  first_end and last_end are the
--- earliest and latest end_datetime of its reports, reports their number,
--- recent_ends the latest 10 distinct ends in ascending order (its cadence
--- of late, whatever order the reports arrived in).  Read it through
--- tlsrpt.reporter_last_seen.
-CREATE TABLE tlsrpt.reporter (
-	policy_domain text NOT NULL,
-	organization_name text NOT NULL,
-	first_end timestamptz NOT NULL,
-	last_end timestamptz NOT NULL,
-	reports bigint NOT NULL,
-	recent_ends timestamptz[] NOT NULL,
-	PRIMARY KEY (policy_domain, organization_name)
-);
-
--- The result types each policy domain has had: first_end is the
--- earliest end_datetime of the reports that named it.
-CREATE TABLE tlsrpt.result_type_seen (
-	policy_domain text NOT NULL,
-	result_type text NOT NULL,
-	first_end timestamptz NOT NULL,
-	PRIMARY KEY (policy_domain, result_type)
-);
+-- .. Who reports on each domain, what failed: tlsrpt-adm check (step 6)
 
 -- Add what new policies (or failure details) say to the two tables.
 -- Rows are taken in key order, so that two writers lock them in the same
@@ -934,7 +859,7 @@ CREATE TABLE tlsrpt.result_type_seen (
 -- policies they name are looked up by id: nested loops over indexes only
 -- (the writer turns nested loops off, and a table's statistics from
 -- before a sweep would have it read whole tables instead).
-CREATE FUNCTION tlsrpt.seen_added() RETURNS trigger
+CREATE OR REPLACE FUNCTION tlsrpt.seen_added() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = on
@@ -986,7 +911,7 @@ $fn$;
 
 -- Count again, from what is left, the domains whose policies or failure
 -- details were deleted (a report deleted, or displaced by the writer).
-CREATE FUNCTION tlsrpt.seen_deleted() RETURNS trigger
+CREATE OR REPLACE FUNCTION tlsrpt.seen_deleted() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = on
@@ -1038,7 +963,7 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION tlsrpt.seen_truncated() RETURNS trigger
+CREATE OR REPLACE FUNCTION tlsrpt.seen_truncated() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -1051,47 +976,30 @@ BEGIN
 END
 $fn$;
 
-CREATE TRIGGER policy_seen_added AFTER INSERT ON tlsrpt.policy
+CREATE OR REPLACE TRIGGER policy_seen_added AFTER INSERT ON tlsrpt.policy
     REFERENCING NEW TABLE AS born
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_added();
-CREATE TRIGGER failure_detail_seen_added AFTER INSERT
+CREATE OR REPLACE TRIGGER failure_detail_seen_added AFTER INSERT
     ON tlsrpt.failure_detail REFERENCING NEW TABLE AS born
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_added();
-CREATE TRIGGER policy_seen_deleted AFTER DELETE ON tlsrpt.policy
+CREATE OR REPLACE TRIGGER policy_seen_deleted AFTER DELETE ON tlsrpt.policy
     REFERENCING OLD TABLE AS gone
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_deleted();
-CREATE TRIGGER failure_detail_seen_deleted AFTER DELETE
+CREATE OR REPLACE TRIGGER failure_detail_seen_deleted AFTER DELETE
     ON tlsrpt.failure_detail REFERENCING OLD TABLE AS gone
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_deleted();
-CREATE TRIGGER policy_seen_truncated AFTER TRUNCATE ON tlsrpt.policy
+CREATE OR REPLACE TRIGGER policy_seen_truncated AFTER TRUNCATE ON tlsrpt.policy
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_truncated();
-CREATE TRIGGER failure_detail_seen_truncated AFTER TRUNCATE
+CREATE OR REPLACE TRIGGER failure_detail_seen_truncated AFTER TRUNCATE
     ON tlsrpt.failure_detail
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.seen_truncated();
-
--- The reports stored before this step.
-INSERT INTO tlsrpt.reporter
-SELECT x.d, x.o, min(x.e), max(x.e), count(*),
-    (SELECT array_agg(y.e ORDER BY y.e) FROM (SELECT DISTINCT z.e
-    FROM unnest(array_agg(x.e)) z(e) ORDER BY z.e DESC LIMIT 10) y)
-FROM (SELECT DISTINCT rtrim(lower(p.policy_domain), '.') AS d,
-    r.organization_name AS o, r.id, r.end_datetime AS e
-    FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref) x
-GROUP BY x.d, x.o;
-INSERT INTO tlsrpt.result_type_seen
-SELECT rtrim(lower(p.policy_domain), '.'), d.result_type,
-    min(r.end_datetime)
-FROM tlsrpt.failure_detail d
-JOIN tlsrpt.policy p ON p.id = d.policy_ref
-JOIN tlsrpt.report r ON r.id = d.report_ref
-GROUP BY 1, 2;
 
 -- Sessions per day and policy domain.  day is the UTC date of the
 -- report's start_datetime; successful_sessions and failed_sessions are
 -- the policies' summaries added up; failure_rate is failed sessions in
 -- percent of all (0 to 100, NULL without sessions); reports and reporters
 -- count distinct reports and organization_names.
-CREATE VIEW tlsrpt.daily_sessions AS
+CREATE OR REPLACE VIEW tlsrpt.daily_sessions AS
 SELECT (r.start_datetime AT TIME ZONE 'UTC')::date AS day,
     rtrim(lower(p.policy_domain), '.') AS policy_domain,
     sum(p.total_successful_session_count) AS successful_sessions,
@@ -1111,7 +1019,7 @@ GROUP BY 1, 2;
 -- failed (receiving_mx_hostname, receiving_ip), from where
 -- (sending_mta_ip), failed_session_count, failure_reason_code, and
 -- report_ref (tlsrpt.report.id) to find the report itself.
-CREATE VIEW tlsrpt.failures AS
+CREATE OR REPLACE VIEW tlsrpt.failures AS
 SELECT (r.start_datetime AT TIME ZONE 'UTC')::date AS day,
     rtrim(lower(p.policy_domain), '.') AS policy_domain,
     r.organization_name, p.policy_type, d.result_type,
@@ -1130,7 +1038,7 @@ JOIN tlsrpt.report r ON r.id = d.report_ref;
 -- minus last_report_end, in days).  tlsrpt-adm check takes a reporter
 -- with at least 3 reports as overdue when days_since_last exceeds
 -- greatest(3 * median_gap_days, 2).
-CREATE VIEW tlsrpt.reporter_last_seen AS
+CREATE OR REPLACE VIEW tlsrpt.reporter_last_seen AS
 SELECT s.policy_domain, s.organization_name,
     s.first_end AS first_report_end, s.last_end AS last_report_end,
     s.reports,
@@ -1143,27 +1051,7 @@ SELECT s.policy_domain, s.organization_name,
 	AS days_since_last
 FROM tlsrpt.reporter s;
 
-INSERT INTO tlsrpt.schema_version (version) VALUES (6);
-\endif
-
--- ---- Step 7: readiness for enforce
-SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 7)
-    AS step_due \gset
-\if :step_due
-
--- Whether host name p_host matches an MTA-STS mx pattern: equal, or for
--- "*.example.net" one label and then "example.net" (RFC 8461 section
--- 4.1).  Case and a trailing dot do not matter.  (A body in standard SQL
--- is bound to its functions when created: no search_path can change it,
--- and the planner can inline it.)
-CREATE FUNCTION tlsrpt.mx_match(p_host text, p_pattern text)
-RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
-	strpos(p_host, '.') > 1 AND lower(rtrim(substr(p_host,
-	    strpos(p_host, '.') + 1), '.')) = lower(rtrim(substr(p_pattern, 3),
-	    '.'))
-    ELSE lower(rtrim(p_host, '.')) = lower(rtrim(p_pattern, '.')) END;
+-- .. Readiness for enforce: tlsrpt-adm readiness
 
 -- Is each domain ready to switch its MTA-STS policy to enforce?  One row
 -- per policy domain (lower case, without a trailing dot) and policy type,
@@ -1190,7 +1078,7 @@ RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
 --                   none, no mode, or fewer than p_min_days days or
 --                   p_min_reporters reporters; else ready
 --   reason          why, in one line
-CREATE FUNCTION tlsrpt.readiness(p_days int DEFAULT 30,
+CREATE OR REPLACE FUNCTION tlsrpt.readiness(p_days int DEFAULT 30,
     p_min_days int DEFAULT 7, p_min_reporters int DEFAULT 2,
     p_domains text[] DEFAULT NULL)
 RETURNS TABLE (policy_domain text, policy_type text, verdict text,
@@ -1436,83 +1324,12 @@ $fn$;
 
 -- The same over the last 30 days, with at least 7 days and 2 reporters
 -- for ready.
-CREATE VIEW tlsrpt.readiness AS
+CREATE OR REPLACE VIEW tlsrpt.readiness AS
 SELECT * FROM tlsrpt.readiness(30, 7, 2);
 
 REVOKE ALL ON FUNCTION tlsrpt.mx_match, tlsrpt.readiness FROM PUBLIC;
 
-INSERT INTO tlsrpt.schema_version (version) VALUES (7);
-\endif
-
--- ---- Step 8: running totals for tlsrpt-adm metrics
-SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 8)
-    AS step_due \gset
-\if :step_due
-
--- tlsrpt-adm metrics reads its totals from these tables instead of
--- summing every report ever stored, so that its time follows the number
--- of series, not the length of the history.  Triggers on the report
--- tables add rows of differences, one per key and statement: inserts
--- only, so that concurrent writers never wait for each other, and a
--- transaction that rolls back takes its rows with it.  The total of a
--- key is the sum of its rows; tlsrpt.metrics_fold() makes them one
--- (folded).  Rows of the report tables are inserted and deleted, never
--- updated: an UPDATE of a counted column is not followed.
---
--- Each key has at most one folded row; the rows not folded yet are
--- found through an index of their own.
---
--- The keys are label values, as tlsrpt.metrics_label() makes them:
--- domain from the lower-cased policy_domain, the others as sent.
-
--- Text from a report as a Prometheus label value: without the characters
--- no log line carries as they are (C0 and C1 controls but LF, DEL, the
--- line and paragraph separators, the bidi controls: utf8_is_control() in
--- src/utf8.c), at most 255 characters.
-CREATE FUNCTION tlsrpt.metrics_label(t text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN left(regexp_replace(t, '[\x01-\x09\x0b-\x1f\x7f-\x9f'
-    '\u200e\u200f\u2028-\u202e\u2066-\u2069]', '', 'g'), 255);
-
-CREATE TABLE tlsrpt.metrics_report (
-	domain text NOT NULL,
-	reporter text NOT NULL,
-	-- reports with a policy for domain
-	reports bigint NOT NULL,
-	-- the newest end of a date range, but never after the report was
-	-- received (no report can hold off an alert by claiming the future);
-	-- deleting that report leaves it as it is
-	last_end timestamptz,
-	folded boolean NOT NULL DEFAULT false
-);
-CREATE INDEX metrics_report_key_idx
-    ON tlsrpt.metrics_report (domain, reporter);
-CREATE INDEX metrics_report_unfolded_idx
-    ON tlsrpt.metrics_report (domain, reporter) WHERE NOT folded;
-CREATE TABLE tlsrpt.metrics_session (
-	domain text NOT NULL,
-	reporter text NOT NULL,
-	policy_type text NOT NULL,
-	policies bigint NOT NULL,
-	successful numeric NOT NULL,
-	failed numeric NOT NULL,
-	folded boolean NOT NULL DEFAULT false
-);
-CREATE INDEX metrics_session_key_idx
-    ON tlsrpt.metrics_session (domain, reporter, policy_type);
-CREATE INDEX metrics_session_unfolded_idx
-    ON tlsrpt.metrics_session (domain, reporter, policy_type) WHERE NOT folded;
-CREATE TABLE tlsrpt.metrics_failure (
-	domain text NOT NULL,
-	result_type text NOT NULL,
-	details bigint NOT NULL,
-	sessions numeric NOT NULL,
-	folded boolean NOT NULL DEFAULT false
-);
-CREATE INDEX metrics_failure_key_idx
-    ON tlsrpt.metrics_failure (domain, result_type);
-CREATE INDEX metrics_failure_unfolded_idx
-    ON tlsrpt.metrics_failure (domain, result_type) WHERE NOT folded;
+-- .. Running totals: tlsrpt-adm metrics (step 8)
 
 -- Rows added: a policy counts with its report, a failure detail with its
 -- policy; they come in the same statement as their report
@@ -1522,7 +1339,7 @@ CREATE INDEX metrics_failure_unfolded_idx
 -- nested loops off for its statements, and so for these triggers, and a
 -- plan that reads the whole table costs a sweep of 10,000 messages twice
 -- its time.
-CREATE FUNCTION tlsrpt.metrics_added() RETURNS trigger
+CREATE OR REPLACE FUNCTION tlsrpt.metrics_added() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1573,7 +1390,7 @@ $fn$;
 -- event fire in name order), so those are still there; when they go in
 -- their turn they have lost their parent, and count for nothing here.
 -- Indexes and nested loops, as above.
-CREATE FUNCTION tlsrpt.metrics_gone() RETURNS trigger
+CREATE OR REPLACE FUNCTION tlsrpt.metrics_gone() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1652,7 +1469,7 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION tlsrpt.metrics_truncated() RETURNS trigger
+CREATE OR REPLACE FUNCTION tlsrpt.metrics_truncated() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1668,28 +1485,28 @@ BEGIN
 END
 $fn$;
 
-CREATE TRIGGER policy_added AFTER INSERT ON tlsrpt.policy
+CREATE OR REPLACE TRIGGER policy_added AFTER INSERT ON tlsrpt.policy
     REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_added();
-CREATE TRIGGER failure_detail_added AFTER INSERT ON tlsrpt.failure_detail
+CREATE OR REPLACE TRIGGER failure_detail_added AFTER INSERT ON tlsrpt.failure_detail
     REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_added();
 -- "counted_out" sorts before "deleted".
-CREATE TRIGGER report_counted_out AFTER DELETE ON tlsrpt.report
+CREATE OR REPLACE TRIGGER report_counted_out AFTER DELETE ON tlsrpt.report
     REFERENCING OLD TABLE AS gone
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_gone();
-CREATE TRIGGER policy_counted_out AFTER DELETE ON tlsrpt.policy
+CREATE OR REPLACE TRIGGER policy_counted_out AFTER DELETE ON tlsrpt.policy
     REFERENCING OLD TABLE AS gone
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_gone();
-CREATE TRIGGER failure_detail_counted_out
+CREATE OR REPLACE TRIGGER failure_detail_counted_out
     AFTER DELETE ON tlsrpt.failure_detail
     REFERENCING OLD TABLE AS gone
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_gone();
-CREATE TRIGGER report_metrics_truncated AFTER TRUNCATE ON tlsrpt.report
+CREATE OR REPLACE TRIGGER report_metrics_truncated AFTER TRUNCATE ON tlsrpt.report
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_truncated();
-CREATE TRIGGER policy_metrics_truncated AFTER TRUNCATE ON tlsrpt.policy
+CREATE OR REPLACE TRIGGER policy_metrics_truncated AFTER TRUNCATE ON tlsrpt.policy
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_truncated();
-CREATE TRIGGER failure_detail_metrics_truncated
+CREATE OR REPLACE TRIGGER failure_detail_metrics_truncated
     AFTER TRUNCATE ON tlsrpt.failure_detail
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.metrics_truncated();
 
@@ -1698,7 +1515,7 @@ CREATE TRIGGER failure_detail_metrics_truncated
 -- committed yet are not seen, and stay as they are.  false when another
 -- fold is under way.  Runs with its owner's rights: tlsrpt_reader may
 -- call it (sql/roles.sql), as tlsrpt-adm metrics does before reading.
-CREATE FUNCTION tlsrpt.metrics_fold() RETURNS boolean
+CREATE OR REPLACE FUNCTION tlsrpt.metrics_fold() RETURNS boolean
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1746,32 +1563,8 @@ BEGIN
 END
 $fn$;
 
--- What is stored already, folded.
-INSERT INTO tlsrpt.metrics_report
-SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
-    tlsrpt.metrics_label(r.organization_name), count(DISTINCT r.id),
-    max(least(r.end_datetime, r.received_at)), true
-FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
-GROUP BY 1, 2;
-INSERT INTO tlsrpt.metrics_session
-SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
-    tlsrpt.metrics_label(r.organization_name),
-    tlsrpt.metrics_label(p.policy_type), count(*),
-    sum(p.total_successful_session_count),
-    sum(p.total_failure_session_count), true
-FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
-GROUP BY 1, 2, 3;
-INSERT INTO tlsrpt.metrics_failure
-SELECT tlsrpt.metrics_label(lower(p.policy_domain)),
-    tlsrpt.metrics_label(d.result_type), count(*),
-    sum(d.failed_session_count), true
-FROM tlsrpt.failure_detail d JOIN tlsrpt.policy p ON p.id = d.policy_ref
-GROUP BY 1, 2;
-
 REVOKE ALL ON FUNCTION tlsrpt.metrics_added, tlsrpt.metrics_gone,
     tlsrpt.metrics_truncated, tlsrpt.metrics_fold FROM PUBLIC;
-
-INSERT INTO tlsrpt.schema_version (version) VALUES (8);
 \endif
 
 COMMIT;

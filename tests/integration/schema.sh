@@ -73,7 +73,7 @@ FUNCS=deleted,metrics_added,metrics_fold,metrics_gone,metrics_label
 FUNCS=$FUNCS,metrics_truncated,mx_match,readiness,seen_added,seen_deleted
 FUNCS=$FUNCS,seen_truncated,store_rejected,store_reports,truncated
 
-# ---- A new database: every step, once.
+# ---- A new database: every step, once, then the code.
 pg_newdb fresh || exit 99
 check "new: every step recorded" "$(versions fresh)" "$ALL_STEPS"
 check "new: the writers and the delete triggers' functions" "$(functions fresh)" \
@@ -89,6 +89,20 @@ load fresh "$top_srcdir/sql/schema.sql"
 check "new: loading again works" "$?" 0
 check "new: loading again runs no step" "$(versions fresh)" "$ALL_STEPS"
 check "new: loading again keeps every row" "$(rows_digest fresh)" "$before"
+
+# ---- A database a step ahead of the file: left alone, with one line.
+pg_q fresh "INSERT INTO tlsrpt.schema_version (version) VALUES (999);
+    ALTER FUNCTION tlsrpt.mx_match(text, text) STABLE" >/dev/null
+out=$("$PG_BINDIR/psql" -q -X -d fresh -f "$top_srcdir/sql/schema.sql" 2>&1)
+check "newer: loading fails" "$?" 3
+check_match "newer: and says why" "$out" \
+    "ERROR:  the database schema is at version 999, newer than this schema.sql \\([0-9]+\\): nothing done"
+check "newer: no function replaced" "$(pg_q fresh "SELECT provolatile FROM pg_proc
+    WHERE proname = 'mx_match'")" s
+pg_q fresh "DELETE FROM tlsrpt.schema_version WHERE version = 999" >/dev/null
+check "newer: then at its own version it loads again" "$(load fresh "$top_srcdir/sql/schema.sql"; echo $?)" 0
+check "code: replaced on every load" "$(pg_q fresh "SELECT provolatile FROM pg_proc
+    WHERE proname = 'mx_match'")" i
 
 # ---- The first release's schema, with rows: every row survives.
 "$PG_BINDIR/createdb" v1 || exit 99
