@@ -102,9 +102,9 @@ FROM tlsrpt.policy p
 WHERE p.policy_type = 'tlsa' AND p.total_failure_session_count > 0
 ORDER BY 1, 2, 3;
 
-SELECT setval(pg_get_serial_sequence('tlsrpt.report', 'id'), :n);
-SELECT setval(pg_get_serial_sequence('tlsrpt.policy', 'id'),
-    (SELECT max(id) FROM tlsrpt.policy));
+SELECT setval(pg_get_serial_sequence('tlsrpt.report', 'id'), :n),
+    setval(pg_get_serial_sequence('tlsrpt.policy', 'id'),
+    (SELECT max(id) FROM tlsrpt.policy)) \gset
 
 INSERT INTO tlsrpt.rejected_message (received_at, source, reason,
     raw_sha256, raw_size, raw)
