@@ -83,8 +83,8 @@ summary_qp(struct summary_out *o, const char *text, size_t n)
 			plain = 0;
 		w = plain ? 1 : 3;
 		/* Room for the character and a soft break's "=". */
-		if (col + w > SUMMARY_QP_LINE - 1 && !(i + 1 < n &&
-		    text[i + 1] == '\n' && col + w <= SUMMARY_QP_LINE)) {
+		if (col + w > SUMMARY_QP_LINE - 1 && !((i + 1 == n ||
+		    text[i + 1] == '\n') && col + w <= SUMMARY_QP_LINE)) {
 			summary_putn(o, "=\n", 2);
 			col = 0;
 		}
@@ -123,6 +123,8 @@ summary_part(struct summary_out *o, const char *boundary, const char *type,
 	    "Content-Transfer-Encoding: quoted-printable\n\n", boundary, type);
 	b = buf_bytes(part.b);
 	summary_qp(o, (const char *)b.data, b.len);
+	/* The line break before a boundary belongs to the boundary. */
+	summary_put(o, "\n");
 	rc = 0;
 out:
 	buf_free(&part.b);
