@@ -233,6 +233,67 @@ check "mime: From and To default to postmaster" \
     "From: postmaster
 To: postmaster"
 
+# ---- contrib: the systemd unit (made from its .in as make does) and the
+# cron line, run as written with a sendmail that keeps what it is given.
+mkdir "$W/bin" "$W/systemd"
+printf '#!/bin/sh\n[ "$*" = "-t" ] || exit 64\ncat >"%s"\n' "$W/sent.eml" \
+    >"$W/bin/sendmail"
+chmod 755 "$W/bin/sendmail"
+SVC=$W/systemd/tlsrpt-adm-summary.service
+sed -e "s|@bindir[@]|$top_builddir|g" \
+    "$top_srcdir/contrib/systemd/tlsrpt-adm-summary.service.in" >"$SVC"
+cp "$top_srcdir/contrib/systemd/tlsrpt-adm-summary.timer" "$W/systemd/"
+if command -v systemd-analyze >/dev/null; then
+	out=$(cd "$W/systemd" && systemd-analyze verify --man=no \
+	    tlsrpt-adm-summary.service tlsrpt-adm-summary.timer 2>&1)
+	check "systemd: verify exit 0, not a word" "$?:$out" "0:"
+elif [ "${CI:-}" = true ]; then
+	not_ok "systemd-analyze installed (CI=true)"
+fi
+check "systemd: TLSRPT_DB is the examples' database" \
+    "$(sed -n 's/^Environment=TLSRPT_DB=//p' "$SVC")" dbname=tlsrpt
+check "systemd: every morning" \
+    "$(sed -n 's/^OnCalendar=//p' "$W/systemd/tlsrpt-adm-summary.timer")" \
+    "*-*-* 07:00:00"
+run=$(sed -n 's/^ExecStart=//p' "$SVC" |
+    sed -e "s|/usr/sbin/sendmail|$W/bin/sendmail|")
+check_match "systemd: ExecStart pipes the message to sendmail -t" "$run" \
+    "summary --since 1d --format mime \\| $W/bin/sendmail -t'\$"
+rm -f "$W/sent.eml"
+(TLSRPT_DB=dbname=$DB && export TLSRPT_DB && eval "$run") >"$W/out" 2>&1
+check "systemd: ExecStart exit 0, not a word" "$?:$(cat "$W/out")" "0:"
+check_match "systemd: the message sent" "$(grep '^Subject: ' "$W/sent.eml")" \
+    "^Subject: TLS-RPT summary for the last day: 5 domains, worst evil\\.example"
+rm -f "$W/sent.eml"
+(TLSRPT_DB="host=$W/none dbname=$DB connect_timeout=2" &&
+    export TLSRPT_DB && eval "$run") >"$W/out" 2>&1
+check "systemd: database down, the unit fails (75)" "$?" 75
+check "systemd: database down, nothing given to sendmail" \
+    "$(cat "$W/sent.eml" 2>/dev/null | wc -c | tr -d ' ')" 0
+
+CRON=$top_srcdir/contrib/cron/tlsrpt-adm-summary
+line=$(grep -v '^#' "$CRON" | grep -v '^[A-Z_]*=' | grep .)
+check "cron: one line, at 07:00, then the user" \
+    "$(printf '%s\n' "$line" | awk '{ print NR, $1, $2, $3 $4 $5, $6 }')" \
+    "1 0 7 *** tlsrpt_summary"
+check "cron: TLSRPT_DB is the examples' database" \
+    "$(sed -n 's/^TLSRPT_DB=//p' "$CRON")" '"dbname=tlsrpt"'
+run=$(printf '%s\n' "$line" |
+    awk '{ $1 = $2 = $3 = $4 = $5 = $6 = ""; print }' |
+    sed -e "s|/usr/local/bin/tlsrpt-adm|$ADM|" \
+    -e "s|/usr/sbin/sendmail|$W/bin/sendmail|")
+rm -f "$W/sent.eml"
+(TLSRPT_DB=dbname=$DB && export TLSRPT_DB && eval "$run") >"$W/out" 2>&1
+check "cron: exit 0, nothing for cron to mail" "$?:$(cat "$W/out")" "0:"
+# Times and the boundary aside, what the command prints.
+untimed() {
+	grep -v '^Date: \|boundary=\|^--=_' |
+	    sed 's/[0-9]\{4\}-[0-9-]* [0-9:]*//g'
+}
+check "cron: the message sent is the command's" \
+    "$(untimed <"$W/sent.eml" | cksum)" \
+    "$("$ADM" -d dbname=$DB summary --format mime | untimed | cksum)"
+
 # ---- The page in a real browser, at a phone's width and a desktop's.
 # png_size FILE: "WIDTH HEIGHT" from the PNG header.
 png_size() {
