@@ -135,6 +135,28 @@ summary_html_head(const struct summary *s, struct summary_out *o)
 	    summary_count(s->n_kept, c, sizeof(c)));
 }
 
+/* A healthy domain's verdicts, "; sts ready". */
+static void
+summary_html_verdicts(const struct summary *s,
+    const struct summary_domain *d, struct summary_out *o)
+{
+	int i, r;
+
+	for (i = 0; i < d->ready_n; i++) {
+		r = d->ready_first + i;
+		summary_put(o, i == 0 ? "; " : ", ");
+		if (strcmp(PQgetvalue(s->ready, r, SR_POLICY_DOMAIN),
+		    d->name) != 0) {
+			summary_html_esc(o, PQgetvalue(s->ready, r,
+			    SR_POLICY_DOMAIN));
+			summary_put(o, " ");
+		}
+		summary_html_esc(o, PQgetvalue(s->ready, r, SR_TYPE));
+		summary_put(o, " ");
+		summary_html_esc(o, PQgetvalue(s->ready, r, SR_VERDICT));
+	}
+}
+
 /* The table of every domain, one row each. */
 static void
 summary_html_overview(const struct summary *s, struct summary_out *o)
@@ -165,10 +187,13 @@ summary_html_overview(const struct summary *s, struct summary_out *o)
 		    summary_colours[d->state]);
 		summary_html_esc(o, d->name);
 		summary_printf(o, "</b><br><span style=\"color:%s;"
-		    "font-size:12px;\">%s%s%s</span></td>",
+		    "font-size:12px;\">%s%s%s",
 		    summary_colours[d->state], summary_state_name(d->state),
 		    d->why != NULL ? ": " : "",
 		    summary_headline(d, w, sizeof(w)));
+		if (d->state == SUMMARY_OK)
+			summary_html_verdicts(s, d, o);
+		summary_put(o, "</span></td>");
 		summary_printf(o, "<td align=\"right\" style=\"padding:5px 6px;"
 		    "border-top:1px solid #eceff2;white-space:nowrap;\">%s</td>",
 		    summary_count(d->ok + d->fail, c, sizeof(c)));
