@@ -234,9 +234,8 @@ summary_text_domain(const struct summary *s,
 	    summary_count(d->ok + d->fail, c, sizeof(c)),
 	    summary_pct(d->ok, d->fail, p, sizeof(p)),
 	    summary_change(d, w, sizeof(w)));
-	summary_printf(o, "  reports     %lld report%s from %lld "
-	    "reporter%s\n", d->reports, d->reports == 1 ? "" : "s",
-	    d->reporters, d->reporters == 1 ? "" : "s");
+	summary_printf(o, "  reports     %lld from %lld reporter%s\n",
+	    d->reports, d->reporters, d->reporters == 1 ? "" : "s");
 	summary_text_failures(s, d, o);
 	for (i = 0; i < d->ready_n; i++) {
 		r = d->ready_first + i;
