@@ -38,22 +38,33 @@ summary_put(struct summary_out *o, const char *s)
 void
 summary_printf(struct summary_out *o, const char *fmt, ...)
 {
-	char line[2048];
-	va_list ap;
+	char line[1024], *big = NULL;
+	va_list ap, again;
 	int n;
 
+	if (o->failed)
+		return;
 	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		/* Callers print bounded fields: a longer line is a bug. */
-		if (!o->failed)
-			(void)ti_err_set(&o->err, TI_KIND_INTERNAL,
-			    "summary: a line too long");
+	if (n >= 0 && (size_t)n < sizeof(line)) {
+		summary_putn(o, line, (size_t)n);
+	} else if (n < 0 || (size_t)n >= SUMMARY_MAX_BYTES ||
+	    (big = malloc((size_t)n + 1)) == NULL) {
+		/* A text from the reports may make a line long (a list of
+		 * MX hosts), never longer than the output may be. */
+		(void)ti_err_set(&o->err, n < 0 ? TI_KIND_INTERNAL :
+		    TI_KIND_TEMP, "summary: %s", n < 0 ? "a line" :
+		    "out of memory");
 		o->failed = true;
-		return;
+	} else {
+		n = vsnprintf(big, (size_t)n + 1, fmt, again);
+		if (n >= 0)
+			summary_putn(o, big, (size_t)n);
+		free(big);
 	}
-	summary_putn(o, line, (size_t)n);
+	va_end(again);
 }
 
 int

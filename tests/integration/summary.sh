@@ -294,6 +294,22 @@ check "cron: the message sent is the command's" \
     "$(untimed <"$W/sent.eml" | cksum)" \
     "$("$ADM" -d dbname=$DB summary --format mime | untimed | cksum)"
 
+# ---- A line as long as the reports make it: thirty failing MX hosts
+# outside the policy, each named in the readiness reason.
+pg_q $DB "SELECT public.t_report('Google LLC', 'long.example', 0.5, 10, 1,
+    'certificate-expired', 'mx-' || i || '-' || repeat('x', 90) || '.elsewhere.example')
+    FROM generate_series(1, 30) i" >/dev/null || exit 99
+run_adm -d dbname=$DB summary --domain long.example
+check "long line: exit 0" "$RC" 0
+check "long line: the readiness reason names every host" \
+    "$(line_for 'readiness   long.example' | grep -o 'mx-[0-9]*-x' | sort -u | wc -l | tr -d ' ')" 30
+check "long line: longer than 2 KiB, one line" \
+    "$(line_for 'readiness   long.example' | awk '{ print (length($0) > 2048) ? "yes" : length($0) }')" yes
+run_adm -d dbname=$DB summary --domain long.example --format mime
+check "long line, mime: exit 0" "$RC" 0
+check "long line, mime: no line over 76 in the body" \
+    "$(printf '%s\n' "$OUT" | sed '1,/^$/d' | awk 'length($0) > 76' | wc -l | tr -d ' ')" 0
+
 # ---- The page in a real browser, at a phone's width and a desktop's.
 # png_size FILE: "WIDTH HEIGHT" from the PNG header.
 png_size() {
