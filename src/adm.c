@@ -33,6 +33,8 @@ static const struct adm_command {
 	    "is each MTA-STS or DANE domain ready for enforce?" },
 	{ "replay", adm_replay,
 	    "run kept-aside messages through the ingester again" },
+	{ "summary", adm_summary,
+	    "a digest of the period by mail: text, HTML or both" },
 };
 
 #define ADM_N_COMMANDS (sizeof(adm_commands) / sizeof(adm_commands[0]))

@@ -67,5 +67,6 @@ adm_command_fn adm_domains;
 adm_command_fn adm_metrics;
 adm_command_fn adm_readiness;
 adm_command_fn adm_replay;
+adm_command_fn adm_summary;
 
 #endif

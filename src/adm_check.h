@@ -27,8 +27,10 @@ struct check_opts {
  *   kind 'r': kept-aside messages in the window: text = their number.
  *   kind 'd': one per domain: domain, text = its failure rate in percent
  *     ("U" without sessions in the window).
- * Columns: kind, state, domain, text.  Returns owned (PQclear), or NULL
- * with err (from adm_query).
+ * Columns: kind, state, domain, text, cat (a problem's category: 1 the
+ * failure rate, 2 silence, 3 a reporter overdue, 4 a new result type,
+ * 5 kept-aside messages; 0 for the other kinds).  Returns owned
+ * (PQclear), or NULL with err (from adm_query).
  */
 PGresult *check_sql_run(struct adm *adm, const struct check_opts *o,
     struct ti_err *err);

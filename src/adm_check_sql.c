@@ -224,7 +224,7 @@
 	"  THEN trunc(100.0 * r.fail / (r.ok + r.fail), 2)::text" \
 	"  ELSE 'U' END" \
 	" FROM rate r)" \
-	" SELECT kind, state, domain, text FROM out" \
+	" SELECT kind, state, domain, text, cat FROM out" \
 	" ORDER BY position(kind IN 'psrd'), state DESC, cat, key DESC," \
 	"  domain"
 

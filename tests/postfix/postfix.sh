@@ -18,6 +18,8 @@
 #     same: reports are stored by the server, and deferred while the
 #     database is down (until then nothing listens there, and the program
 #     stores each message itself);
+#   - a daily summary, tlsrpt-adm summary --format mime | sendmail -t,
+#     arrives in a Maildir as multipart/alternative with its Subject;
 #   - nothing bounces.
 # The pipe runs as the unprivileged user "tlsrpt" (created when missing)
 # and connects as a least-privilege role from sql/roles.sql.
@@ -66,6 +68,7 @@ sys_postfix_stop() {
 
 [ "$(id -u)" = 0 ] || prereq_missing "postfix.sh must run as root"
 [ -x "$BIN" ] || prereq_missing "$BIN not built"
+[ -x "$ADM" ] || prereq_missing "$ADM not built"
 
 SYS_WAS_RUNNING=no
 sys_postfix_running && SYS_WAS_RUNNING=yes
@@ -495,6 +498,46 @@ kill -TERM "$SPID"
 wait "$SPID"
 check "server: SIGTERM, exit 0" "$?" 0
 SPID=
+
+# ---- A daily summary (tlsrpt-adm summary --format mime | sendmail -t)
+# reaches a mailbox: the virtual(8) agent files it in a Maildir.
+mkdir -m 755 "$T/vmail" && chown tlsrpt "$T/vmail" || exit 99
+postconf -c "$PF" -e "virtual_mailbox_base = $T/vmail" \
+    "virtual_mailbox_maps = inline:{ summary@receiver.test=summary/ }" \
+    "virtual_uid_maps = static:$(id -u tlsrpt)" \
+    "virtual_gid_maps = static:$(id -g tlsrpt)" \
+    "virtual_minimum_uid = 1" || exit 99
+printf 'virtual   unix  -       n       n       -       -       virtual\n' \
+    >>"$PF/master.cf"
+printf 'summary@receiver.test\tvirtual:\n' >>"$PF/transport"
+postmap -c "$PF" "hash:$PF/transport" && postfix -c "$PF" reload \
+    >/dev/null 2>&1 || exit 99
+SUMMARY="$ADM -d dbname=pf summary --since 365d --format mime \
+--to summary@receiver.test --from postmaster@receiver.test"
+$SUMMARY | sendmail -C "$PF" -t
+check "summary: tlsrpt-adm and sendmail -t exit 0" "$?" 0
+postqueue -c "$PF" -f
+wait_for 'to=<summary@receiver\.test>, relay=virtual, .*status=sent' 1 empty
+check "summary: delivered to the Maildir" \
+    "$(count 'to=<summary@receiver\.test>, relay=virtual, .*status=sent')" 1
+check "summary: one message in new/" \
+    "$(ls "$T/vmail/summary/new" 2>/dev/null | wc -l | tr -d ' ')" 1
+python3 - "$T/vmail/summary/new/"* >"$T/summary.out" 2>&1 <<'EOF'
+import email, email.policy, sys
+msg = email.message_from_bytes(open(sys.argv[1], 'rb').read(),
+    policy=email.policy.default)
+print('type=' + msg.get_content_type())
+print('parts=' + ' '.join(p.get_content_type() for p in msg.iter_parts()))
+print('subject=' + msg['Subject'])
+EOF
+check "summary: python3 read it" "$?" 0
+got() { sed -n "s/^$1=//p" "$T/summary.out"; }
+check "summary: multipart/alternative" "$(got type)" multipart/alternative
+check "summary: a text and an HTML part" "$(got parts)" "text/plain text/html"
+check_match "summary: the Subject" "$(got subject)" \
+    '^TLS-RPT summary for the last 365 days: [0-9]+ domains?, '
+check "summary: the Subject the command writes" "$(got subject)" \
+    "$($SUMMARY | sed -n 's/^Subject: //p')"
 
 # ---- Nothing bounced, nothing went back to the sender.
 check "no bounce" "$(count 'status=bounced|non-delivery notification')" 0
