@@ -327,7 +327,7 @@ config_getmail() {
 
 # fetch: the unit's fetch command for $F, as $U; FRC, FOUT.
 #
-# getmail6 before 6.19 (Debian 12 has 6.18.11) may miss the signal that
+# getmail6 (6.18.11 in Debian 12) may miss the signal that
 # its delivery child has exited when the child is quicker than the
 # parent (a busy machine): the run then fails after its timeout with
 # "waiting child pid N timed out", though the message was delivered, and
