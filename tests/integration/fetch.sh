@@ -319,7 +319,7 @@ config_getmail() {
 	    -e "s|/etc/tlsrpt-ingest/imap-password|$TMP/password|" \
 	    -e "s|^#ca_certs = .*|ca_certs = $DC/cert.pem|" \
 	    -e "s|^path = /var/mail/tlsrpt/Maildir/\$|path = $MD/|" \
-	    -e 's|^record_mailbox = false$|&\ntimeout = 10|' \
+	    -e 's|^record_mailbox = false$|&\ntimeout = 5|' \
 	    "$CONTRIB/getmail/getmailrc" >"$1"
 	check "$F: config for the test server" \
 	    "$(grep -c -E "^(server = localhost|port = $PORT|username = tlsrpt|password_command = \(\"/bin/cat\", \"$TMP/password\"\)|ca_certs = $DC/cert.pem|path = $MD/)\$" "$1")" 6
@@ -327,13 +327,14 @@ config_getmail() {
 
 # fetch: the unit's fetch command for $F, as $U; FRC, FOUT.
 #
-# getmail6 (6.18.11 in Debian 12) may miss the signal that
-# its delivery child has exited when the child is quicker than the
-# parent (a busy machine): the run then fails after its timeout with
-# "waiting child pid N timed out", though the message was delivered, and
-# it writes no oldmail file, so the next run fetches again what this one
-# delivered.  Here that next run follows at once, and LOST counts the
-# messages now in the Maildir twice (the sweep finds duplicates).
+# getmail6 (6.18.11 in Debian 12) may miss the signal that its delivery
+# child has exited when the child is quicker than the parent (a busy
+# machine): the run then fails after its timeout (5 s in the test's
+# config) with "waiting child pid N timed out", though the message was
+# delivered, and it writes no oldmail file, so the next run fetches
+# again what this one delivered.  Here that next run follows at once,
+# up to 8 runs, and LOST counts the messages now in the Maildir twice
+# (the sweep finds duplicates).
 LOST=0
 fetch() {
 	case $F in
@@ -343,7 +344,7 @@ fetch() {
 	    "s|/var/lib/tlsrpt-ingest/getmail|$W/getmail|" -e \
 	    "s|/etc/tlsrpt-ingest/getmailrc|$W/getmailrc|") ;;
 	esac
-	for _try in 1 2 3; do
+	for _try in 1 2 3 4 5 6 7 8; do
 		_before=$(waiting)
 		# shellcheck disable=SC2086
 		FOUT=$(cd / && runuser -u "$U" -- $_cmd 2>&1)
