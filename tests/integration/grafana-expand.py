@@ -87,9 +87,8 @@ def rfc3339nano(t):
 
 
 def unix(t):
-    return int(t.timestamp()) if t.microsecond == 0 else \
-        int((t - datetime.datetime(1970, 1, 1, tzinfo=t.tzinfo))
-            // datetime.timedelta(seconds=1))
+    """Go's Time.Unix(): whole seconds, rounded down."""
+    return unix_nano(t) // 10**9
 
 
 def unix_nano(t):
@@ -198,7 +197,8 @@ def interpolate_variables(sql, dash, values, t_from, t_to, interval):
         if name in builtin:
             return builtin[name]
         if name not in defined:
-            return m.group(0)	# a macro, or no variable: left as it is
+            # A macro, or no variable: left as it is.
+            return m.group(0)
         if fmt:
             fail("variable format %s of %s is not handled" % (fmt, name))
         if name not in values:
