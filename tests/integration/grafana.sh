@@ -120,10 +120,9 @@ panel() {
 	shift
 	run "panel $_p" "$@"
 }
-# row N: line N of ROWS; col FIELD ROW
+# row N: line N of ROWS; nrows: how many; where PATTERN: those that match
 row() { printf '%s\n' "$ROWS" | sed -n "$1p"; }
 nrows() { [ -z "$ROWS" ] && echo 0 || printf '%s\n' "$ROWS" | wc -l; }
-# where PATTERN: the rows that match (grep -E)
 where() { printf '%s\n' "$ROWS" | grep -E -- "$1"; }
 
 # expect_time_series ID: the columns a time series needs, in the long
