@@ -25,8 +25,9 @@
 -- 0.1% of the domains (100 sessions), each with one failure detail on
 -- mx1.dN.example, the result types taking turns; one sts policy in 97
 -- also starttls-not-supported on other.dN.example, outside the mx lines;
--- one tlsa policy in 50 dnssec-invalid.  And 1,000 kept-aside messages
--- over the last 10 days.
+-- one tlsa policy in 50 dnssec-invalid.  Receiving IPs 198.51.100.1-200
+-- by domain, sending IPs 192.0.2.1-250.  And n / 50 kept-aside messages
+-- over the last 40 days, for three reasons.
 
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
@@ -88,7 +89,8 @@ INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref, detail_index,
     failed_session_count)
 SELECT id, id, 0, (ARRAY['certificate-expired', 'starttls-not-supported',
     'validation-failure', 'sts-policy-fetch-error'])[1 + (i / 20) % 4],
-    'mx1.' || name, inet '198.51.100.1', inet '192.0.2.1',
+    'mx1.' || name, ('198.51.100.' || 1 + dom % 200)::inet,
+    ('192.0.2.' || 1 + i % 250)::inet,
     CASE WHEN i % 20 = 3 THEN 1 + i % 30 ELSE 100 END
 FROM g WHERE i % 20 = 3 OR dom % 1000 = 5
 UNION ALL
@@ -107,11 +109,13 @@ SELECT setval(pg_get_serial_sequence('tlsrpt.report', 'id'), :n),
     (SELECT max(id) FROM tlsrpt.policy)) \gset
 
 INSERT INTO tlsrpt.rejected_message (received_at, source, reason,
-    raw_sha256, raw_size, raw)
-SELECT now() - (i % 10) * interval '1 day', 'mail', 'no report found',
-    sha256(convert_to('m' || i, 'UTF8')), 10,
-    convert_to('message ' || i, 'UTF8')
-FROM generate_series(1, 1000) AS i;
+    tls_report_domain, raw_sha256, raw_size, raw)
+SELECT now() - (i % 40) * interval '1 day' - (i % 86400) * interval '1 second',
+    'mail', (ARRAY['no report',
+    'no TLS-RPT report part found (3 MIME parts)',
+    'no policy domain is monitored (other.example)'])[1 + i % 3],
+    'd' || i % :d || '.example', sha256(int8send(i)), 8, int8send(i)
+FROM generate_series(1, :n / 50) AS i;
 COMMIT;
 
 VACUUM ANALYZE;
