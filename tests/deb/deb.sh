@@ -38,6 +38,8 @@ export PATH TMPDIR DEBIAN_FRONTEND
 PKG=tlsrpt-ingest
 C=$TI_TEST_DATA/corpus
 UNITS="tlsrpt-adm-metrics.service tlsrpt-adm-metrics.timer
+tlsrpt-adm-summary.service tlsrpt-adm-summary.timer
+tlsrpt-ingest-fetch.service tlsrpt-ingest-fetch.timer
 tlsrpt-ingest-serve.service tlsrpt-ingest-sweep.service
 tlsrpt-ingest-sweep.timer"
 
@@ -179,6 +181,9 @@ for f in /usr/share/man/man1/tlsrpt-ingest.1.gz \
     /usr/share/doc/$PKG/examples/postfix/master.cf.example \
     /usr/share/doc/$PKG/examples/cron/tlsrpt-ingest.cron \
     /usr/share/doc/$PKG/examples/procmail/procmailrc.example \
+    /usr/share/doc/$PKG/examples/mbsync/mbsyncrc \
+    /usr/share/doc/$PKG/examples/getmail/getmailrc \
+    /usr/share/doc/$PKG/examples/grafana/tlsrpt.json \
     /usr/lib/sysusers.d/$PKG.conf; do
 	check "$f" "$(test -f "$f" && echo yes)" yes
 done
