@@ -259,19 +259,20 @@ http_cap_free(struct http_cap **cp)
 }
 
 /*
- * client's entry, its hour not over; with add, a free or expired one is
- * taken for it.  NULL when it has none (or, with add, none is left:
- * *retry_r then says when the first frees).
+ * client's entry, its hour not over, or NULL; *spare_r: a free (or
+ * expired) entry, or NULL when none is left, and then *retry_r says
+ * when the first frees.
  */
 static struct http_cap_entry *
 http_cap_find(struct http_cap *c, const struct http_addr *client,
-    time_t now, bool add, long *retry_r)
+    time_t now, struct http_cap_entry **spare_r, long *retry_r)
 {
 	struct http_addr key = *client;
-	struct http_cap_entry *e = NULL, *spare = NULL;
+	struct http_cap_entry *e = NULL;
 	time_t oldest = now;
 	size_t i;
 
+	*spare_r = NULL;
 	if (!http_is_v4(&key))
 		memset(key.b + 8, 0, 8);
 	for (i = 0; i < HTTP_CAP_CLIENTS; i++) {
@@ -279,8 +280,8 @@ http_cap_find(struct http_cap *c, const struct http_addr *client,
 		if (e->since != 0 && now - e->since >= HTTP_CAP_WINDOW_SECONDS)
 			e->since = 0;
 		if (e->since == 0) {
-			if (spare == NULL)
-				spare = e;
+			if (*spare_r == NULL)
+				*spare_r = e;
 			continue;
 		}
 		if (memcmp(e->client.b, key.b, sizeof(key.b)) == 0)
@@ -288,33 +289,27 @@ http_cap_find(struct http_cap *c, const struct http_addr *client,
 		if (e->since < oldest)
 			oldest = e->since;
 	}
-	if (!add || spare == NULL) {
-		*retry_r = (long)(oldest + HTTP_CAP_WINDOW_SECONDS - now);
-		return NULL;
+	*retry_r = (long)(oldest + HTTP_CAP_WINDOW_SECONDS - now);
+	if (*spare_r != NULL) {
+		(*spare_r)->client = key;
+		(*spare_r)->count = 0;
 	}
-	spare->client = key;
-	spare->since = now;
-	spare->count = 0;
-	return spare;
+	return NULL;
 }
 
 bool
 http_cap_allows(struct http_cap *c, const struct http_addr *client,
     time_t now, long *retry_r)
 {
-	struct http_cap_entry *e = NULL;
-	long unused;
+	struct http_cap_entry *e = NULL, *spare = NULL;
 
-	e = http_cap_find(c, client, now, false, &unused);
-	if (e == NULL) {
-		/* A new client: there must be room to count it. */
-		if (c->per_hour > 0 &&
-		    http_cap_find(c, client, now, true, retry_r) != NULL)
-			return true;
-		*retry_r = c->per_hour > 0 ? *retry_r :
-		    HTTP_CAP_WINDOW_SECONDS;
+	e = http_cap_find(c, client, now, &spare, retry_r);
+	if (c->per_hour == 0) {
+		*retry_r = HTTP_CAP_WINDOW_SECONDS;
 		return false;
 	}
+	if (e == NULL)
+		return spare != NULL;
 	if (e->count < c->per_hour)
 		return true;
 	*retry_r = (long)(e->since + HTTP_CAP_WINDOW_SECONDS - now);
@@ -325,10 +320,14 @@ void
 http_cap_count(struct http_cap *c, const struct http_addr *client,
     time_t now)
 {
-	struct http_cap_entry *e = NULL;
+	struct http_cap_entry *e = NULL, *spare = NULL;
 	long unused;
 
-	e = http_cap_find(c, client, now, true, &unused);
+	e = http_cap_find(c, client, now, &spare, &unused);
+	if (e == NULL && spare != NULL) {
+		e = spare;
+		e->since = now;
+	}
 	if (e != NULL)
 		e->count++;
 }
