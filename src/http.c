@@ -16,7 +16,9 @@
  * memory (the request line and headers), its idle timeout, its limits
  * on connections in all and per address; the body is kept up to the
  * message size limit (the rest is counted, not kept), and a request
- * whose body comes slower than handoff_send_ms() allows is dropped.
+ * whose body comes slower than HTTP_SEND_BYTES_PER_SECOND (after the
+ * first http_timeout seconds; all of it within the timeout setting) is
+ * dropped.
  * The body goes through the same stages as a mail's report part
  * (run_report_body): the answer is queued only after the commit.
  */
@@ -34,7 +36,6 @@
 
 #include <microhttpd.h>
 
-#include "handoff.h"
 #include "http.h"
 #include "http_client.h"
 #include "log.h"
@@ -45,6 +46,12 @@
 #define HTTP_RETRY_SECONDS 60
 /* Request headers kept with a rejected body, as text. */
 #define HTTP_HEADERS_BYTES (6 * LOG_SANITIZED_BYTES)
+/*
+ * A body must come at least this fast once the first http_timeout
+ * seconds are over: slower than a hand-off may be on the socket, since
+ * senders come over the internet; never longer than the timeout setting.
+ */
+#define HTTP_SEND_BYTES_PER_SECOND (16 * 1024)
 /* An address to listen on, as written. */
 #define HTTP_HOST_BYTES 128
 
@@ -54,6 +61,7 @@ struct http {
 	struct MHD_Daemon *d;
 	struct http_proxies *proxies;
 	struct http_cap *cap;
+	char mhd_error[LOG_SANITIZED_BYTES];	/* libmicrohttpd's last complaint */
 };
 
 /* One request being read. */
@@ -75,10 +83,13 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	char line[512];
 	char safe[LOG_SANITIZED_BYTES];
 
-	(void)cls;
+	struct http *h = cls;
+
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
-	log_debug("http: %s", log_sanitize(line, safe, sizeof(safe)));
+	log_sanitize(line, safe, sizeof(safe));
+	log_debug("http: %s", safe);
+	memcpy(h->mhd_error, safe, sizeof(h->mhd_error));
 }
 
 /* Answer code with text (one line) and up to two extra headers. */
@@ -200,19 +211,23 @@ http_req_free(struct http_req **rp)
 }
 
 /* Body bytes: kept up to the size limit, the rest counted.  -1 when
- * they come too slowly (handoff_send_ms, as on the socket). */
+ * they come too slowly (HTTP_SEND_BYTES_PER_SECOND). */
 static int
 http_req_data(struct http *h, struct http_req *r, const char *p, size_t n)
 {
 	size_t room = buf_max(r->body) - buf_len(r->body);
+	long allowed;
 	struct ti_err err;
 
 	r->len += n;
 	if (room > 0 && buf_append(r->body, p, n < room ? n : room,
 	    &err) != 0)
 		return -1;
-	return run_ms_since(&r->t0) > handoff_send_ms(r->len,
-	    h->cfg->lim.timeout_seconds) ? -1 : 0;
+	allowed = (long)h->cfg->http_timeout_seconds * 1000 +
+	    (long)(r->len / (HTTP_SEND_BYTES_PER_SECOND / 1000));
+	if (allowed > (long)h->cfg->lim.timeout_seconds * 1000)
+		allowed = (long)h->cfg->lim.timeout_seconds * 1000;
+	return run_ms_since(&r->t0) > allowed ? -1 : 0;
 }
 
 /*
@@ -245,7 +260,7 @@ http_req_finish(struct http *h, struct MHD_Connection *conn,
 		return http_answer(conn, MHD_HTTP_CREATED, "stored", NULL,
 		    NULL);
 	case JOB_DUPLICATE:
-	case JOB_VALID:
+	case JOB_VALID:		/* a dry run: --serve refuses it */
 		return http_answer(conn, MHD_HTTP_OK, "duplicate: already "
 		    "stored", NULL, NULL);
 	case JOB_REJECTED:
@@ -432,7 +447,8 @@ http_new(struct run *run, struct ti_err *err)
 	h->d = http_start(h, &sa, have_addr, port);
 	if (h->d == NULL) {
 		ti_err_set(err, TI_KIND_CONFIG, "http: cannot listen on "
-		    "%.128s", h->cfg->http_listen);
+		    "%.128s: %s", h->cfg->http_listen, h->mhd_error[0] !=
+		    '\0' ? h->mhd_error : "libmicrohttpd refused");
 		goto fail;
 	}
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -479,11 +495,20 @@ http_wait_ms(struct http *h)
 	return ms > 3600000 ? 3600000 : (long)ms;
 }
 
+/*
+ * Twice: a run that closes connections at the connection limit lets MHD
+ * listen again only at the start of its next run, and nothing would wake
+ * the poll() loop for that one.
+ */
 void
 http_serve(struct http *h)
 {
-	if (MHD_run(h->d) != MHD_YES)
-		log_debug("http: serving connections failed");
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (MHD_run(h->d) != MHD_YES)
+			log_debug("http: serving connections failed");
+	}
 }
 
 void

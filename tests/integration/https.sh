@@ -50,7 +50,7 @@ http_start() {
 post() {
 	_f=$1 _t=$2
 	shift 2
-	CODE=$(curl -s -o "$W/body" -D "$W/hdrs" -w '%{http_code}' \
+	CODE=$(curl -s -m 30 -o "$W/body" -D "$W/hdrs" -w '%{http_code}' \
 	    -A 'tlsrpt-test/1.0' ${_t:+--header "Content-Type: $_t"} \
 	    --data-binary @"$_f" "$@" "${TO:-$URL}")
 	BODY=$(cat "$W/body")
@@ -394,6 +394,36 @@ except OSError:
     print("closed")
 ' "$PORT")
 check "a third connection from one address: closed at once" "$got" closed
+serve_stop
+http_start slow -o http_connections=3 -o http_client_connections=10 || exit 99
+got=$(python3 -c '
+import socket, sys
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for i in range(3)]
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"GET /tlsrpt HTTP/1.0\r\n\r\n")
+s.settimeout(2)
+try:
+    print("answered" if s.recv(100) else "closed", end=" ")
+except socket.timeout:
+    print("held", end=" ")
+for h in held:
+    h.close()
+s.settimeout(5)
+try:
+    print(s.recv(100).split(b"\r\n")[0].decode())
+except socket.timeout:
+    print("still held")
+' "$PORT")
+check "past http_connections: held until one closes, then served" "$got" \
+    "held HTTP/1.1 405 Method Not Allowed"
+# A header block past 32 KiB: refused by libmicrohttpd, nothing read on.
+big=$(head -c 40000 /dev/zero | tr '\0' a)
+post "$W/r1.json" application/tlsrpt+json --header "X-Flood: $big"
+check_match "40 KB of headers: refused" "$CODE" '^(413|431)$'
+report "$W/after-flood.json" after-flood
+post "$W/after-flood.json" application/tlsrpt+json
+check "after a header flood: still serving" "$CODE" 201
 serve_stop
 
 # ---- Through nginx, over TLS with a self-signed certificate: the
