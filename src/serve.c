@@ -14,6 +14,12 @@
  * is answered "retry" and dropped.  So a client that stalls holds one
  * reader for a few seconds and delays nobody; together the readers hold
  * at most SERVE_READERS times the message size limit.
+ *
+ * With the http setting it also takes reports POSTed by HTTP (http.h):
+ * libmicrohttpd's one descriptor is polled beside the socket's, and
+ * http_serve() stores each request read whole in the same round, on the
+ * same database connection, one at a time.  With only that setting
+ * there is no socket.
  */
 #include "autoconf.h"
 
