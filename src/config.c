@@ -48,6 +48,23 @@ static const struct config_key config_keys[] = {
 	    offsetof(struct config, connect_timeout_seconds), 10, 1, 600,
 	    false },
 	{ "db", CONFIG_STRING, offsetof(struct config, db), 0, 0, 0, true },
+	{ "http", CONFIG_STRING, offsetof(struct config, http_listen), 0, 0,
+	    0, false },
+	{ "http_client_connections", CONFIG_UINT,
+	    offsetof(struct config, http_client_connections), 16, 1, 10000,
+	    false },
+	{ "http_connections", CONFIG_UINT,
+	    offsetof(struct config, http_connections), 64, 1, 10000, false },
+	{ "http_path", CONFIG_STRING, offsetof(struct config, http_path), 0,
+	    0, 0, false },
+	{ "http_rejects_per_hour", CONFIG_UINT,
+	    offsetof(struct config, http_rejects_per_hour), 100, 0, 1000000,
+	    false },
+	{ "http_timeout", CONFIG_UINT,
+	    offsetof(struct config, http_timeout_seconds), 30, 1, 3600,
+	    false },
+	{ "http_trusted_proxies", CONFIG_STRING,
+	    offsetof(struct config, http_proxies), 0, 0, 0, false },
 	{ "max_failure_details", CONFIG_SIZE, LIM(failure_details),
 	    TI_DEFAULT_FAILURE_DETAILS, 1, TI_HARD_FAILURE_DETAILS, false },
 	{ "max_inflated_size", CONFIG_SIZE, LIM(inflated_bytes),
@@ -263,6 +280,9 @@ config_clear(struct config *cfg)
 	free(cfg->db);
 	free(cfg->authserv_id);
 	free(cfg->socket_path);
+	free(cfg->http_listen);
+	free(cfg->http_path);
+	free(cfg->http_proxies);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -18,6 +18,14 @@ struct config {
 	char *db;		/* libpq conninfo: a secret, never logged */
 	char *authserv_id;	/* NULL: the topmost Authentication-Results */
 	char *socket_path;	/* the server pipe mode hands messages to */
+	char *http_listen;	/* the server's HTTP [ADDR:]PORT, or NULL */
+	char *http_path;	/* the one path reports are posted to; NULL:
+				 * any */
+	char *http_proxies;	/* trusted proxies; NULL: loopback */
+	unsigned http_rejects_per_hour;	/* kept aside per client */
+	unsigned http_connections;
+	unsigned http_client_connections;
+	unsigned http_timeout_seconds;	/* an idle HTTP connection */
 	bool require_dkim;
 	bool bounce_malformed;
 	unsigned connect_timeout_seconds;

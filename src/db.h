@@ -19,7 +19,7 @@ struct db;
 /* What is stored beside a report or a rejected message; all borrowed,
  * any string may be NULL. */
 struct db_meta {
-	const char *source;		/* "mail" or "file" */
+	const char *source;		/* "mail", "file" or "https" */
 	const char *message_id;
 	const char *from;
 	const char *subject;

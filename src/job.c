@@ -26,6 +26,7 @@ struct job {
 	bool truncated;
 	bool bare;			/* a report file, not a message */
 	bool mail;			/* read as a message (mime_extract) */
+	const struct job_origin *origin;	/* by HTTPS; NULL: by mail */
 	struct mime_info info;
 	struct buf *part;		/* the report part, transfer-decoded */
 	struct buf *json;		/* the report text */
@@ -80,6 +81,12 @@ job_set_input(struct job *job, struct buf **input, bool truncated)
 	job->truncated = truncated;
 }
 
+void
+job_set_origin(struct job *job, const struct job_origin *o)
+{
+	job->origin = o;
+}
+
 /* A bare report file rather than a message: JSON, gzip or zip bytes. */
 static bool
 job_is_bare(const struct ti_bytes *in)
@@ -101,7 +108,8 @@ job_parse(struct job *job, const struct config *cfg, struct ti_err *err)
 		    "message larger than %zu bytes", cfg->lim.message_bytes);
 	if (in.len == 0)
 		return ti_err_set(err, TI_KIND_DATA, "empty message");
-	job->bare = job_is_bare(&in);
+	/* A body by HTTPS is the report, whatever it starts with. */
+	job->bare = job->origin != NULL || job_is_bare(&in);
 	if (job->bare) {
 		part = in;
 	} else {
@@ -161,7 +169,8 @@ static void
 job_meta(const struct job *job, struct db_meta *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->source = job->bare ? "file" : "mail";
+	m->source = job->origin != NULL ? "https" : job->bare ? "file" :
+	    "mail";
 	m->message_id = job->info.message_id;
 	m->from = job->info.from;
 	m->subject = job->info.subject;
@@ -174,7 +183,8 @@ job_meta(const struct job *job, struct db_meta *m)
 	m->dkim_authserv_id = job->dkim.authserv_id;
 	m->submitter_match = job->submitter_match;
 	m->authenticated = job_dkim_ok(job);
-	m->headers = job->info.headers;
+	m->headers = job->origin != NULL ? job->origin->headers :
+	    job->info.headers;
 }
 
 /* A message to be kept as rejected gets its header block as text. */
@@ -205,6 +215,10 @@ job_prepare(struct job *job, const struct config *cfg, struct ti_err *err)
 		return -1;
 	if (rc != 0) {
 		memcpy(job->reason, perr.msg, sizeof(perr.msg));
+	} else if (cfg->require_dkim && job->origin != NULL) {
+		(void)snprintf(job->reason, sizeof(job->reason),
+		    "a report by HTTPS carries no DKIM signature "
+		    "(require_dkim is set)");
 	} else if (cfg->require_dkim && cfg->authserv_id == NULL) {
 		(void)snprintf(job->reason, sizeof(job->reason),
 		    "no passing DKIM signature from the reporting domain "
@@ -227,6 +241,13 @@ job_usable(const struct job *job)
 	return job->usable;
 }
 
+/* May a body that is no usable report be kept aside? */
+static bool
+job_may_keep(const struct job *job)
+{
+	return job->origin == NULL || job->origin->keep_aside;
+}
+
 /* A message stored on its own: its job and connection. */
 struct job_alone {
 	struct job *job;
@@ -240,6 +261,13 @@ job_alone_result(void *arg, void *tag, enum db_outcome outcome,
 {
 	struct job_alone *a = arg;
 
+	if (outcome == DB_REFUSED && !job_may_keep(a->job)) {
+		(void)snprintf(a->job->reason, sizeof(a->job->reason), "%s",
+		    refusal);
+		a->job->usable = false;
+		a->job->outcome = JOB_INVALID;
+		return 0;
+	}
 	if (outcome == DB_REFUSED)
 		return job_queue_refused(a->job, a->db, refusal, tag, err);
 	if (a->job->usable)
@@ -260,6 +288,10 @@ job_run(struct job *job, struct db *db, const struct config *cfg,
 		return -1;
 	if (db == NULL) {
 		job->outcome = job->usable ? JOB_VALID : JOB_INVALID;
+		return 0;
+	}
+	if (!job->usable && !job_may_keep(job)) {
+		job->outcome = JOB_INVALID;
 		return 0;
 	}
 	if (db_batch_begin(db, err) != 0 || job_queue(job, db, NULL, err) != 0 ||

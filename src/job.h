@@ -21,7 +21,22 @@ enum job_outcome {
 	JOB_DUPLICATE,		/* already stored: nothing written */
 	JOB_REJECTED,		/* not a usable report: kept in rejected_message */
 	JOB_VALID,		/* dry run: a valid report */
-	JOB_INVALID,		/* dry run: not a usable report */
+	JOB_INVALID,		/* not a usable report, and nothing written:
+				 * a dry run, or a body that may not be kept
+				 * aside (job_set_origin) */
+};
+
+/*
+ * A report that came by HTTPS rather than by mail: the body is the
+ * report itself (gzip'd or not), it carries no DKIM verdict, and a
+ * rejected one is kept with headers (the request's, as text) and source
+ * 'https'.  keep_aside false: a body that is not a usable report is not
+ * kept either (outcome JOB_INVALID).  Strings borrowed, valid until
+ * job_free.
+ */
+struct job_origin {
+	const char *headers;
+	bool keep_aside;
 };
 
 /* Returns owned, or NULL with TEMP. */
@@ -35,6 +50,10 @@ void job_free(struct job **jp);
  * it to NULL).  truncated: the message was longer than the size limit.
  */
 void job_set_input(struct job *job, struct buf **input, bool truncated);
+
+/* The input came by HTTPS (see struct job_origin; o borrowed, valid
+ * until job_free). */
+void job_set_origin(struct job *job, const struct job_origin *o);
 
 /*
  * Run the pipeline.  db NULL means a dry run: nothing is written.

@@ -4,7 +4,8 @@
  * Modes: no FILE argument reads one message on standard input (Postfix
  * pipe(8), procmail); FILE arguments are messages or bare report files;
  * --maildir sweeps a Maildir; --mbox imports an mbox; --serve stays
- * resident and stores what pipe mode hands it.
+ * resident and stores what pipe mode hands it, and with --http what
+ * reporters POST.
  * Exit codes follow sysexits(3): under a mail system only 0 and 75 are
  * safe, since every other code bounces the report to its sender.
  */
@@ -54,6 +55,8 @@ static const char usage_text[] =
     "      --socket PATH        the server's Unix socket (the socket setting);\n"
     "                           pipe mode hands its message to a server there,\n"
     "                           and stores it itself when none listens\n"
+    "      --http [ADDR:]PORT   with --serve: also take reports POSTed by HTTP\n"
+    "                           (rua=https://...; usually behind a proxy)\n"
     "  -n, --dry-run            extract and validate; touch no database\n"
     "      --json               print each normalized report as a JSON line\n"
     "      --authserv-id ID     trust the Authentication-Results of this host\n"
@@ -79,6 +82,7 @@ enum main_opt {
 	OPT_REQUIRE_DKIM,
 	OPT_BOUNCE,
 	OPT_SOCKET,
+	OPT_HTTP,
 	OPT_CONFIG,
 	OPT_SET,
 	OPT_DRY_RUN,
@@ -117,6 +121,7 @@ static const struct main_option {
 	[OPT_BOUNCE] = { "bounce-malformed", 0, no_argument,
 	    "bounce_malformed", "yes" },
 	[OPT_SOCKET] = { "socket", 0, required_argument, "socket", NULL },
+	[OPT_HTTP] = { "http", 0, required_argument, "http", NULL },
 	[OPT_CONFIG] = { "config", 'c', required_argument, NULL, NULL },
 	[OPT_SET] = { "set", 'o', required_argument, NULL, NULL },
 	[OPT_DRY_RUN] = { "dry-run", 'n', no_argument, NULL, NULL },
@@ -343,6 +348,8 @@ main_check(const struct main_args *a)
 	    (a->seen[OPT_DRY_RUN] || a->seen[OPT_JSON]))
 		return usage_error(a->under_mta, "--serve stores: no "
 		    "--dry-run or --json");
+	if (a->seen[OPT_HTTP] && !a->seen[OPT_SERVE])
+		return usage_error(a->under_mta, "--http goes with --serve");
 	if ((a->seen[OPT_DONE_FOLDER] || a->seen[OPT_DELETE]) &&
 	    !a->seen[OPT_MAILDIR])
 		return usage_error(a->under_mta, "--done-folder and --delete "

@@ -308,9 +308,10 @@ run_outcome_fill(struct run_outcome *out, const struct job *job)
 	log_sanitize(job_reason(job), out->why, sizeof(out->why));
 }
 
-enum run_result
-run_message(struct run *run, struct buf **input, bool truncated,
-    struct run_outcome *out)
+/* One message, or one report by HTTPS (origin not NULL). */
+static enum run_result
+run_one(struct run *run, struct buf **input, bool truncated,
+    const struct job_origin *origin, struct run_outcome *out)
 {
 	struct job *job = NULL;
 	struct db *db = NULL;
@@ -326,6 +327,8 @@ run_message(struct run *run, struct buf **input, bool truncated,
 		goto fail;
 	}
 	job_set_input(job, input, truncated);
+	if (origin != NULL)
+		job_set_origin(job, origin);
 	if (!run->set.dry_run && (db = run_db(run, &err)) == NULL)
 		goto fail;
 	if (job_run(job, db, run->cfg, &err) != 0) {
@@ -353,6 +356,20 @@ fail:
 	}
 	job_free(&job);
 	return RUN_RETRY;
+}
+
+enum run_result
+run_message(struct run *run, struct buf **input, bool truncated,
+    struct run_outcome *out)
+{
+	return run_one(run, input, truncated, NULL, out);
+}
+
+enum run_result
+run_report_body(struct run *run, struct buf **input, bool truncated,
+    const struct job_origin *origin, struct run_outcome *out)
+{
+	return run_one(run, input, truncated, origin, out);
 }
 
 void

@@ -91,6 +91,15 @@ enum run_result run_message(struct run *run, struct buf **input,
     bool truncated, struct run_outcome *out);
 
 /*
+ * The same for a report that came by HTTPS (origin: see job_origin,
+ * borrowed for the call): a body that may not be kept aside and is no
+ * usable report comes out JOB_INVALID, nothing written.
+ */
+enum run_result run_report_body(struct run *run, struct buf **input,
+    bool truncated, const struct job_origin *origin,
+    struct run_outcome *out);
+
+/*
  * Log and count one message's outcome (org, rid and why raw, may be
  * NULL; sanitized here when the line is written).  ms: its time.
  */

@@ -14,6 +14,12 @@
  * is answered "retry" and dropped.  So a client that stalls holds one
  * reader for a few seconds and delays nobody; together the readers hold
  * at most SERVE_READERS times the message size limit.
+ *
+ * With the http setting it also takes reports POSTed by HTTP (http.h):
+ * libmicrohttpd's one descriptor is polled beside the socket's, and
+ * http_serve() stores each request read whole in the same round, on the
+ * same database connection, one at a time.  With only that setting
+ * there is no socket.
  */
 #include "autoconf.h"
 
@@ -34,6 +40,7 @@
 #include <unistd.h>
 
 #include "handoff.h"
+#include "http.h"
 #include "log.h"
 #include "serve.h"
 
@@ -41,6 +48,9 @@
 #define SERVE_CHUNK_BYTES 65536
 /* Requests read at once. */
 #define SERVE_READERS 16
+/* How long HTTP connections still open may take to finish once the
+ * server is stopping. */
+#define SERVE_HTTP_DRAIN_MS 5000
 
 /* A connection whose request is being read. */
 struct serve_conn {
@@ -61,9 +71,11 @@ struct serve_conn {
 /* The server: its listening socket and the connections being read. */
 struct serve {
 	struct run *run;
-	int lfd;
+	int lfd;		/* -1: no socket, HTTP only */
+	struct http *http;	/* NULL: no HTTP */
 	bool stopping;		/* socket removed, draining the queue */
 	bool drained;		/* and the listen queue found empty */
+	long stop_ms;		/* when stopping began */
 	size_t n_conn;
 	struct serve_conn conn[SERVE_READERS];
 };
@@ -303,6 +315,10 @@ serve_accept(struct serve *s)
 {
 	int fd;
 
+	if (s->lfd < 0) {
+		s->drained = s->stopping;
+		return;
+	}
 	while (s->n_conn < SERVE_READERS) {
 		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0) {
@@ -328,13 +344,23 @@ static int
 serve_wait(struct serve *s, struct pollfd *pfd, const sigset_t *old)
 {
 	struct timespec ts, *tsp = NULL;
-	long now = serve_now_ms(), near = -1;
+	long now = serve_now_ms(), near = -1, wait;
 	nfds_t n = 0;
 	size_t i;
 
-	if (s->n_conn < SERVE_READERS) {
+	if (s->lfd >= 0 && s->n_conn < SERVE_READERS) {
 		pfd[n].fd = s->lfd;
 		pfd[n++].events = POLLIN;
+	}
+	if (s->http != NULL) {
+		pfd[n].fd = http_fd(s->http);
+		pfd[n++].events = POLLIN;
+		wait = http_wait_ms(s->http);
+		if (wait >= 0)
+			near = now + wait;
+		if (s->stopping && (near < 0 ||
+		    s->stop_ms + SERVE_HTTP_DRAIN_MS < near))
+			near = s->stop_ms + SERVE_HTTP_DRAIN_MS;
 	}
 	for (i = 0; i < SERVE_READERS; i++) {
 		if (s->conn[i].fd < 0)
@@ -392,6 +418,8 @@ serve_round(struct serve *s)
 			serve_store(s, c);
 	}
 	serve_accept(s);
+	if (s->http != NULL)
+		http_serve(s->http);
 }
 
 /* Remove the socket (unless another server has taken its place), so that
@@ -405,12 +433,79 @@ serve_unlink(const char *path, ino_t ino)
 		(void)unlink(path);
 }
 
+/*
+ * Open the doors: the socket (unless only HTTP is asked for) and the
+ * HTTP port (when set).  -1 with the exit code set.
+ */
+static int
+serve_open(struct serve *s, ino_t *ino_r)
+{
+	const struct config *cfg = run_config(s->run);
+	struct ti_err err;
+
+	ti_err_clear(&err);
+	s->lfd = -1;
+	if (cfg->socket_path != NULL || cfg->http_listen == NULL) {
+		s->lfd = serve_listen(cfg->socket_path, ino_r, &err);
+		if (s->lfd < 0 || fcntl(s->lfd, F_SETFL, O_NONBLOCK) != 0) {
+			log_err("%s", s->lfd < 0 ? err.msg : strerror(errno));
+			run_exit(s->run, EX_CONFIG);
+			return -1;
+		}
+		log_info("listening on %s", cfg->socket_path);
+	}
+	if (cfg->http_listen != NULL) {
+		s->http = http_new(s->run, &err);
+		if (s->http == NULL) {
+			log_err("%s", err.msg);
+			run_exit(s->run, EX_CONFIG);
+			return -1;
+		}
+		if (cfg->require_dkim)
+			log_warning("require_dkim is set: every report by HTTP "
+			    "is kept aside (it carries no DKIM signature)");
+	}
+	return 0;
+}
+
+/* Is there still something to serve?  Once stopping: the socket's queue
+ * and readers, and HTTP connections for SERVE_HTTP_DRAIN_MS. */
+static bool
+serve_busy(const struct serve *s)
+{
+	if (!s->stopping)
+		return true;
+	if (!s->drained || s->n_conn > 0)
+		return true;
+	return s->http != NULL && http_connections(s->http) > 0 &&
+	    serve_now_ms() - s->stop_ms < SERVE_HTTP_DRAIN_MS;
+}
+
+/* SIGTERM, SIGINT, SIGHUP: stop; they are blocked but while waiting. */
+static void
+serve_signals(sigset_t *old)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = serve_on_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigemptyset(&block);
+	(void)sigaddset(&block, SIGTERM);
+	(void)sigaddset(&block, SIGINT);
+	(void)sigaddset(&block, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &block, old);
+}
+
 void
 serve_run(struct run *run)
 {
-	struct pollfd pfd[SERVE_READERS + 1];
-	struct sigaction sa;
-	sigset_t block, old;
+	struct pollfd pfd[SERVE_READERS + 2];
+	sigset_t old;
 	struct ti_err err;
 	struct serve s;
 	const char *path = run_config(run)->socket_path;
@@ -422,41 +517,36 @@ serve_run(struct run *run)
 	s.run = run;
 	for (i = 0; i < SERVE_READERS; i++)
 		s.conn[i].fd = -1;
-	s.lfd = serve_listen(path, &ino, &err);
-	if (s.lfd < 0 || fcntl(s.lfd, F_SETFL, O_NONBLOCK) != 0) {
-		log_err("%s", s.lfd < 0 ? err.msg : strerror(errno));
-		run_exit(run, EX_CONFIG);
+	if (serve_open(&s, &ino) != 0) {
+		if (s.lfd >= 0) {
+			serve_unlink(path, ino);
+			(void)close(s.lfd);
+		}
 		return;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = serve_on_signal;
-	(void)sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
-	(void)sigemptyset(&block);
-	(void)sigaddset(&block, SIGTERM);
-	(void)sigaddset(&block, SIGINT);
-	(void)sigaddset(&block, SIGHUP);
-	(void)sigprocmask(SIG_BLOCK, &block, &old);
-	log_info("listening on %s", path);
+	serve_signals(&old);
 	/* Connect now, so that a database problem shows at once; it is
 	 * met again, and replied to as "retry", with the first message. */
 	if (run_db_connect(run, true, &err) != 0)
 		log_warning("%s; connecting again with the next message",
 		    err.msg);
 	/*
-	 * Stopping: remove the socket, then serve the connections already
-	 * queued and those being read, so that a restart defers none.
+	 * Stopping: remove the socket and stop accepting HTTP connections,
+	 * then serve the connections already queued and those being read,
+	 * so that a restart defers none.
 	 */
-	while (!s.drained || s.n_conn > 0) {
+	while (serve_busy(&s)) {
 		if (serve_wait(&s, pfd, &old) != 0) {
 			run_exit(run, EX_OSERR);
 			break;
 		}
 		if (serve_stop && !s.stopping) {
 			s.stopping = true;
-			serve_unlink(path, ino);
+			s.stop_ms = serve_now_ms();
+			if (s.lfd >= 0)
+				serve_unlink(path, ino);
+			if (s.http != NULL)
+				http_quiesce(s.http);
 		}
 		serve_round(&s);
 	}
@@ -465,9 +555,12 @@ serve_run(struct run *run)
 			(void)close(s.conn[i].fd);
 		buf_free(&s.conn[i].body);
 	}
-	if (!s.stopping)
-		serve_unlink(path, ino);
-	(void)close(s.lfd);
+	http_free(&s.http);
+	if (s.lfd >= 0) {
+		if (!s.stopping)
+			serve_unlink(path, ino);
+		(void)close(s.lfd);
+	}
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	run_summary(run, "server");
 }

@@ -16,6 +16,7 @@ only_in() {
 only_in 'gmime/' 'mime.c mime_head.c'
 only_in 'jansson\.h>' 'report.c report_json.c report_load.c report_load.h'
 only_in 'zlib\.h>' inflate.c
+only_in 'microhttpd\.h>' http.c
 # libpq: the database stage, and tlsrpt-adm, whose queries are its own.
 only_in 'libpq-fe\.h>' 'adm.h db_private.h'
 got=$(grep -lE '#include "db_private\.h"' "$S"/*.c "$S"/*.h | xargs -n1 basename 2>/dev/null | sort | tr '\n' ' ')

@@ -34,6 +34,7 @@ static struct {
 	char org[256];
 	char source[16];
 	char reason[512];
+	char headers[256];
 	size_t raw_len;
 	bool raw_truncated;
 } fake;
@@ -93,6 +94,8 @@ __wrap_db_batch_rejected(struct db *db, const struct ti_bytes *raw,
 	assert_int_equal(raw->len, raw_size);
 	(void)snprintf(fake.reason, sizeof(fake.reason), "%s", reason);
 	(void)snprintf(fake.source, sizeof(fake.source), "%s", meta->source);
+	(void)snprintf(fake.headers, sizeof(fake.headers), "%s",
+	    meta->headers != NULL ? meta->headers : "");
 	fake.raw_len = raw->len;
 	fake.raw_truncated = truncated;
 	fake.n_rejected++;
@@ -276,6 +279,84 @@ test_cases(void **state)
 		run_case(&cases[i]);
 }
 
+/* A report by HTTPS: the body is the report whatever it holds, source
+ * https, the request's header text, and with keep_aside false nothing
+ * that is not a usable report is queued. */
+static void
+test_https_origin(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *input;
+		bool keep_aside;
+		bool require_dkim;
+		enum db_outcome report_outcome;
+		enum job_outcome want;
+		size_t want_reports, want_rejected;
+		const char *want_reason;
+	} https_cases[] = {
+		{ "a report: stored", "corpus/domainaware__parsedmarc/rfc8460.json",
+		    true, false, DB_STORED, JOB_STORED, 1, 0, "" },
+		{ "a gzip'd report: stored",
+		    "corpus/aldy505__mailweave/google.com_example.com_1747094400_1747180799_001.json.gz",
+		    true, false, DB_STORED, JOB_STORED, 1, 0, "" },
+		{ "a mail message is not a report body: kept",
+		    "corpus/mjl-__mox/example.eml", true, false, DB_STORED,
+		    JOB_REJECTED, 0, 1, "invalid JSON" },
+		{ "not usable, not to be kept: invalid, nothing queued",
+		    "corpus/YnkDK__tls_reporting/missing_required_field.json",
+		    false, false, DB_STORED, JOB_INVALID, 0, 0,
+		    "policies[0].policy.policy-type: missing" },
+		{ "refused by the database, not to be kept: invalid",
+		    "corpus/domainaware__parsedmarc/rfc8460.json", false, false,
+		    DB_REFUSED, JOB_INVALID, 1, 0,
+		    "database refused the report: [22023] poisoned" },
+		{ "require_dkim: kept, no signature by HTTPS",
+		    "corpus/domainaware__parsedmarc/rfc8460.json", true, true,
+		    DB_STORED, JOB_REJECTED, 0, 1,
+		    "a report by HTTPS carries no DKIM signature" },
+	};
+	struct job_origin origin;
+	struct config cfg;
+	struct job *job = NULL;
+	struct buf *in = NULL;
+	struct ti_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(https_cases); i++) {
+		memset(&fake, 0, sizeof(fake));
+		fake.report_outcome = https_cases[i].report_outcome;
+		fake.refusal = refusal;
+		assert_int_equal(config_init(&cfg, &err), 0);
+		cfg.require_dkim = https_cases[i].require_dkim;
+		origin.headers = "Client-Address: 192.0.2.1\n";
+		origin.keep_aside = https_cases[i].keep_aside;
+		in = test_read_data(https_cases[i].input);
+		job = job_new(&err);
+		assert_non_null(job);
+		job_set_input(job, &in, false);
+		job_set_origin(job, &origin);
+		if (job_run(job, (struct db *)&fake, &cfg, &err) != 0)
+			fail_msg("%s: %s", https_cases[i].name, err.msg);
+		if (job_outcome(job) != https_cases[i].want ||
+		    fake.n_reports != https_cases[i].want_reports ||
+		    fake.n_rejected != https_cases[i].want_rejected ||
+		    strncmp(job_reason(job), https_cases[i].want_reason,
+		    strlen(https_cases[i].want_reason)) != 0)
+			fail_msg("%s: outcome %d, %zu reports and %zu rejected "
+			    "queued, reason \"%s\"", https_cases[i].name,
+			    job_outcome(job), fake.n_reports, fake.n_rejected,
+			    job_reason(job));
+		if (fake.n_reports + fake.n_rejected > 0)
+			assert_string_equal(fake.source, "https");
+		if (fake.n_rejected > 0)
+			assert_string_equal(fake.headers, origin.headers);
+		job_free(&job);
+		config_clear(&cfg);
+	}
+}
+
 /* What a stored report tells its log line. */
 static void
 test_stored_names(void **state)
@@ -311,6 +392,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_stored_names),
+		cmocka_unit_test(test_https_origin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
