@@ -11,15 +11,17 @@ cd "$(dirname "$0")/.."
 what=${1:-demo}
 
 PACKAGES="autoconf automake make gcc pkg-config libgmime-3.0-dev \
-libjansson-dev zlib1g-dev libpq-dev libcmocka-dev postgresql procmail \
-postgresql-client time"
+libjansson-dev zlib1g-dev libpq-dev libmicrohttpd-dev libcmocka-dev \
+postgresql procmail postgresql-client time"
 # The test suite also runs the real parts around the programs: promtool
 # and a node exporter (metrics), headless Chromium (the summary's HTML),
-# Dovecot, mbsync and getmail (a remote mailbox), systemd's unit checker,
-# and python3 to read mail and PNG files back.
+# Dovecot, mbsync and getmail (a remote mailbox), nginx (reports by
+# HTTPS), systemd's unit checker, and python3 to read mail and PNG files
+# back.
 [ "$what" = check ] &&
     PACKAGES="$PACKAGES prometheus prometheus-node-exporter curl systemd \
-python3 chromium fonts-dejavu-core dovecot-imapd isync getmail6 openssl"
+python3 chromium fonts-dejavu-core dovecot-imapd isync getmail6 openssl \
+nginx"
 
 need=
 for p in $PACKAGES; do
