@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "authres.h"
 #include "domain.h"
 #include "ti_limits.h"
@@ -62,31 +63,6 @@ struct pick {
 	struct cand cover;
 };
 
-static char
-lower(char ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-}
-
-static bool
-is_alnum(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9');
-}
-
-static bool
-is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static bool
-is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
-}
-
 /* A token character of RFC 2045: no space, control or tspecial. */
 static bool
 is_token(char ch)
@@ -102,7 +78,7 @@ is_token(char ch)
 static bool
 is_keyword(char ch)
 {
-	return is_alnum(ch) || ch == '-' || ch == '_';
+	return ascii_is_alnum(ch) || ch == '-' || ch == '_';
 }
 
 static bool
@@ -155,7 +131,7 @@ static void
 skip_cfws(struct cur *c)
 {
 	while (!at_end(c)) {
-		if (is_space(*c->p))
+		if (ascii_is_space(*c->p))
 			c->p++;
 		else if (*c->p == '(')
 			skip_comment(c);
@@ -182,7 +158,8 @@ skip_resinfo(struct cur *c)
 static bool
 word_ends(const struct cur *c)
 {
-	return at_end(c) || is_space(*c->p) || *c->p == '(' || *c->p == ';';
+	return at_end(c) || ascii_is_space(*c->p) || *c->p == '(' ||
+	    *c->p == ';';
 }
 
 static bool
@@ -207,7 +184,7 @@ read_run(struct cur *c, bool (*ok)(char), bool low, char *out, size_t size)
 
 	while (!at_end(c) && ok(*c->p)) {
 		if (n + 1 < size)
-			out[n++] = low ? lower(*c->p) : *c->p;
+			out[n++] = low ? ascii_lower(*c->p) : *c->p;
 		else
 			fits = false;
 		c->p++;
@@ -366,7 +343,7 @@ read_resinfo(struct cur *c, struct resinfo *r)
 	skip_cfws(c);
 	if (take(c, '/')) {
 		skip_cfws(c);
-		if (!read_run(c, is_digit, false, version, sizeof(version)))
+		if (!read_run(c, ascii_is_digit, false, version, sizeof(version)))
 			return false;
 		skip_cfws(c);
 	}
@@ -453,8 +430,8 @@ read_header(const char *v, const char *want_id, const char *reporting,
 	if (!read_value(&c, id, sizeof(id)) || !id_ok(id))
 		return false;
 	skip_cfws(&c);
-	if (!at_end(&c) && is_digit(*c.p)) {
-		if (!read_run(&c, is_digit, false, version, sizeof(version)))
+	if (!at_end(&c) && ascii_is_digit(*c.p)) {
+		if (!read_run(&c, ascii_is_digit, false, version, sizeof(version)))
 			return false;
 		skip_cfws(&c);
 	}

@@ -10,32 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "domain.h"
 #include "ti_limits.h"
-
-static char
-lower(char ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-}
-
-static bool
-is_alnum(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9');
-}
-
-static bool
-is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
-}
 
 static bool
 is_domain(char ch)
 {
-	return is_alnum(ch) || ch == '-' || ch == '_' || ch == '.';
+	return ascii_is_alnum(ch) || ch == '-' || ch == '_' || ch == '.';
 }
 
 bool
@@ -53,7 +35,7 @@ domain_norm(char *s)
 			return false;
 		if (s[i] == '.' && s[i + 1] == '.')
 			return false;
-		s[i] = lower(s[i]);
+		s[i] = ascii_lower(s[i]);
 	}
 	return true;
 }
@@ -143,15 +125,15 @@ domain_of_contact(const char *contact)
 		return NULL;
 	s = contact;
 	end = s + strlen(s);
-	while (s < end && is_space(*s))
+	while (s < end && ascii_is_space(*s))
 		s++;
-	while (end > s && is_space(end[-1]))
+	while (end > s && ascii_is_space(end[-1]))
 		end--;
 	if ((size_t)(end - s) >= 7 && strncasecmp(s, "mailto:", 7) == 0)
 		s += 7;
 	/* scheme "://" authority: the host, after any user info. */
 	p = s;
-	while (p < end && (is_alnum(*p) || *p == '+' || *p == '-' ||
+	while (p < end && (ascii_is_alnum(*p) || *p == '+' || *p == '-' ||
 	    *p == '.'))
 		p++;
 	if (p > s && end - p >= 3 && memcmp(p, "://", 3) == 0) {

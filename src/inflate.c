@@ -25,6 +25,7 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include "ascii.h"
 #include "inflate.h"
 #include "utf8.h"
 
@@ -88,12 +89,6 @@ static const char *const inflate_report_suffixes[] = {
 };
 
 static bool
-inflate_is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool
 inflate_name_is_report(const char *name)
 {
 	size_t n;
@@ -103,7 +98,7 @@ inflate_name_is_report(const char *name)
 	if (name == NULL)
 		return false;
 	n = strlen(name);
-	while (n > 0 && inflate_is_space((unsigned char)name[n - 1]))
+	while (n > 0 && ascii_is_space(name[n - 1]))
 		n--;
 	for (i = 0; i < sizeof(inflate_report_suffixes) /
 	    sizeof(inflate_report_suffixes[0]); i++) {
@@ -130,7 +125,7 @@ inflate_is_report(const struct ti_bytes *in, const char *const *names,
 	if (inflate_sniff(in) != INFLATE_PLAIN)
 		return true;
 	i = utf8_bom_len(in->data, in->len);
-	while (i < in->len && inflate_is_space(in->data[i]))
+	while (i < in->len && ascii_is_space((char)in->data[i]))
 		i++;
 	return i < in->len && in->data[i] == '{';
 }
