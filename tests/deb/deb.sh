@@ -215,8 +215,10 @@ SRV=/lib/systemd/system/tlsrpt-ingest-serve.service
 for u in $UNITS; do
 	sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "/lib/systemd/system/$u"
 done | sort -u >"$W/exec"
+# The installed programs, and besides them the fetcher (mbsync) and the
+# shell that pipes the summary to sendmail.
 check "units start the installed programs" "$(tr '\n' ' ' <"$W/exec")" \
-    "/usr/bin/tlsrpt-adm /usr/bin/tlsrpt-ingest "
+    "/bin/bash /usr/bin/mbsync /usr/bin/tlsrpt-adm /usr/bin/tlsrpt-ingest "
 SOCK_UNIT=$(sed -n 's/^ExecStart=.*--socket \([^ ]*\).*/\1/p' "$SRV")
 check "the server's socket directory is its RuntimeDirectory" \
     "$(dirname "$SOCK_UNIT")" "/run/$(sed -n 's/^RuntimeDirectory=//p' "$SRV")"
