@@ -33,7 +33,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +40,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +47,7 @@
 
 #include "http.h"
 #include "http_client.h"
+#include "http_listen.h"
 #include "log.h"
 
 /* The request line and headers of one connection, at most. */
@@ -63,11 +62,6 @@
  * senders come over the internet; never longer than the timeout setting.
  */
 #define HTTP_SEND_BYTES_PER_SECOND (16 * 1024)
-/* An address to listen on, as written. */
-#define HTTP_HOST_BYTES 128
-#define HTTP_BACKLOG 128
-/* A certificate or key file, at most. */
-#define HTTP_TLS_FILE_BYTES ((size_t)1024 * 1024)
 
 struct http {
 	struct run *run;
@@ -360,158 +354,6 @@ http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
-/* [ADDR:]PORT: *sa and host (HTTP_HOST_BYTES) filled when an address
- * is given, and *port_r. */
-static int
-http_parse_listen(const char *spec, struct sockaddr_storage *sa,
-    bool *have_addr_r, unsigned *port_r, char *host, struct ti_err *err)
-{
-	const char *colon = strrchr(spec, ':'), *port = spec;
-	struct addrinfo hints, *ai = NULL;
-	char *end = NULL;
-	unsigned long n;
-	size_t len;
-
-	*have_addr_r = colon != NULL;
-	if (colon != NULL) {
-		port = colon + 1;
-		len = (size_t)(colon - spec);
-		if (len >= 2 && spec[0] == '[' && spec[len - 1] == ']') {
-			spec++;
-			len -= 2;
-		}
-		if (len == 0 || len >= HTTP_HOST_BYTES)
-			return ti_err_set(err, TI_KIND_CONFIG, "http: '%.64s': "
-			    "expected [ADDRESS:]PORT", spec);
-		memcpy(host, spec, len);
-		host[len] = '\0';
-	}
-	n = port[0] >= '0' && port[0] <= '9' ? strtoul(port, &end, 10) : 0;
-	if (end == NULL || *end != '\0' || n > 65535)
-		return ti_err_set(err, TI_KIND_CONFIG, "http: '%.64s': "
-		    "expected [ADDRESS:]PORT", spec);
-	*port_r = (unsigned)n;
-	if (colon == NULL)
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL)
-		return ti_err_set(err, TI_KIND_CONFIG, "http: '%.64s' is not "
-		    "a numeric address", host);
-	memset(sa, 0, sizeof(*sa));
-	memcpy(sa, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return 0;
-}
-
-/* A listening socket, non-blocking: on the address, or on every one
- * (dual stack, else IPv4).  -1 with errno set. */
-static int
-http_listen_socket(const struct sockaddr_storage *sa, bool have_addr,
-    unsigned port)
-{
-	struct sockaddr_storage any;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&any;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&any;
-	const int on = 1, off = 0;
-	int fd = -1, tries, saved;
-	socklen_t len;
-
-	for (tries = have_addr ? 1 : 2; tries > 0; tries--) {
-		memset(&any, 0, sizeof(any));
-		if (have_addr)
-			memcpy(&any, sa, sizeof(any));
-		else if (tries == 2) {
-			in6->sin6_family = AF_INET6;
-			in6->sin6_addr = in6addr_any;
-			in6->sin6_port = htons((uint16_t)port);
-		} else {
-			in4->sin_family = AF_INET;
-			in4->sin_addr.s_addr = htonl(INADDR_ANY);
-			in4->sin_port = htons((uint16_t)port);
-		}
-		len = any.ss_family == AF_INET6 ? sizeof(*in6) : sizeof(*in4);
-		fd = socket(any.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, 0);
-		if (fd >= 0 &&
-		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == 0 &&
-		    (have_addr || any.ss_family != AF_INET6 ||
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
-		    sizeof(off)) == 0) &&
-		    bind(fd, (struct sockaddr *)&any, len) == 0 &&
-		    listen(fd, HTTP_BACKLOG) == 0)
-			return fd;
-		saved = errno;
-		if (fd >= 0)
-			(void)close(fd);
-		errno = saved;
-		fd = -1;
-	}
-	return -1;
-}
-
-/* A PEM file of setting: returns owned text, NUL-terminated, at most
- * HTTP_TLS_FILE_BYTES; NULL with CONFIG. */
-static char *
-http_tls_read(const char *setting, const char *path, struct ti_err *err)
-{
-	struct stat st;
-	char *text = NULL;
-	size_t got = 0, size;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ti_err_set(err, TI_KIND_CONFIG, "%s: %.200s: %s", setting,
-		    path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    (uintmax_t)st.st_size > HTTP_TLS_FILE_BYTES) {
-		ti_err_set(err, TI_KIND_CONFIG, "%s: %.200s: %s", setting,
-		    path, !S_ISREG(st.st_mode) ? "not a regular file" :
-		    st.st_size <= 0 ? "empty" : "larger than 1 MiB");
-		(void)close(fd);
-		return NULL;
-	}
-	size = (size_t)st.st_size;
-	text = malloc(size + 1);
-	while (text != NULL && got < size) {
-		n = read(fd, text + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	(void)close(fd);
-	if (text == NULL || got < size) {
-		ti_err_set(err, text == NULL ? TI_KIND_TEMP : TI_KIND_CONFIG,
-		    "%s: %.200s: %s", setting, path, text == NULL ?
-		    "out of memory" : "cut short while read");
-		if (text != NULL)
-			explicit_bzero(text, got);
-		free(text);
-		return NULL;
-	}
-	text[size] = '\0';
-	return text;
-}
-
-/* Wipe and free a file read by http_tls_read(); NULL-safe. */
-static void
-http_tls_free(char **textp)
-{
-	if (*textp == NULL)
-		return;
-	explicit_bzero(*textp, strlen(*textp));
-	free(*textp);
-	*textp = NULL;
-}
-
 /*
  * Start a daemon on a duplicate of the listening socket (MHD closes it
  * when it stops, or fails to start), with the certificate and key when
@@ -531,9 +373,9 @@ http_start(struct http *h, struct ti_err *err)
 	memset(tls, 0, sizeof(tls));
 	tls[0].option = MHD_OPTION_END;
 	if (h->tls) {
-		if ((cert = http_tls_read("http_tls_certificate",
+		if ((cert = http_listen_read_pem("http_tls_certificate",
 		    cfg->http_tls_certificate, err)) == NULL ||
-		    (key = http_tls_read("http_tls_key", cfg->http_tls_key,
+		    (key = http_listen_read_pem("http_tls_key", cfg->http_tls_key,
 		    err)) == NULL)
 			goto out;
 		flags |= MHD_USE_TLS;
@@ -565,8 +407,8 @@ http_start(struct http *h, struct ti_err *err)
 		    h->mhd_error[0] != '\0' ? h->mhd_error :
 		    "libmicrohttpd refused");
 out:
-	http_tls_free(&cert);
-	http_tls_free(&key);
+	http_listen_free_pem(&cert);
+	http_listen_free_pem(&key);
 	return d;
 }
 
@@ -607,14 +449,14 @@ http_new(struct run *run, struct ti_err *err)
 	h->lfd = -1;
 	h->run = run;
 	h->cfg = run_config(run);
-	if (http_parse_listen(h->cfg->http_listen, &sa, &have_addr, &port,
+	if (http_listen_parse(h->cfg->http_listen, &sa, &have_addr, &port,
 	    host, err) != 0 || http_tls_check(h, err) != 0 ||
 	    (h->proxies = http_proxies_new(h->cfg->http_proxies, err)) ==
 	    NULL ||
 	    (h->cap = http_cap_new(h->cfg->http_rejects_per_hour, err)) ==
 	    NULL)
 		goto fail;
-	h->lfd = http_listen_socket(&sa, have_addr, port);
+	h->lfd = http_listen_open(&sa, have_addr, port);
 	if (h->lfd < 0) {
 		ti_err_set(err, TI_KIND_CONFIG, "http: cannot listen on "
 		    "%.128s: %s", h->cfg->http_listen, strerror(errno));
