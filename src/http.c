@@ -500,8 +500,8 @@ http_reload(struct http *h)
 	ti_err_clear(&err);
 	d = http_start(h, &err);
 	if (d == NULL) {
-		log_err("http: TLS certificate not reloaded, still serving "
-		    "the old one: %s", err.msg);
+		log_err("SIGHUP: %s; still serving the old certificate",
+		    err.msg);
 		return;
 	}
 	fd = MHD_quiesce_daemon(h->d);
@@ -509,7 +509,7 @@ http_reload(struct http *h)
 		(void)close(fd);
 	MHD_stop_daemon(h->d);
 	h->d = d;
-	log_info("http: TLS certificate reloaded from %s",
+	log_info("SIGHUP: TLS certificate reloaded from %s",
 	    h->cfg->http_tls_certificate);
 }
 

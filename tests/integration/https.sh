@@ -574,15 +574,18 @@ check "SIGHUP: the second certificate served" "$(served)" "$(cat "$T/fp2")"
 report "$W/t2.json" tls-two
 gzip -c "$W/t2.json" >"$W/t2.json.gz"
 tls_post "$T/cert2.pem" t2.json.gz
-check "SIGHUP: a POST still stored" "$CODE $(pg_q tls "SELECT count(*) FROM tlsrpt.report WHERE report_id = 'tls-two'")" "201 1"
+check "SIGHUP: a POST still stored" \
+    "$CODE $(pg_q tls "SELECT count(*) FROM tlsrpt.report WHERE report_id = 'tls-two'")" \
+    "201 1"
 printf -- '-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n' \
     >"$T/key.pem"
 kill -HUP "$SPID"
-wait_until grep -q 'not reloaded' "$W/serve.err"
+wait_until grep -q 'still serving the old certificate' "$W/serve.err"
 check "a broken key: one line says so" \
-    "$(grep -c 'not reloaded' "$W/serve.err")" 1
-check_match "a broken key: and why" "$(grep 'not reloaded' "$W/serve.err")" \
-    'still serving the old one: .*(key|certificate)'
+    "$(grep -c 'still serving the old certificate' "$W/serve.err")" 1
+check_match "a broken key: and why" \
+    "$(grep 'still serving the old certificate' "$W/serve.err")" \
+    'SIGHUP: .*(key|certificate).*; still serving the old certificate$'
 check "a broken key: still the second certificate" "$(served)" \
     "$(cat "$T/fp2")"
 report "$W/t3.json" tls-three
@@ -591,10 +594,13 @@ tls_post "$T/cert2.pem" t3.json.gz
 check "a broken key: a POST still stored" "$CODE" 201
 rm "$T/key.pem"
 kill -HUP "$SPID"
-wait_until test "$(grep -c 'not reloaded' "$W/serve.err")" = 2
+stale() {
+	test "$(grep -c 'still serving the old certificate' "$W/serve.err")" = "$1"
+}
+wait_until stale 2
 check_match "a missing key: says which file" \
-    "$(grep 'not reloaded' "$W/serve.err" | tail -n 1)" \
-    "http_tls_key: $T/key.pem: No such file or directory"
+    "$(grep 'still serving the old certificate' "$W/serve.err" | tail -n 1)" \
+    "SIGHUP: http_tls_key: $T/key.pem: No such file or directory; still"
 check "a missing key: still the second certificate" "$(served)" \
     "$(cat "$T/fp2")"
 serve_stop
