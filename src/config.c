@@ -63,6 +63,10 @@ static const struct config_key config_keys[] = {
 	{ "http_timeout", CONFIG_UINT,
 	    offsetof(struct config, http_timeout_seconds), 30, 1, 3600,
 	    false },
+	{ "http_tls_certificate", CONFIG_STRING,
+	    offsetof(struct config, http_tls_certificate), 0, 0, 0, false },
+	{ "http_tls_key", CONFIG_STRING, offsetof(struct config, http_tls_key),
+	    0, 0, 0, false },
 	{ "http_trusted_proxies", CONFIG_STRING,
 	    offsetof(struct config, http_proxies), 0, 0, 0, false },
 	{ "max_failure_details", CONFIG_SIZE, LIM(failure_details),
@@ -283,6 +287,8 @@ config_clear(struct config *cfg)
 	free(cfg->http_listen);
 	free(cfg->http_path);
 	free(cfg->http_proxies);
+	free(cfg->http_tls_certificate);
+	free(cfg->http_tls_key);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

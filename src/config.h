@@ -22,6 +22,8 @@ struct config {
 	char *http_path;	/* the one path reports are posted to; NULL:
 				 * any */
 	char *http_proxies;	/* trusted proxies; NULL: loopback */
+	char *http_tls_certificate;	/* PEM files: HTTPS in the server; */
+	char *http_tls_key;		/* both or neither (http.c) */
 	unsigned http_rejects_per_hour;	/* kept aside per client */
 	unsigned http_connections;
 	unsigned http_client_connections;

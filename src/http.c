@@ -21,16 +21,25 @@
  * dropped.
  * The body goes through the same stages as a mail's report part
  * (run_report_body): the answer is queued only after the commit.
+ *
+ * The listening socket is ours, and each daemon gets a duplicate of it:
+ * with http_tls_certificate and http_tls_key, http_reload() starts a
+ * daemon with the files read anew on the same socket and only then
+ * stops the old one, so the port never closes and a certificate that
+ * does not load leaves the old one serving.
  */
 #include "autoconf.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +47,7 @@
 
 #include "http.h"
 #include "http_client.h"
+#include "http_listen.h"
 #include "log.h"
 
 /* The request line and headers of one connection, at most. */
@@ -52,16 +62,17 @@
  * senders come over the internet; never longer than the timeout setting.
  */
 #define HTTP_SEND_BYTES_PER_SECOND (16 * 1024)
-/* An address to listen on, as written. */
-#define HTTP_HOST_BYTES 128
 
 struct http {
 	struct run *run;
 	const struct config *cfg;
 	struct MHD_Daemon *d;
+	int lfd;		/* the listening socket; -1 once quiesced */
+	bool tls;		/* HTTPS only, with the two files */
 	struct http_proxies *proxies;
 	struct http_cap *cap;
-	char mhd_error[LOG_SANITIZED_BYTES];	/* libmicrohttpd's last complaint */
+	char mhd_error[LOG_SANITIZED_BYTES];	/* libmicrohttpd's first
+						 * complaint since cleared */
 };
 
 /* One request being read. */
@@ -89,7 +100,9 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	line[strcspn(line, "\n")] = '\0';
 	log_sanitize(line, safe, sizeof(safe));
 	log_debug("http: %s", safe);
-	memcpy(h->mhd_error, safe, sizeof(h->mhd_error));
+	/* The first complaint since it was cleared: the most specific. */
+	if (h->mhd_error[0] == '\0')
+		memcpy(h->mhd_error, safe, sizeof(h->mhd_error));
 }
 
 /* Answer code with text (one line) and up to two extra headers. */
@@ -341,90 +354,88 @@ http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
-/* [ADDR:]PORT: *sa and host (HTTP_HOST_BYTES) filled when an address
- * is given, and *port_r. */
-static int
-http_parse_listen(const char *spec, struct sockaddr_storage *sa,
-    bool *have_addr_r, unsigned *port_r, char *host, struct ti_err *err)
-{
-	const char *colon = strrchr(spec, ':'), *port = spec;
-	struct addrinfo hints, *ai = NULL;
-	char *end = NULL;
-	unsigned long n;
-	size_t len;
-
-	*have_addr_r = colon != NULL;
-	if (colon != NULL) {
-		port = colon + 1;
-		len = (size_t)(colon - spec);
-		if (len >= 2 && spec[0] == '[' && spec[len - 1] == ']') {
-			spec++;
-			len -= 2;
-		}
-		if (len == 0 || len >= HTTP_HOST_BYTES)
-			return ti_err_set(err, TI_KIND_CONFIG, "http: '%.64s': "
-			    "expected [ADDRESS:]PORT", spec);
-		memcpy(host, spec, len);
-		host[len] = '\0';
-	}
-	n = port[0] >= '0' && port[0] <= '9' ? strtoul(port, &end, 10) : 0;
-	if (end == NULL || *end != '\0' || n > 65535)
-		return ti_err_set(err, TI_KIND_CONFIG, "http: '%.64s': "
-		    "expected [ADDRESS:]PORT", spec);
-	*port_r = (unsigned)n;
-	if (colon == NULL)
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL)
-		return ti_err_set(err, TI_KIND_CONFIG, "http: '%.64s' is not "
-		    "a numeric address", host);
-	memset(sa, 0, sizeof(*sa));
-	memcpy(sa, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return 0;
-}
-
-/* Start MHD on the address (all of them: dual stack, else IPv4). */
+/*
+ * Start a daemon on a duplicate of the listening socket (MHD closes it
+ * when it stops, or fails to start), with the certificate and key when
+ * TLS is set: both read now, and wiped once MHD has them (GnuTLS keeps
+ * its own copy).  NULL with the reason in err.
+ */
 static struct MHD_Daemon *
-http_start(struct http *h, const struct sockaddr_storage *sa,
-    bool have_addr, unsigned port)
+http_start(struct http *h, struct ti_err *err)
 {
 	const struct config *cfg = h->cfg;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[3];
 	struct MHD_Daemon *d = NULL;
-	int tries;
+	char *cert = NULL, *key = NULL;
+	int fd = -1;
 
-	for (tries = have_addr ? 1 : 2; tries > 0 && d == NULL; tries--) {
-		if (have_addr && sa->ss_family == AF_INET6)
-			flags |= MHD_USE_IPv6;
-		else if (!have_addr && tries == 2)
-			flags |= MHD_USE_DUAL_STACK;
-		else
-			flags &= ~(unsigned)MHD_USE_DUAL_STACK;
-		d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
-		    http_handler, h,
-		    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, h,
-		    MHD_OPTION_SOCK_ADDR, have_addr ?
-		    (const struct sockaddr *)sa : NULL,
-		    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		    MHD_OPTION_CONNECTION_LIMIT, cfg->http_connections,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    cfg->http_client_connections,
-		    MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_seconds,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MEMORY_BYTES,
-		    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
-		    MHD_OPTION_END);
+	memset(tls, 0, sizeof(tls));
+	tls[0].option = MHD_OPTION_END;
+	if (h->tls) {
+		if ((cert = http_listen_read_pem("http_tls_certificate",
+		    cfg->http_tls_certificate, err)) == NULL ||
+		    (key = http_listen_read_pem("http_tls_key", cfg->http_tls_key,
+		    err)) == NULL)
+			goto out;
+		flags |= MHD_USE_TLS;
+		tls[0].option = MHD_OPTION_HTTPS_MEM_CERT;
+		tls[0].ptr_value = cert;
+		tls[1].option = MHD_OPTION_HTTPS_MEM_KEY;
+		tls[1].ptr_value = key;
+		tls[2].option = MHD_OPTION_END;
 	}
+	fd = fcntl(h->lfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		ti_err_set(err, TI_KIND_TEMP, "http: %s", strerror(errno));
+		goto out;
+	}
+	h->mhd_error[0] = '\0';
+	d = MHD_start_daemon(flags, 0, NULL, NULL, http_handler, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, h,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->http_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_client_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_seconds,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MEMORY_BYTES,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+	    MHD_OPTION_ARRAY, tls,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		ti_err_set(err, TI_KIND_CONFIG, "http: %s: %s", h->tls ?
+		    "the TLS certificate or key refused" : "cannot serve",
+		    h->mhd_error[0] != '\0' ? h->mhd_error :
+		    "libmicrohttpd refused");
+out:
+	http_listen_free_pem(&cert);
+	http_listen_free_pem(&key);
 	return d;
+}
+
+/* TLS settings: both or neither, and a libmicrohttpd that has TLS. */
+static int
+http_tls_check(struct http *h, struct ti_err *err)
+{
+	const struct config *cfg = h->cfg;
+
+	if ((cfg->http_tls_certificate == NULL) !=
+	    (cfg->http_tls_key == NULL))
+		return ti_err_set(err, TI_KIND_CONFIG, "%s is set without %s",
+		    cfg->http_tls_key == NULL ? "http_tls_certificate" :
+		    "http_tls_key", cfg->http_tls_key == NULL ?
+		    "http_tls_key" : "http_tls_certificate");
+	h->tls = cfg->http_tls_certificate != NULL;
+	if (h->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return ti_err_set(err, TI_KIND_CONFIG, "http_tls_certificate: "
+		    "this libmicrohttpd was built without TLS");
+	return 0;
 }
 
 struct http *
 http_new(struct run *run, struct ti_err *err)
 {
-	const union MHD_DaemonInfo *di = NULL;
-	struct sockaddr_storage sa;
+	struct sockaddr_storage sa, bound;
+	socklen_t len = sizeof(bound);
 	struct http *h = NULL;
 	char host[HTTP_HOST_BYTES] = "";
 	unsigned port = 0;
@@ -435,29 +446,71 @@ http_new(struct run *run, struct ti_err *err)
 		ti_err_set(err, TI_KIND_TEMP, "out of memory");
 		return NULL;
 	}
+	h->lfd = -1;
 	h->run = run;
 	h->cfg = run_config(run);
-	if (http_parse_listen(h->cfg->http_listen, &sa, &have_addr, &port,
-	    host, err) != 0 ||
+	if (http_listen_parse(h->cfg->http_listen, &sa, &have_addr, &port,
+	    host, err) != 0 || http_tls_check(h, err) != 0 ||
 	    (h->proxies = http_proxies_new(h->cfg->http_proxies, err)) ==
 	    NULL ||
 	    (h->cap = http_cap_new(h->cfg->http_rejects_per_hour, err)) ==
 	    NULL)
 		goto fail;
-	h->d = http_start(h, &sa, have_addr, port);
-	if (h->d == NULL) {
+	h->lfd = http_listen_open(&sa, have_addr, port);
+	if (h->lfd < 0) {
 		ti_err_set(err, TI_KIND_CONFIG, "http: cannot listen on "
-		    "%.128s: %s", h->cfg->http_listen, h->mhd_error[0] !=
-		    '\0' ? h->mhd_error : "libmicrohttpd refused");
+		    "%.128s: %s", h->cfg->http_listen, strerror(errno));
 		goto fail;
 	}
-	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-	log_info("listening for HTTP on %s port %u", have_addr ? host :
-	    "every address", di != NULL ? (unsigned)di->port : port);
+	h->d = http_start(h, err);
+	if (h->d == NULL)
+		goto fail;
+	memset(&bound, 0, sizeof(bound));
+	if (getsockname(h->lfd, (struct sockaddr *)&bound, &len) == 0)
+		port = ntohs(bound.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&bound)->sin6_port :
+		    ((struct sockaddr_in *)&bound)->sin_port);
+	log_info("listening for %s on %s port %u", h->tls ? "HTTPS" : "HTTP",
+	    have_addr ? host : "every address", port);
 	return h;
 fail:
 	http_free(&h);
 	return NULL;
+}
+
+/*
+ * The certificate and key read anew: a new daemon on the same socket,
+ * then the old one quiesced and stopped.  Its open connections are
+ * closed rather than drained (a second daemon to serve meanwhile is not
+ * worth it): a sender whose request is cut retries, and a request read
+ * whole has already been answered, since requests are stored between
+ * rounds of the loop, never during a reload.
+ */
+void
+http_reload(struct http *h)
+{
+	struct MHD_Daemon *d = NULL;
+	struct ti_err err;
+	MHD_socket fd;
+
+	if (!h->tls || h->lfd < 0) {
+		log_info("SIGHUP: no TLS certificate to reload");
+		return;
+	}
+	ti_err_clear(&err);
+	d = http_start(h, &err);
+	if (d == NULL) {
+		log_err("SIGHUP: %s; still serving the old certificate",
+		    err.msg);
+		return;
+	}
+	fd = MHD_quiesce_daemon(h->d);
+	if (fd != MHD_INVALID_SOCKET)
+		(void)close(fd);
+	MHD_stop_daemon(h->d);
+	h->d = d;
+	log_info("SIGHUP: TLS certificate reloaded from %s",
+	    h->cfg->http_tls_certificate);
 }
 
 void
@@ -470,6 +523,8 @@ http_free(struct http **hp)
 	h = *hp;
 	if (h->d != NULL)
 		MHD_stop_daemon(h->d);
+	if (h->lfd >= 0)
+		(void)close(h->lfd);
 	http_cap_free(&h->cap);
 	http_proxies_free(&h->proxies);
 	free(h);
@@ -519,6 +574,9 @@ http_quiesce(struct http *h)
 	fd = MHD_quiesce_daemon(h->d);
 	if (fd != MHD_INVALID_SOCKET)
 		(void)close(fd);
+	if (h->lfd >= 0)
+		(void)close(h->lfd);
+	h->lfd = -1;
 }
 
 unsigned

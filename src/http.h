@@ -1,6 +1,7 @@
 /*
  * http.h - the resident server's second door: reports POSTed by HTTP
- * (RFC 8460 section 3, rua=https://...), usually behind a TLS proxy.
+ * (RFC 8460 section 3, rua=https://...), behind a TLS proxy or with TLS
+ * of its own (http_tls_certificate, http_tls_key).
  * libmicrohttpd runs without a thread of its own: the server's poll()
  * loop waits on http_fd() and calls http_serve().
  */
@@ -33,6 +34,14 @@ long http_wait_ms(struct http *h);
 /* Read what has come, store each request read whole (one at a time,
  * through run_report_body()) and answer it; never blocks on a client. */
 void http_serve(struct http *h);
+
+/*
+ * SIGHUP: with http_tls_certificate and http_tls_key, read both again
+ * and serve with them on the same socket; if they do not load, keep
+ * serving with the old ones and log why.  Connections open are closed
+ * (their senders retry).
+ */
+void http_reload(struct http *h);
 
 /* Stop accepting connections (those open are still served). */
 void http_quiesce(struct http *h);

@@ -19,7 +19,7 @@
  * libmicrohttpd's one descriptor is polled beside the socket's, and
  * http_serve() stores each request read whole in the same round, on the
  * same database connection, one at a time.  With only that setting
- * there is no socket.
+ * there is no socket.  SIGHUP reloads its TLS certificate and key.
  */
 #include "autoconf.h"
 
@@ -81,12 +81,15 @@ struct serve {
 };
 
 static volatile sig_atomic_t serve_stop;
+static volatile sig_atomic_t serve_reload;
 
 static void
 serve_on_signal(int sig)
 {
-	(void)sig;
-	serve_stop = 1;
+	if (sig == SIGHUP)
+		serve_reload = 1;
+	else
+		serve_stop = 1;
 }
 
 /*
@@ -481,7 +484,8 @@ serve_busy(const struct serve *s)
 	    serve_now_ms() - s->stop_ms < SERVE_HTTP_DRAIN_MS;
 }
 
-/* SIGTERM, SIGINT, SIGHUP: stop; they are blocked but while waiting. */
+/* SIGTERM, SIGINT: stop; SIGHUP: reload the TLS certificate.  They are
+ * blocked but while waiting. */
 static void
 serve_signals(sigset_t *old)
 {
@@ -539,6 +543,13 @@ serve_run(struct run *run)
 		if (serve_wait(&s, pfd, &old) != 0) {
 			run_exit(run, EX_OSERR);
 			break;
+		}
+		if (serve_reload) {
+			serve_reload = 0;
+			if (s.http != NULL && !s.stopping)
+				http_reload(s.http);
+			else
+				log_info("SIGHUP: no TLS certificate to reload");
 		}
 		if (serve_stop && !s.stopping) {
 			s.stopping = true;

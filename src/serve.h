@@ -11,7 +11,8 @@
 /*
  * Listen on the socket setting (and on the http setting's port, for
  * reports POSTed by HTTP) and store each message handed over, one at a
- * time, until SIGTERM, SIGINT or SIGHUP; then remove the socket, stop
+ * time, until SIGTERM or SIGINT (SIGHUP reloads the HTTP TLS certificate
+ * and key: http_reload()); then remove the socket, stop
  * accepting HTTP connections, serve the connections already queued (those
  * by HTTP for up to 5 seconds) and log a summary.  A failure to listen
  * (78) or to wait for connections (71) is in the run's exit code.

@@ -4,7 +4,8 @@
 # Postfix's reporter sends), and through a real nginx with a self-signed
 # certificate: every answer and the rows behind it, the per-client cap
 # on bodies kept aside, a report that comes by mail and by HTTPS, the
-# database going away, and slow clients that must delay nobody.
+# database going away, and slow clients that must delay nobody; then
+# TLS in the server itself, its certificate replaced on SIGHUP.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -516,5 +517,122 @@ kill -TERM "$NGINX_PID"
 NGINX_PID=
 serve_stop
 check "through nginx: the server stops, exit 0" "$SRC" 0
+
+# ---- TLS in the server itself (http_tls_certificate, http_tls_key):
+# HTTPS only on its port; SIGHUP reads both files again and serves the
+# new certificate on the same socket, or keeps the old one if they do
+# not load; a file that cannot be read at start is a configuration error.
+T=$W/tls
+mkdir -p "$T"
+for i in 1 2; do
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+	    -subj "/CN=tlsrpt-test-$i" -addext "subjectAltName=IP:127.0.0.1" \
+	    -keyout "$T/key$i.pem" -out "$T/cert$i.pem" >/dev/null 2>&1 ||
+		not_ok "openssl: self-signed certificate $i"
+	openssl x509 -in "$T/cert$i.pem" -noout -fingerprint -sha256 \
+	    >"$T/fp$i"
+done
+cp "$T/cert1.pem" "$T/cert.pem"
+cp "$T/key1.pem" "$T/key.pem"
+# served: the fingerprint of the certificate the server presents
+served() {
+	openssl s_client -connect "127.0.0.1:$PORT" </dev/null 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256 2>/dev/null
+}
+# tls_post CA FILE: as Postfix's reporter sends, over HTTPS; CODE
+tls_post() {
+	CODE=$(cd "$W" && curl --silent -m 30 --cacert "$1" -o /dev/null \
+	    -w '%{http_code}' --header 'Content-Type: application/tlsrpt+gzip' \
+	    --data-binary @"$2" "https://127.0.0.1:$PORT/")
+}
+pg_newdb tls || exit 99
+serve_start tls --http 127.0.0.1:0 -o "http_tls_certificate=$T/cert.pem" \
+    -o "http_tls_key=$T/key.pem" || exit 99
+wait_until grep -q 'listening for HTTPS on' "$W/serve.err" || exit 99
+PORT=$(sed -n 's/.*listening for HTTPS on 127.0.0.1 port \([0-9]*\)$/\1/p' \
+    "$W/serve.err")
+check "TLS: the first certificate served" "$(served)" "$(cat "$T/fp1")"
+report "$W/t1.json" tls-one
+gzip -c "$W/t1.json" >"$W/t1.json.gz"
+tls_post "$T/cert1.pem" t1.json.gz
+check "TLS: as Postfix sends, 201" "$CODE" 201
+check "TLS: stored, source https" \
+    "$(pg_q tls "SELECT report_id, source FROM tlsrpt.report")" "tls-one|https"
+CODE=$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
+    --header 'Content-Type: application/tlsrpt+gzip' \
+    --data-binary @"$W/t1.json.gz" "http://127.0.0.1:$PORT/")
+check "TLS: plain HTTP to its port gets no answer" "$CODE" 000
+tls_post "$T/cert2.pem" t1.json.gz
+check "TLS: not yet the second certificate (curl refuses)" "$CODE" 000
+cp "$T/cert2.pem" "$T/cert.pem"
+cp "$T/key2.pem" "$T/key.pem"
+kill -HUP "$SPID"
+wait_until grep -q 'TLS certificate reloaded' "$W/serve.err"
+check "SIGHUP: reloaded, one line" \
+    "$(grep -c 'TLS certificate reloaded' "$W/serve.err")" 1
+check "SIGHUP: the second certificate served" "$(served)" "$(cat "$T/fp2")"
+report "$W/t2.json" tls-two
+gzip -c "$W/t2.json" >"$W/t2.json.gz"
+tls_post "$T/cert2.pem" t2.json.gz
+check "SIGHUP: a POST still stored" \
+    "$CODE $(pg_q tls "SELECT count(*) FROM tlsrpt.report WHERE report_id = 'tls-two'")" \
+    "201 1"
+printf -- '-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n' \
+    >"$T/key.pem"
+kill -HUP "$SPID"
+wait_until grep -q 'still serving the old certificate' "$W/serve.err"
+check "a broken key: one line says so" \
+    "$(grep -c 'still serving the old certificate' "$W/serve.err")" 1
+check_match "a broken key: and why" \
+    "$(grep 'still serving the old certificate' "$W/serve.err")" \
+    'SIGHUP: .*(key|certificate).*; still serving the old certificate$'
+check "a broken key: still the second certificate" "$(served)" \
+    "$(cat "$T/fp2")"
+report "$W/t3.json" tls-three
+gzip -c "$W/t3.json" >"$W/t3.json.gz"
+tls_post "$T/cert2.pem" t3.json.gz
+check "a broken key: a POST still stored" "$CODE" 201
+rm "$T/key.pem"
+kill -HUP "$SPID"
+stale() {
+	test "$(grep -c 'still serving the old certificate' "$W/serve.err")" = "$1"
+}
+wait_until stale 2
+check_match "a missing key: says which file" \
+    "$(grep 'still serving the old certificate' "$W/serve.err" | tail -n 1)" \
+    "SIGHUP: http_tls_key: $T/key.pem: No such file or directory; still"
+check "a missing key: still the second certificate" "$(served)" \
+    "$(cat "$T/fp2")"
+serve_stop
+check "TLS: the server stops, exit 0" "$SRC" 0
+check "TLS: three reports" "$(count tls)" "3|0"
+run_bin --serve -q --http 127.0.0.1:0 -d dbname=tls \
+    -o "http_tls_certificate=$T/none.pem" -o "http_tls_key=$T/key1.pem"
+check "a missing certificate at start: exit 78" "$RC" 78
+check "a missing certificate at start: one line" \
+    "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1
+check_match "a missing certificate at start: says so" "$ERR" \
+    "http_tls_certificate: $T/none.pem: No such file or directory"
+run_bin --serve -q --http 127.0.0.1:0 -d dbname=tls \
+    -o "http_tls_certificate=$T" -o "http_tls_key=$T/key1.pem"
+check_match "a directory as the certificate: exit 78, says so" "$RC $ERR" \
+    "^78 .*http_tls_certificate: $T: not a regular file"
+run_bin --serve -q --http 127.0.0.1:0 -d dbname=tls \
+    -o "http_tls_certificate=$T/cert1.pem"
+check_match "a certificate without a key: exit 78, says so" "$RC $ERR" \
+    '^78 .*http_tls_certificate is set without http_tls_key'
+run_bin --serve -q --http 127.0.0.1:0 -d dbname=tls \
+    -o "http_tls_certificate=$T/cert1.pem" -o "http_tls_key=$T/key2.pem"
+check_match "a key that is not the certificate's: exit 78" "$RC $ERR" \
+    '^78 .*TLS certificate or key refused: .*(key|certificate)'
+# Without TLS, SIGHUP neither stops the server nor changes anything.
+http_start tls || exit 99
+kill -HUP "$SPID"
+wait_until grep -q 'no TLS certificate to reload' "$W/serve.err"
+report "$W/t4.json" tls-none
+post "$W/t4.json" application/tlsrpt+json
+check "no TLS: SIGHUP, still serving" "$CODE" 201
+serve_stop
+check "no TLS: the server stops, exit 0" "$SRC" 0
 
 finish

@@ -40,6 +40,11 @@ static const struct config_case cases[] = {
 	{ "timeout at its maximum", "timeout=3600", 0, NULL },
 	{ "timeout past its maximum", "timeout=3601", -1,
 	    "exceeds the hard maximum 3600" },
+	{ "TLS certificate file", "http_tls_certificate = /etc/t/cert.pem", 0,
+	    NULL },
+	{ "TLS key file", "http_tls_key=/etc/t/key.pem", 0, NULL },
+	{ "TLS key misspelt", "http_tls_keys=/etc/t/key.pem", -1,
+	    "unknown setting 'http_tls_keys'" },
 };
 
 static int
