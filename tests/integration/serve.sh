@@ -258,17 +258,20 @@ wait_until attackers_up 6 || not_ok "attackers: all connected"
 sleep 0.5
 t0=$(date +%s%N)
 rcs=
+dropped=
 for f in $(find "$C" -name '*.eml' | sort | head -n 5); do
 	"$BIN" --socket "$S" -d "host=/nonexistent dbname=none" <"$f" \
 	    >/dev/null 2>&1
 	rcs="$rcs$? "
+	# After the first: the slow clients held their readers meanwhile
+	# (later ones may be past their few seconds on a slow build).
+	[ -n "$dropped" ] || dropped=$(ls "$W" | grep -c '^attack\.[0-9]$')
 done
 ms=$((($(date +%s%N) - t0) / 1000000))
-dropped=$(ls "$W" | grep -c '^attack\.[0-9]$')
 check "six slow clients: five deliveries exit 0" "$rcs" "0 0 0 0 0 "
 check "six slow clients: five deliveries within 5 s (took $ms ms)" \
     "$([ "$ms" -lt 5000 ] && echo yes)" yes
-check "six slow clients: still connected meanwhile" "$dropped" 0
+check "six slow clients: still connected during a delivery" "$dropped" 0
 check "six slow clients: five stored or kept" \
     "$(pg_q busy "SELECT (SELECT count(*) FROM tlsrpt.report) + (SELECT count(*) FROM tlsrpt.rejected_message)")" 5
 wait_until attackers_gone 6 || not_ok "six slow clients: all dropped"
