@@ -38,50 +38,15 @@ report() {
 	    "$C/domainaware__parsedmarc/rfc8460.json" >"$1"
 }
 
-# message OUT REPORT [AUTHRES...]: a multipart/report message from
-# google.com carrying REPORT, with the Authentication-Results lines
-# given, topmost first.
-message() {
-	_out=$1 _rep=$2
-	shift 2
-	{
-		for _ar in "$@"; do
-			printf 'Authentication-Results: %s\n' "$_ar"
-		done
-		cat <<MSG
-From: noreply-smtp-tls-reporting@google.com
-To: tlsrpt@receiver.example
-Subject: Report Domain: receiver.example Submitter: google.com
-Message-ID: <$(basename "$_out")@google.com>
-Date: Sat, 05 Dec 2026 10:00:00 +0000
-TLS-Report-Domain: receiver.example
-TLS-Report-Submitter: google.com
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type="tlsrpt"; boundary="b1"
-
---b1
-Content-Type: text/plain
-
-A report.
---b1
-Content-Type: application/tlsrpt+gzip; name="google.com!receiver.example!1!2.json.gz"
-Content-Transfer-Encoding: base64
-
-$(gzip -c <"$_rep" | base64)
---b1--
-MSG
-	} >"$_out"
-}
-
 report "$TMP/forged.json" 999
 report "$TMP/genuine.json" 303
 PASS="$AUTHSERV; dkim=pass header.d=google.com header.s=20230601"
 # The forger's own verdict sits below ours, or stands alone.
-message "$TMP/forged.eml" "$TMP/forged.json" \
+report_mail "$TMP/forged.eml" "$TMP/forged.json" receiver.example \
     "$AUTHSERV; dkim=none" "mx.forger.example; dkim=pass header.d=google.com"
-message "$TMP/forged-alone.eml" "$TMP/forged.json" \
+report_mail "$TMP/forged-alone.eml" "$TMP/forged.json" receiver.example \
     "mx.forger.example; dkim=pass header.d=google.com"
-message "$TMP/genuine.eml" "$TMP/genuine.json" "$PASS"
+report_mail "$TMP/genuine.eml" "$TMP/genuine.json" receiver.example "$PASS"
 
 stored_failures() {
 	pg_q "$1" "SELECT coalesce(string_agg(p.total_failure_session_count::text || ':' || r.authenticated, ','), 'none')
@@ -227,24 +192,24 @@ dashes() {
 A=$TMP/all
 for id in pipe-1 pipe-2 pipe-3 shared; do
 	withid "$id" >"$A/$id.json"
-	message "$A/$id.eml" "$A/$id.json"
+	report_mail "$A/$id.eml" "$A/$id.json" receiver.example
 done
 sed -e "s/\"organization-name\": *\"[^\"]*\"/\"organization-name\": \"$long\"/" \
     "$R" >"$A/long.json"
-message "$A/long.eml" "$A/long.json"
+report_mail "$A/long.eml" "$A/long.json" receiver.example
 sed 's/"total-failure-session-count": *[0-9]*/"total-failure-session-count": -1/' \
     "$R" | sed 's/"report-id": *"[^"]*"/"report-id":"negative-pipe"/' >"$A/neg.json"
-message "$A/neg.eml" "$A/neg.json"
+report_mail "$A/neg.eml" "$A/neg.json" receiver.example
 dashes pipe >"$A/dashes.eml"
 head -c $((80 * 1048576)) /dev/zero | tr '\0' ' ' >"$A/bomb.json"
-message "$A/bomb.eml" "$A/bomb.json"
+report_mail "$A/bomb.eml" "$A/bomb.json" receiver.example
 rm -f "$A/bomb.json"
 RID2=2026-12-05T00:00:00Z_second.example
 report "$A/forged2.json" 999 "$RID2"
 report "$A/genuine2.json" 303 "$RID2"
-message "$A/forged2.eml" "$A/forged2.json" \
+report_mail "$A/forged2.eml" "$A/forged2.json" receiver.example \
     "mx.forger.example; dkim=pass header.d=google.com"
-message "$A/genuine2.eml" "$A/genuine2.json" "$PASS"
+report_mail "$A/genuine2.eml" "$A/genuine2.json" receiver.example "$PASS"
 withid secret-1 >"$TMP/private/secret.json"
 chmod 600 "$TMP/private/secret.json"
 

@@ -188,33 +188,8 @@ check "database back: once" \
     "$(pg_q h "SELECT count(*) FROM tlsrpt.report WHERE report_id = 'http-outage'")" 1
 
 # ---- One report by mail and by HTTPS: one report, in either order.
-# mail OUT REPORT: a message from google.com carrying REPORT gzip'd.
-mail() {
-	cat >"$1" <<MSG
-From: noreply-smtp-tls-reporting@google.com
-To: tlsrpt@example.com
-Subject: Report Domain: company-y.example Submitter: google.com
-Message-ID: <$(basename "$1")@google.com>
-Date: Sat, 05 Dec 2026 10:00:00 +0000
-TLS-Report-Domain: company-y.example
-TLS-Report-Submitter: google.com
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type="tlsrpt"; boundary="b1"
-
---b1
-Content-Type: text/plain
-
-A report.
---b1
-Content-Type: application/tlsrpt+gzip; name="r.json.gz"
-Content-Transfer-Encoding: base64
-
-$(gzip -c <"$2" | base64)
---b1--
-MSG
-}
 report "$W/both1.json" mail-then-https
-mail "$W/both1.eml" "$W/both1.json"
+report_mail "$W/both1.eml" "$W/both1.json" company-y.example
 pipe_bin "$W/both1.eml" --socket "$S"
 check_match "mail first: stored" "$RC $ERR" '^0 .*stored: '
 post "$W/both1.json" application/tlsrpt+json
@@ -222,7 +197,7 @@ check "then by HTTPS: 200, a duplicate" "$CODE" 200
 check "mail first: one report, source mail" \
     "$(pg_q h "SELECT count(*), min(source) FROM tlsrpt.report WHERE report_id = 'mail-then-https'")" "1|mail"
 report "$W/both2.json" https-then-mail
-mail "$W/both2.eml" "$W/both2.json"
+report_mail "$W/both2.eml" "$W/both2.json" company-y.example
 post "$W/both2.json" application/tlsrpt+json
 check "HTTPS first: 201" "$CODE" 201
 pipe_bin "$W/both2.eml" --socket "$S"

@@ -169,6 +169,42 @@ attackers_gone() {
 	[ "$(ls "$W" | grep -c '^attack\.[0-9][0-9]*$')" -ge "$1" ]
 }
 
+# report_mail OUT REPORT DOMAIN [AUTHRES...]: write to OUT a
+# multipart/report message from google.com to tlsrpt@DOMAIN carrying the
+# JSON file REPORT gzip'd and base64'd, as Google sends it, with the
+# Authentication-Results lines given on top, topmost first.
+report_mail() {
+	_rm_out=$1 _rm_rep=$2 _rm_dom=$3
+	shift 3
+	{
+		for _rm_ar in "$@"; do
+			printf 'Authentication-Results: %s\n' "$_rm_ar"
+		done
+		cat <<MSG
+From: noreply-smtp-tls-reporting@google.com
+To: tlsrpt@$_rm_dom
+Subject: Report Domain: $_rm_dom Submitter: google.com
+Message-ID: <$(basename "$_rm_out")@google.com>
+Date: Sat, 05 Dec 2026 10:00:00 +0000
+TLS-Report-Domain: $_rm_dom
+TLS-Report-Submitter: google.com
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type="tlsrpt"; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+A report.
+--b1
+Content-Type: application/tlsrpt+gzip; name="google.com!$_rm_dom!1!2.json.gz"
+Content-Transfer-Encoding: base64
+
+$(gzip -c <"$_rm_rep" | base64)
+--b1--
+MSG
+	} >"$_rm_out"
+}
+
 finish() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
