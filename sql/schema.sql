@@ -22,7 +22,7 @@
 
 \set ON_ERROR_STOP on
 -- The last step of this file.
-\set last_step 8
+\set last_step 9
 BEGIN;
 SELECT pg_advisory_xact_lock(8460) AS locked \gset
 SET LOCAL client_min_messages = warning;
@@ -43,7 +43,7 @@ FROM tlsrpt.schema_version \gset
 DO $$ BEGIN RAISE EXCEPTION '%', current_setting('tlsrpt.newer'); END $$;
 \endif
 
--- ---- Functions of no table, which steps use too
+-- ---- Functions that steps use too
 
 -- Text from a report as a Prometheus label value: without the characters
 -- no log line carries as they are (C0 and C1 controls but LF, DEL, the
@@ -67,6 +67,60 @@ RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
 	    strpos(p_host, '.') + 1), '.')) = lower(rtrim(substr(p_pattern, 3),
 	    '.'))
     ELSE lower(rtrim(p_host, '.')) = lower(rtrim(p_pattern, '.')) END;
+
+-- Count step 9's daily totals again from the report tables, for the
+-- policy domains p_domains (compared form), or for every domain when
+-- NULL: what step 9 does to the reports stored before it, and
+-- tlsrpt.daily_deleted() to the domains whose rows were deleted.
+-- (PL/pgSQL: its statements are planned when it first runs, after step 9
+-- made the tables.)
+CREATE OR REPLACE FUNCTION tlsrpt.daily_count(p_domains text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	DELETE FROM tlsrpt.daily_policy
+	    WHERE p_domains IS NULL OR policy_domain = ANY (p_domains);
+	DELETE FROM tlsrpt.daily_failure
+	    WHERE p_domains IS NULL OR policy_domain = ANY (p_domains);
+	DELETE FROM tlsrpt.policy_reporter
+	    WHERE p_domains IS NULL OR policy_domain = ANY (p_domains);
+	INSERT INTO tlsrpt.daily_policy
+	SELECT (r.start_datetime AT TIME ZONE 'UTC')::date,
+	    rtrim(lower(p.policy_domain), '.'), p.policy_type, count(*),
+	    sum(p.total_successful_session_count),
+	    sum(p.total_failure_session_count),
+	    min(p.id) FILTER (WHERE p.policy_string IS NOT NULL),
+	    max(p.id) FILTER (WHERE p.policy_string IS NOT NULL)
+	FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
+	WHERE p_domains IS NULL
+	    OR rtrim(lower(p.policy_domain), '.') = ANY (p_domains)
+	GROUP BY 1, 2, 3;
+	INSERT INTO tlsrpt.policy_reporter
+	SELECT rtrim(lower(p.policy_domain), '.'), p.policy_type,
+	    r.organization_name, min((r.start_datetime AT TIME ZONE 'UTC')::date),
+	    max((r.start_datetime AT TIME ZONE 'UTC')::date)
+	FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
+	WHERE p_domains IS NULL
+	    OR rtrim(lower(p.policy_domain), '.') = ANY (p_domains)
+	GROUP BY 1, 2, 3;
+	INSERT INTO tlsrpt.daily_failure
+	SELECT (r.start_datetime AT TIME ZONE 'UTC')::date,
+	    rtrim(lower(p.policy_domain), '.'), p.policy_type,
+	    r.organization_name, d.result_type,
+	    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'), ''),
+	    coalesce(host(d.receiving_ip), ''),
+	    coalesce(host(d.sending_mta_ip), ''),
+	    count(*), sum(d.failed_session_count)
+	FROM tlsrpt.failure_detail d
+	JOIN tlsrpt.policy p ON p.id = d.policy_ref
+	JOIN tlsrpt.report r ON r.id = d.report_ref
+	WHERE p_domains IS NULL
+	    OR rtrim(lower(p.policy_domain), '.') = ANY (p_domains)
+	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+END
+$fn$;
 
 -- ---- Step 1: the tables (the first release)
 SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 1)
@@ -437,6 +491,74 @@ FROM tlsrpt.failure_detail d JOIN tlsrpt.policy p ON p.id = d.policy_ref
 GROUP BY 1, 2;
 
 INSERT INTO tlsrpt.schema_version (version) VALUES (8);
+\endif
+
+-- ---- Step 9: daily totals for readiness and the dashboard
+SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 9)
+    AS step_due \gset
+\if :step_due
+
+-- What the reports of each UTC day say (day: the UTC date of a report's
+-- start_datetime), added up per policy domain (compared form, step 6),
+-- so that tlsrpt.readiness() and the dashboard's panels read a row per
+-- day and domain instead of joining every report, policy and failure
+-- detail of their range.  Triggers keep them as rows are stored and
+-- deleted (tlsrpt.daily_added(), tlsrpt.daily_deleted()).
+
+-- Per day, domain and policy type: the policies (entries of policies[]),
+-- their summaries' session counts, and the lowest and the highest id of
+-- those that have a policy-string.
+CREATE TABLE tlsrpt.daily_policy (
+	day date NOT NULL,
+	policy_domain text NOT NULL,
+	policy_type text NOT NULL,
+	policies bigint NOT NULL,
+	successful bigint NOT NULL,
+	failed bigint NOT NULL,
+	first_string bigint,
+	last_string bigint,
+	PRIMARY KEY (day, policy_domain, policy_type)
+);
+CREATE INDEX daily_policy_domain_idx
+    ON tlsrpt.daily_policy (policy_domain, day);
+
+-- Per day, domain, policy type, reporter and where the sessions failed:
+-- the failure details and their failed sessions.  receiving_mx is the
+-- compared form of receiving_mx_hostname; receiving_ip and
+-- sending_mta_ip are host() of the addresses; '' for what a detail does
+-- not say.
+CREATE TABLE tlsrpt.daily_failure (
+	day date NOT NULL,
+	policy_domain text NOT NULL,
+	policy_type text NOT NULL,
+	organization_name text NOT NULL,
+	result_type text NOT NULL,
+	receiving_mx text NOT NULL,
+	receiving_ip text NOT NULL,
+	sending_mta_ip text NOT NULL,
+	details bigint NOT NULL,
+	sessions bigint NOT NULL,
+	PRIMARY KEY (day, policy_domain, policy_type, organization_name,
+	    result_type, receiving_mx, receiving_ip, sending_mta_ip)
+);
+CREATE INDEX daily_failure_domain_idx
+    ON tlsrpt.daily_failure (policy_domain, day);
+
+-- Who reports on each domain and policy type: the first and the last
+-- day of its reports.
+CREATE TABLE tlsrpt.policy_reporter (
+	policy_domain text NOT NULL,
+	policy_type text NOT NULL,
+	organization_name text NOT NULL,
+	first_day date NOT NULL,
+	last_day date NOT NULL,
+	PRIMARY KEY (policy_domain, policy_type, organization_name)
+);
+
+-- The reports stored before this step: every domain counted.
+DO $$ BEGIN PERFORM tlsrpt.daily_count(NULL); END $$;
+
+INSERT INTO tlsrpt.schema_version (version) VALUES (9);
 \endif
 
 -- ---- The code: functions, triggers and views, replaced on every load
@@ -1051,6 +1173,148 @@ SELECT s.policy_domain, s.organization_name,
 	AS days_since_last
 FROM tlsrpt.reporter s;
 
+-- .. Daily totals (step 9)
+
+-- Add what new policies (or failure details) say to the daily totals.
+-- Rows are taken in key order, so that two writers lock them in the same
+-- order; what the reports of a statement name is looked up by id, as in
+-- tlsrpt.seen_added().
+CREATE OR REPLACE FUNCTION tlsrpt.daily_added() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = on
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET enable_seqscan = off
+AS $fn$
+BEGIN
+	IF TG_TABLE_NAME = 'policy' THEN
+		INSERT INTO tlsrpt.daily_policy AS s
+		SELECT (r.start_datetime AT TIME ZONE 'UTC')::date,
+		    rtrim(lower(b.policy_domain), '.'), b.policy_type,
+		    count(*), sum(b.total_successful_session_count),
+		    sum(b.total_failure_session_count),
+		    min(b.id) FILTER (WHERE b.policy_string IS NOT NULL),
+		    max(b.id) FILTER (WHERE b.policy_string IS NOT NULL)
+		FROM born b JOIN tlsrpt.report r ON r.id = b.report_ref
+		GROUP BY 1, 2, 3
+		ORDER BY 1, 2, 3
+		ON CONFLICT (day, policy_domain, policy_type) DO UPDATE SET
+		    policies = s.policies + excluded.policies,
+		    successful = s.successful + excluded.successful,
+		    failed = s.failed + excluded.failed,
+		    first_string = least(s.first_string,
+			excluded.first_string),
+		    last_string = greatest(s.last_string,
+			excluded.last_string);
+		-- Only a reporter new, or on a day before or after those
+		-- known: a row is locked only then.
+		INSERT INTO tlsrpt.policy_reporter AS s
+		SELECT x.d, x.t, x.o, x.first_day, x.last_day FROM (
+			SELECT rtrim(lower(b.policy_domain), '.') AS d,
+			    b.policy_type AS t, r.organization_name AS o,
+			    min((r.start_datetime AT TIME ZONE 'UTC')::date)
+				AS first_day,
+			    max((r.start_datetime AT TIME ZONE 'UTC')::date)
+				AS last_day
+			FROM born b JOIN tlsrpt.report r ON r.id = b.report_ref
+			GROUP BY 1, 2, 3) x
+		WHERE NOT EXISTS (SELECT FROM tlsrpt.policy_reporter k
+		    WHERE k.policy_domain = x.d AND k.policy_type = x.t
+		    AND k.organization_name = x.o
+		    AND k.first_day <= x.first_day AND k.last_day >= x.last_day)
+		ORDER BY 1, 2, 3
+		ON CONFLICT (policy_domain, policy_type, organization_name)
+		    DO UPDATE SET
+		    first_day = least(s.first_day, excluded.first_day),
+		    last_day = greatest(s.last_day, excluded.last_day);
+	ELSE
+		INSERT INTO tlsrpt.daily_failure AS s
+		SELECT (r.start_datetime AT TIME ZONE 'UTC')::date,
+		    rtrim(lower(p.policy_domain), '.'), p.policy_type,
+		    r.organization_name, b.result_type,
+		    coalesce(rtrim(lower(b.receiving_mx_hostname), '.'), ''),
+		    coalesce(host(b.receiving_ip), ''),
+		    coalesce(host(b.sending_mta_ip), ''),
+		    count(*), sum(b.failed_session_count)
+		FROM born b
+		JOIN tlsrpt.policy p ON p.id = b.policy_ref
+		JOIN tlsrpt.report r ON r.id = b.report_ref
+		GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+		ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+		ON CONFLICT (day, policy_domain, policy_type, organization_name,
+		    result_type, receiving_mx, receiving_ip, sending_mta_ip)
+		    DO UPDATE SET details = s.details + excluded.details,
+		    sessions = s.sessions + excluded.sessions;
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+-- Count again, from what is left, the domains whose policies or failure
+-- details were deleted.  (Those of a deleted policy have lost it: they
+-- count for nothing, before or after they go in their turn.)
+CREATE OR REPLACE FUNCTION tlsrpt.daily_deleted() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = on
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET enable_seqscan = off
+AS $fn$
+DECLARE
+	v_domains text[];
+BEGIN
+	IF TG_TABLE_NAME = 'policy' THEN
+		SELECT array_agg(DISTINCT rtrim(lower(g.policy_domain), '.'))
+		INTO v_domains FROM gone g;
+	ELSE
+		SELECT array_agg(DISTINCT rtrim(lower(p.policy_domain), '.'))
+		INTO v_domains
+		FROM gone g JOIN tlsrpt.policy p ON p.id = g.policy_ref;
+	END IF;
+	IF v_domains IS NOT NULL THEN
+		PERFORM tlsrpt.daily_count(v_domains);
+	END IF;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tlsrpt.daily_truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF TG_TABLE_NAME = 'policy' THEN
+		TRUNCATE tlsrpt.daily_policy, tlsrpt.policy_reporter;
+	END IF;
+	TRUNCATE tlsrpt.daily_failure;
+	RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE TRIGGER policy_daily_added AFTER INSERT ON tlsrpt.policy
+    REFERENCING NEW TABLE AS born
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_added();
+CREATE OR REPLACE TRIGGER failure_detail_daily_added AFTER INSERT
+    ON tlsrpt.failure_detail REFERENCING NEW TABLE AS born
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_added();
+CREATE OR REPLACE TRIGGER policy_daily_deleted AFTER DELETE ON tlsrpt.policy
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_deleted();
+CREATE OR REPLACE TRIGGER failure_detail_daily_deleted AFTER DELETE
+    ON tlsrpt.failure_detail REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_deleted();
+CREATE OR REPLACE TRIGGER policy_daily_truncated AFTER TRUNCATE
+    ON tlsrpt.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_truncated();
+CREATE OR REPLACE TRIGGER failure_detail_daily_truncated AFTER TRUNCATE
+    ON tlsrpt.failure_detail
+    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_truncated();
+
+REVOKE ALL ON FUNCTION tlsrpt.daily_count, tlsrpt.daily_added,
+    tlsrpt.daily_deleted, tlsrpt.daily_truncated FROM PUBLIC;
+
 -- .. Readiness for enforce: tlsrpt-adm readiness
 
 -- Is each domain ready to switch its MTA-STS policy to enforce?  One row
@@ -1088,85 +1352,44 @@ RETURNS TABLE (policy_domain text, policy_type text, verdict text,
     other_failures text[], mx_patterns text[], mx_outside text[])
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
--- JIT compiling costs more than it saves here; the first aggregate holds
--- a row per domain and reporter.
+-- JIT compiling costs more than it saves here.
 SET jit = off
-SET work_mem = '64MB'
--- PL/pgSQL, so that the query is planned for the values it is given: the
--- planner knows how many reports the window holds, and keeps only one of
--- the branches for every domain (a pass over the policies) and for a few
--- (their index).
+-- PL/pgSQL, so that the query is planned for the values it is given: a
+-- pass over the window's days for every domain, their index for a few.
 AS $fn$
 #variable_conflict use_column
 BEGIN
 	RETURN QUERY
 	WITH win AS MATERIALIZED (
 		-- The window: today and the p_days days before (UTC).
-		SELECT (now() AT TIME ZONE 'UTC')::date AS today,
-		    repeat('0', p_days + 1)::varbit AS no_days
-	), j AS NOT MATERIALIZED (
-		-- The policies of the window, with d: how many days before
-		-- today its report began.  Of every domain, or of those in
-		-- p_domains (then through the index on the domain).
-		SELECT p.id, p.policy_domain, p.policy_type,
-		    r.organization_name,
-		    (SELECT win.today FROM win) -
-			(r.start_datetime AT TIME ZONE 'UTC')::date AS d,
-		    p.total_successful_session_count AS ok,
-		    p.total_failure_session_count AS nf,
-		    p.policy_string IS NOT NULL AS has_string
-		FROM tlsrpt.report r
-		JOIN tlsrpt.policy p ON p.report_ref = r.id
-		WHERE p_domains IS NULL
-		    AND r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date -
-			p_days)::timestamp AT TIME ZONE 'UTC'
-		    AND p.policy_type IN ('sts', 'tlsa')
-		UNION ALL
-		SELECT p.id, p.policy_domain, p.policy_type,
-		    r.organization_name,
-		    (SELECT win.today FROM win) -
-			(r.start_datetime AT TIME ZONE 'UTC')::date AS d,
-		    p.total_successful_session_count AS ok,
-		    p.total_failure_session_count AS nf,
-		    p.policy_string IS NOT NULL AS has_string
-		FROM tlsrpt.policy p
-		CROSS JOIN LATERAL (SELECT r.organization_name,
-		    r.start_datetime FROM tlsrpt.report r
-		    WHERE r.id = p.report_ref OFFSET 0) r
-		WHERE rtrim(lower(p.policy_domain), '.') = ANY (p_domains)
-		    AND r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date -
-			p_days)::timestamp AT TIME ZONE 'UTC'
-		    AND p.policy_type IN ('sts', 'tlsa')
-	), g AS (
-		-- Per domain (as the rows spell it), type and reporter: the
-		-- days as a bitmap (bit n: n days before today), and the
-		-- oldest and the newest policy that has a policy-string, the
-		-- newer the later its day, then the higher its id, as
-		-- day * 2^40 + id.
-		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
-		    j.policy_type, j.organization_name,
-		    bit_or(set_bit((SELECT win.no_days FROM win), j.d, 1))
-			AS days,
-		    max(j.d) AS d_first, min(j.d) AS d_last,
-		    count(*) AS n, sum(j.ok + j.nf) AS sessions,
-		    sum(j.nf) AS failed,
-		    min(((p_days - j.d)::bigint << 40) + j.id)
-			FILTER (WHERE j.has_string) AS oldest,
-		    max(((p_days - j.d)::bigint << 40) + j.id)
-			FILTER (WHERE j.has_string) AS newest
-		FROM j
-		GROUP BY 1, j.policy_type, j.organization_name
+		SELECT (now() AT TIME ZONE 'UTC')::date - p_days AS first
 	), cover AS (
-		SELECT g.dom, g.policy_type AS typ,
-		    bit_count(bit_or(g.days)) AS days,
-		    (SELECT win.today FROM win) - max(g.d_first) AS first_day,
-		    (SELECT win.today FROM win) - min(g.d_last) AS last_day,
-		    count(*) AS reporters,
-		    sum(g.n) AS reports, sum(g.sessions) AS sessions,
-		    sum(g.failed) AS failed,
-		    min(g.oldest) & ((1::bigint << 40) - 1) AS oldest,
-		    max(g.newest) & ((1::bigint << 40) - 1) AS newest
-		FROM g GROUP BY 1, 2
+		-- Per domain and type, from the daily totals (step 9): the
+		-- oldest and the newest policy that has a policy-string,
+		-- the newer the later its day, then the higher its id, as
+		-- days since 2000 * 2^40 + id.
+		SELECT d.policy_domain AS dom, d.policy_type AS typ,
+		    count(*) AS days, min(d.day) AS first_day,
+		    max(d.day) AS last_day, sum(d.policies) AS reports,
+		    sum(d.successful + d.failed) AS sessions,
+		    sum(d.failed) AS failed,
+		    min(((d.day - date '2000-01-01')::bigint << 40)
+			+ d.first_string) & ((1::bigint << 40) - 1) AS oldest,
+		    max(((d.day - date '2000-01-01')::bigint << 40)
+			+ d.last_string) & ((1::bigint << 40) - 1) AS newest
+		FROM tlsrpt.daily_policy d
+		WHERE d.day >= (SELECT win.first FROM win)
+		    AND d.policy_type IN ('sts', 'tlsa')
+		    AND (p_domains IS NULL OR d.policy_domain = ANY (p_domains))
+		GROUP BY 1, 2
+	), rep AS (
+		SELECT k.policy_domain AS dom, k.policy_type AS typ,
+		    count(*) AS reporters
+		FROM tlsrpt.policy_reporter k
+		WHERE k.last_day >= (SELECT win.first FROM win)
+		    AND k.policy_type IN ('sts', 'tlsa')
+		    AND (p_domains IS NULL OR k.policy_domain = ANY (p_domains))
+		GROUP BY 1, 2
 	), latest AS (
 		-- The newest policy-string's mode and mx lines, and the
 		-- oldest one's mode (RFC 8461 section 3.2: "key: value"
@@ -1187,35 +1410,17 @@ BEGIN
 		JOIN tlsrpt.policy po ON po.id = cover.oldest
 		WHERE cover.typ = 'sts'
 	), fail AS (
-		-- Every domain: from the details of the window's reports,
-		-- fewer than its policies, each to its policy by its key.
-		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
-		    j.policy_type AS typ, d.result_type AS rt,
-		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
-		    host(d.receiving_ip)) AS mx,
-		    d.receiving_mx_hostname IS NOT NULL AS named,
-		    sum(d.failed_session_count) AS n
-		FROM tlsrpt.failure_detail d
-		CROSS JOIN LATERAL (SELECT p.policy_domain, p.policy_type
-		    FROM tlsrpt.policy p
-		    WHERE p.id = d.policy_ref OFFSET 0) j
-		WHERE p_domains IS NULL
-		    AND d.report_ref IN (SELECT r.id FROM tlsrpt.report r
-			WHERE r.start_datetime >= ((now() AT TIME ZONE 'UTC')::date
-			- p_days)::timestamp AT TIME ZONE 'UTC')
-		    AND j.policy_type IN ('sts', 'tlsa')
-		GROUP BY 1, 2, 3, 4, 5
-		UNION ALL
-		-- A few domains: their policies' details through the index.
-		SELECT rtrim(lower(j.policy_domain), '.') AS dom,
-		    j.policy_type AS typ, d.result_type AS rt,
-		    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'),
-		    host(d.receiving_ip)) AS mx,
-		    d.receiving_mx_hostname IS NOT NULL AS named,
-		    sum(d.failed_session_count) AS n
-		FROM j CROSS JOIN LATERAL (SELECT * FROM tlsrpt.failure_detail d
-		    WHERE d.policy_ref = j.id OFFSET 0) d
-		WHERE p_domains IS NOT NULL
+		-- Where the sessions failed: the receiving MX, else its IP.
+		SELECT f.policy_domain AS dom, f.policy_type AS typ,
+		    f.result_type AS rt,
+		    coalesce(nullif(f.receiving_mx, ''),
+			nullif(f.receiving_ip, '')) AS mx,
+		    f.receiving_mx <> '' AS named,
+		    sum(f.sessions) AS n
+		FROM tlsrpt.daily_failure f
+		WHERE f.day >= (SELECT win.first FROM win)
+		    AND f.policy_type IN ('sts', 'tlsa')
+		    AND (p_domains IS NULL OR f.policy_domain = ANY (p_domains))
 		GROUP BY 1, 2, 3, 4, 5
 	), failc AS (
 		SELECT fail.*,
@@ -1246,7 +1451,8 @@ BEGIN
 		GROUP BY fail.dom
 	), v AS (
 		SELECT c.dom, c.typ, c.days, c.first_day, c.last_day,
-		    c.reporters, c.reports, c.sessions, c.failed,
+		    coalesce(k.reporters, 0) AS reporters, c.reports,
+		    c.sessions, c.failed,
 		    CASE WHEN c.typ = 'sts' THEN l.mode END AS mode,
 		    CASE WHEN c.typ = 'sts' THEN
 			l.mode IS DISTINCT FROM l.mode_then END AS changed,
@@ -1256,6 +1462,7 @@ BEGIN
 		    CASE WHEN c.typ = 'sts' THEN l.mx END AS mx,
 		    coalesce(o.hosts, '{}') AS outside
 		FROM cover c
+		LEFT JOIN rep k ON k.dom = c.dom AND k.typ = c.typ
 		LEFT JOIN latest l ON l.dom = c.dom AND c.typ = 'sts'
 		LEFT JOIN fsum f ON f.dom = c.dom AND f.typ = c.typ
 		LEFT JOIN outside o ON o.dom = c.dom AND c.typ = 'sts'
@@ -1319,8 +1526,6 @@ BEGIN
 	ORDER BY w.dom, w.typ;
 END
 $fn$;
-
--- A few domains are picked through policy_domain_norm_idx (step 6).
 
 -- The same over the last 30 days, with at least 7 days and 2 reporters
 -- for ready.

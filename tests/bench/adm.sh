@@ -12,8 +12,9 @@
 #    (every domain, one, ten) and metrics (every domain).
 # 2. A sweep of BENCH_N messages (default 10000, tests/bench/gen.py) into
 #    a fresh database, BENCH_RUNS times each, with the triggers that keep
-#    the tables of check and metrics (schema steps 6 and 8) disabled and
-#    enabled, in turns; and the writer's time in each step's triggers.
+#    the tables of check, metrics, readiness and the dashboard (schema
+#    steps 6, 8 and 9) disabled and enabled, in turns; and the writer's
+#    time in each step's triggers.
 
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/pg.sh"
@@ -88,19 +89,21 @@ pg_q big "INSERT INTO tlsrpt.monitored_domain (domain)
 timed "check, every domain monitored, with subdomains" check
 timed "check --domain d42.example" check --domain d42.example
 
-# ---- 2. What the triggers of steps 6 and 8 cost a sweep.
+# ---- 2. What the triggers of steps 6, 8 and 9 cost a sweep.
 python3 "$top_srcdir/tests/bench/gen.py" "$N" "$W/msgs" || exit 1
 ROLLUPS="ALTER TABLE tlsrpt.policy %s TRIGGER policy_seen_added;
     ALTER TABLE tlsrpt.failure_detail %s TRIGGER failure_detail_seen_added;
     ALTER TABLE tlsrpt.policy %s TRIGGER policy_added;
-    ALTER TABLE tlsrpt.failure_detail %s TRIGGER failure_detail_added"
+    ALTER TABLE tlsrpt.failure_detail %s TRIGGER failure_detail_added;
+    ALTER TABLE tlsrpt.policy %s TRIGGER policy_daily_added;
+    ALTER TABLE tlsrpt.failure_detail %s TRIGGER failure_detail_daily_added"
 # sweep DB ENABLE|DISABLE: messages per second
 sweep() {
 	rm -rf "$W/run"
 	cp -r "$W/msgs" "$W/run"
 	pg_newdb "$1" || exit 1
 	# shellcheck disable=SC2059
-	pg_q "$1" "$(printf "$ROLLUPS" "$2" "$2" "$2" "$2");
+	pg_q "$1" "$(printf "$ROLLUPS" "$2" "$2" "$2" "$2" "$2" "$2");
 	    ALTER DATABASE $1 SET track_functions = 'pl'" >/dev/null
 	sync
 	set -- "$1" $("$B" rusage "$BIN" -q -d "dbname=$1" --maildir "$W/run")
@@ -110,6 +113,8 @@ sweep() {
 	pg_q "$1" "SELECT coalesce(sum(total_time) FILTER (WHERE funcname
 	    = 'seen_added'), 0)::int || ' ' || coalesce(sum(total_time)
 	    FILTER (WHERE funcname = 'metrics_added'), 0)::int || ' ' ||
+	    coalesce(sum(total_time) FILTER (WHERE funcname
+	    = 'daily_added'), 0)::int || ' ' ||
 	    coalesce(sum(total_time) FILTER (WHERE funcname
 	    = 'store_reports'), 0)::int
 	    FROM pg_stat_user_functions" >>"$W/triggers"
@@ -129,5 +134,5 @@ echo "2. Maildir sweep of $N messages into a fresh database: triggers" \
     "disabled median $mo messages/s (runs:$off), enabled $ma messages/s" \
     "(runs:$on); enabled/disabled $(awk "BEGIN {printf \"%.2f\", $ma / $mo}")"
 echo "   with them enabled, of the writer's time:" \
-    "$(awk '$1 > 0 { s6 += $1; s8 += $2; w += $3 } END { printf "step 6 %.0f ms, step 8 %.0f ms of %.0f ms (%.0f%%, %.0f%%)", s6, s8, w, 100 * s6 / w, 100 * s8 / w }' "$W/triggers")" \
+    "$(awk '$1 > 0 { s6 += $1; s8 += $2; s9 += $3; w += $4 } END { printf "step 6 %.0f ms, step 8 %.0f ms, step 9 %.0f ms of %.0f ms (%.0f%%, %.0f%%, %.0f%%)", s6, s8, s9, w, 100 * s6 / w, 100 * s8 / w, 100 * s9 / w }' "$W/triggers")" \
     "(a shared machine's speed drifts: these shares are the steadier figures)"

@@ -142,8 +142,56 @@ AGREE_RT="SELECT count(*) FROM (SELECT rtrim(lower(p.policy_domain), '.') AS d,
     FULL JOIN tlsrpt.result_type_seen s ON s.policy_domain = x.d
     AND s.result_type = x.t AND s.first_end = x.e
     WHERE s.policy_domain IS NULL OR x.d IS NULL"
+# The daily totals (schema step 9) agree with the report tables: the
+# rows of each of the three tables that differ from those counted here.
+AGREE_DAY="SELECT (SELECT count(*) FROM (SELECT
+    (r.start_datetime AT TIME ZONE 'UTC')::date AS day,
+    rtrim(lower(p.policy_domain), '.') AS d, p.policy_type AS t, count(*) AS n,
+    sum(p.total_successful_session_count) AS ok,
+    sum(p.total_failure_session_count) AS nf,
+    min(p.id) FILTER (WHERE p.policy_string IS NOT NULL) AS fs,
+    max(p.id) FILTER (WHERE p.policy_string IS NOT NULL) AS ls
+    FROM tlsrpt.report r JOIN tlsrpt.policy p ON p.report_ref = r.id
+    GROUP BY 1, 2, 3) x
+    FULL JOIN tlsrpt.daily_policy s ON s.day = x.day AND s.policy_domain = x.d
+    AND s.policy_type = x.t AND s.policies = x.n AND s.successful = x.ok
+    AND s.failed = x.nf AND s.first_string IS NOT DISTINCT FROM x.fs
+    AND s.last_string IS NOT DISTINCT FROM x.ls
+    WHERE s.day IS NULL OR x.day IS NULL)
+    + (SELECT count(*) FROM (SELECT rtrim(lower(p.policy_domain), '.') AS d,
+    p.policy_type AS t, r.organization_name AS o,
+    min((r.start_datetime AT TIME ZONE 'UTC')::date) AS f,
+    max((r.start_datetime AT TIME ZONE 'UTC')::date) AS l
+    FROM tlsrpt.report r JOIN tlsrpt.policy p ON p.report_ref = r.id
+    GROUP BY 1, 2, 3) x
+    FULL JOIN tlsrpt.policy_reporter s ON s.policy_domain = x.d
+    AND s.policy_type = x.t AND s.organization_name = x.o
+    AND s.first_day = x.f AND s.last_day = x.l
+    WHERE s.policy_domain IS NULL OR x.d IS NULL)
+    + (SELECT count(*) FROM (SELECT
+    (r.start_datetime AT TIME ZONE 'UTC')::date AS day,
+    rtrim(lower(p.policy_domain), '.') AS d, p.policy_type AS t,
+    r.organization_name AS o, f.result_type AS rt,
+    coalesce(rtrim(lower(f.receiving_mx_hostname), '.'), '') AS mx,
+    coalesce(host(f.receiving_ip), '') AS ip,
+    coalesce(host(f.sending_mta_ip), '') AS src,
+    count(*) AS n, sum(f.failed_session_count) AS fs
+    FROM tlsrpt.failure_detail f
+    JOIN tlsrpt.policy p ON p.id = f.policy_ref
+    JOIN tlsrpt.report r ON r.id = f.report_ref
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) x
+    FULL JOIN tlsrpt.daily_failure s ON s.day = x.day AND s.policy_domain = x.d
+    AND s.policy_type = x.t AND s.organization_name = x.o
+    AND s.result_type = x.rt AND s.receiving_mx = x.mx
+    AND s.receiving_ip = x.ip AND s.sending_mta_ip = x.src
+    AND s.details = x.n AND s.sessions = x.fs
+    WHERE s.day IS NULL OR x.day IS NULL)"
 check "reporter: one row per domain and reporter, as counted" "$(pg_q $DB "$AGREE")" 0
 check "result_type_seen: as counted" "$(pg_q $DB "$AGREE_RT")" 0
+check "daily totals: as counted" "$(pg_q $DB "$AGREE_DAY")" 0
+check "daily totals: not empty" "$(pg_q $DB "SELECT (SELECT count(*) > 0
+    FROM tlsrpt.daily_policy) AND (SELECT count(*) > 0 FROM tlsrpt.daily_failure)
+    AND (SELECT count(*) > 0 FROM tlsrpt.policy_reporter)")" t
 check "reporter: the latest 10 ends only" "$(pg_q $DB "SELECT cardinality(recent_ends),
     recent_ends[10] = last_end FROM tlsrpt.reporter WHERE policy_domain = 'clean.example'
     AND organization_name = 'Google LLC'")" "10|t"
@@ -283,10 +331,12 @@ pg_q $DB "DELETE FROM tlsrpt.report WHERE id IN (SELECT report_ref FROM tlsrpt.f
     WHERE policy_domain = 'cert.example')" >/dev/null
 check "delete: reporter recounted" "$(pg_q $DB "$AGREE")" 0
 check "delete: result types recounted" "$(pg_q $DB "$AGREE_RT")" 0
+check "delete: daily totals recounted" "$(pg_q $DB "$AGREE_DAY")" 0
 run_adm -d dbname=$DB check --domain cert.example --rejected 5
 check_match "delete: the failures are gone" "$RC $(first)" "^0 TLSRPT OK"
 pg_q $DB "DELETE FROM tlsrpt.failure_detail WHERE result_type = 'validation-failure'" >/dev/null
 check "delete of details alone: result types recounted" "$(pg_q $DB "$AGREE_RT")" 0
+check "delete of details alone: daily totals recounted" "$(pg_q $DB "$AGREE_DAY")" 0
 # A report stored by the writer itself (about a monitored domain, or
 # the writer keeps it aside).
 pg_q $DB "INSERT INTO tlsrpt.monitored_domain (domain)
@@ -297,10 +347,13 @@ check "writer: its report counted" "$(pg_q $DB "SELECT reports, organization_nam
     FROM tlsrpt.reporter WHERE policy_domain = 'company-y.example'")" "1|Company-X"
 check "writer: and its result types" "$(pg_q $DB "SELECT count(*) FROM
     tlsrpt.result_type_seen WHERE policy_domain = 'company-y.example'")" 3
-check "writer: all agree" "$(pg_q $DB "$AGREE") $(pg_q $DB "$AGREE_RT")" "0 0"
+check "writer: all agree" "$(pg_q $DB "$AGREE") $(pg_q $DB "$AGREE_RT") $(pg_q $DB "$AGREE_DAY")" "0 0 0"
 pg_q $DB "TRUNCATE tlsrpt.report" >/dev/null
 check "truncate: the tables emptied" "$(pg_q $DB "SELECT (SELECT count(*) FROM tlsrpt.reporter)
-    + (SELECT count(*) FROM tlsrpt.result_type_seen)")" 0
+    + (SELECT count(*) FROM tlsrpt.result_type_seen)
+    + (SELECT count(*) FROM tlsrpt.daily_policy)
+    + (SELECT count(*) FROM tlsrpt.daily_failure)
+    + (SELECT count(*) FROM tlsrpt.policy_reporter)")" 0
 
 # ---- UNKNOWN: nothing to check, an old schema, no server, bad options.
 pg_newdb empty || exit 99

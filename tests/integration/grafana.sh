@@ -245,7 +245,7 @@ expect_panel_5() {	# Failures by receiving IP
 	check "panel 5: columns" "$HEAD" \
 	    "receiving_ip|failed_sessions|result_types|receiving_mx"
 	check "panel 5: by receiving IP" "$ROWS" \
-	    "192.0.2.1|67|certificate-expired, certificate-host-mismatch|MX1.A.example., mx1.a.example
+	    "192.0.2.1|67|certificate-expired, certificate-host-mismatch|mx1.a.example
 |50|sts-policy-fetch-error|
 192.0.2.2|40|starttls-not-supported|mx2.a.example
 192.0.2.11|30|certificate-expired|mx1.b.example"
@@ -395,9 +395,9 @@ done <"$W/list"
 # ---- The expansion itself, against Grafana's own rules.
 run "panel 2" "2026-11-01T00:00:00.5Z" "2026-11-08T00:00:00Z" "it's"
 check_match "expand: \$__timeGroupAlias" "$(cat "$W/q.sql")" \
-    'floor\(extract\(epoch from r\.start_datetime\)/86400\)\*86400 AS "time"'
+    'floor\(extract\(epoch from t\.day\)/86400\)\*86400 AS "time"'
 check_match "expand: \$__timeFilter" "$(cat "$W/q.sql")" \
-    "r\.start_datetime BETWEEN '2026-11-01T00:00:00\.5Z' AND '2026-11-08T00:00:00Z'"
+    "t\.day BETWEEN '2026-11-01T00:00:00\.5Z' AND '2026-11-08T00:00:00Z'"
 check_match "expand: a multi-value variable is quoted" "$(cat "$W/q.sql")" \
     "IN \('it''s'\)"
 run "panel 2" "$FROM10" "$NOW" '$__all'
