@@ -526,7 +526,8 @@ CREATE INDEX daily_policy_domain_idx
 -- the failure details and their failed sessions.  receiving_mx is the
 -- compared form of receiving_mx_hostname; receiving_ip and
 -- sending_mta_ip are host() of the addresses; '' for what a detail does
--- not say.
+-- not say.  Rows are only ever added (a statement's details, grouped):
+-- those with the same key add up.
 CREATE TABLE tlsrpt.daily_failure (
 	day date NOT NULL,
 	policy_domain text NOT NULL,
@@ -537,10 +538,9 @@ CREATE TABLE tlsrpt.daily_failure (
 	receiving_ip text NOT NULL,
 	sending_mta_ip text NOT NULL,
 	details bigint NOT NULL,
-	sessions bigint NOT NULL,
-	PRIMARY KEY (day, policy_domain, policy_type, organization_name,
-	    result_type, receiving_mx, receiving_ip, sending_mta_ip)
+	sessions bigint NOT NULL
 );
+CREATE INDEX daily_failure_day_idx ON tlsrpt.daily_failure (day);
 CREATE INDEX daily_failure_domain_idx
     ON tlsrpt.daily_failure (policy_domain, day);
 
@@ -1229,7 +1229,7 @@ BEGIN
 		    first_day = least(s.first_day, excluded.first_day),
 		    last_day = greatest(s.last_day, excluded.last_day);
 	ELSE
-		INSERT INTO tlsrpt.daily_failure AS s
+		INSERT INTO tlsrpt.daily_failure
 		SELECT (r.start_datetime AT TIME ZONE 'UTC')::date,
 		    rtrim(lower(p.policy_domain), '.'), p.policy_type,
 		    r.organization_name, b.result_type,
@@ -1240,12 +1240,7 @@ BEGIN
 		FROM born b
 		JOIN tlsrpt.policy p ON p.id = b.policy_ref
 		JOIN tlsrpt.report r ON r.id = b.report_ref
-		GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-		ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
-		ON CONFLICT (day, policy_domain, policy_type, organization_name,
-		    result_type, receiving_mx, receiving_ip, sending_mta_ip)
-		    DO UPDATE SET details = s.details + excluded.details,
-		    sessions = s.sessions + excluded.sessions;
+		GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 	END IF;
 	RETURN NULL;
 END
@@ -1352,18 +1347,17 @@ RETURNS TABLE (policy_domain text, policy_type text, verdict text,
     other_failures text[], mx_patterns text[], mx_outside text[])
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
--- JIT compiling costs more than it saves here.
+-- JIT compiling costs more than it saves here; a hash of every domain
+-- is faster than sorting the days.
 SET jit = off
+SET work_mem = '64MB'
 -- PL/pgSQL, so that the query is planned for the values it is given: a
 -- pass over the window's days for every domain, their index for a few.
 AS $fn$
 #variable_conflict use_column
 BEGIN
 	RETURN QUERY
-	WITH win AS MATERIALIZED (
-		-- The window: today and the p_days days before (UTC).
-		SELECT (now() AT TIME ZONE 'UTC')::date - p_days AS first
-	), cover AS (
+	WITH cover AS (
 		-- Per domain and type, from the daily totals (step 9): the
 		-- oldest and the newest policy that has a policy-string,
 		-- the newer the later its day, then the higher its id, as
@@ -1378,7 +1372,7 @@ BEGIN
 		    max(((d.day - date '2000-01-01')::bigint << 40)
 			+ d.last_string) & ((1::bigint << 40) - 1) AS newest
 		FROM tlsrpt.daily_policy d
-		WHERE d.day >= (SELECT win.first FROM win)
+		WHERE d.day >= (now() AT TIME ZONE 'UTC')::date - p_days
 		    AND d.policy_type IN ('sts', 'tlsa')
 		    AND (p_domains IS NULL OR d.policy_domain = ANY (p_domains))
 		GROUP BY 1, 2
@@ -1386,7 +1380,7 @@ BEGIN
 		SELECT k.policy_domain AS dom, k.policy_type AS typ,
 		    count(*) AS reporters
 		FROM tlsrpt.policy_reporter k
-		WHERE k.last_day >= (SELECT win.first FROM win)
+		WHERE k.last_day >= (now() AT TIME ZONE 'UTC')::date - p_days
 		    AND k.policy_type IN ('sts', 'tlsa')
 		    AND (p_domains IS NULL OR k.policy_domain = ANY (p_domains))
 		GROUP BY 1, 2
@@ -1418,7 +1412,7 @@ BEGIN
 		    f.receiving_mx <> '' AS named,
 		    sum(f.sessions) AS n
 		FROM tlsrpt.daily_failure f
-		WHERE f.day >= (SELECT win.first FROM win)
+		WHERE f.day >= (now() AT TIME ZONE 'UTC')::date - p_days
 		    AND f.policy_type IN ('sts', 'tlsa')
 		    AND (p_domains IS NULL OR f.policy_domain = ANY (p_domains))
 		GROUP BY 1, 2, 3, 4, 5

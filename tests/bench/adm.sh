@@ -91,20 +91,14 @@ timed "check --domain d42.example" check --domain d42.example
 
 # ---- 2. What the triggers of steps 6, 8 and 9 cost a sweep.
 python3 "$top_srcdir/tests/bench/gen.py" "$N" "$W/msgs" || exit 1
-ROLLUPS="ALTER TABLE tlsrpt.policy %s TRIGGER policy_seen_added;
-    ALTER TABLE tlsrpt.failure_detail %s TRIGGER failure_detail_seen_added;
-    ALTER TABLE tlsrpt.policy %s TRIGGER policy_added;
-    ALTER TABLE tlsrpt.failure_detail %s TRIGGER failure_detail_added;
-    ALTER TABLE tlsrpt.policy %s TRIGGER policy_daily_added;
-    ALTER TABLE tlsrpt.failure_detail %s TRIGGER failure_detail_daily_added"
 # sweep DB ENABLE|DISABLE: messages per second
 sweep() {
 	rm -rf "$W/run"
 	cp -r "$W/msgs" "$W/run"
 	pg_newdb "$1" || exit 1
-	# shellcheck disable=SC2059
-	pg_q "$1" "$(printf "$ROLLUPS" "$2" "$2" "$2" "$2" "$2" "$2");
-	    ALTER DATABASE $1 SET track_functions = 'pl'" >/dev/null
+	"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -v state="$2" -d "$1" \
+	    -f "$top_srcdir/tests/bench/rollups.sql" || exit 1
+	pg_q "$1" "ALTER DATABASE $1 SET track_functions = 'pl'" >/dev/null
 	sync
 	set -- "$1" $("$B" rusage "$BIN" -q -d "dbname=$1" --maildir "$W/run")
 	stored=$(pg_q "$1" "SELECT count(*) FROM tlsrpt.report")

@@ -25,6 +25,9 @@
 #   BENCH_PIPE   messages for pipe mode (default 300)
 #   BENCH_RUNS   rounds (default 3)
 #   OLD_SCHEMA   schema file for OLD's databases
+#   BENCH_ROLLUPS  off: the insert triggers of schema steps 6, 8 and 9
+#                (tests/bench/rollups.sql) disabled in the databases of
+#                this tree's schema, to compare the writers alone
 
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/pg.sh"
@@ -71,13 +74,22 @@ median() {
 	    END { m = int((NR + 1) / 2); printf "%.0f", NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2 }'
 }
 
+# newdb NAME SCHEMA
+newdb() {
+	"$PG_BINDIR/createdb" "$1" &&
+	"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d "$1" -f "$2" \
+	    >/dev/null || exit 1
+	if [ "${BENCH_ROLLUPS:-on}" = off ] && [ "$2" = "$NEW_SCHEMA" ]; then
+		"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -v state=DISABLE \
+		    -d "$1" -f "$top_srcdir/tests/bench/rollups.sql" || exit 1
+	fi
+}
+
 # sweep NAME BIN SCHEMA: a fresh copy, a fresh database; prints the rate.
 sweep() {
 	rm -rf "$W/run"
 	cp -r "$W/msgs" "$W/run"
-	"$PG_BINDIR/createdb" "$1" &&
-	"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d "$1" -f "$3" \
-	    >/dev/null || exit 1
+	newdb "$1" "$3"
 	# Nothing of the copy is left to write back while the clock runs.
 	sync
 	t=$("$B" rusage "$2" -q -d "dbname=$1" --maildir "$W/run") ||
@@ -100,13 +112,6 @@ dry() {
 	}
 	set -- $t
 	rate "$N" "$1"
-}
-
-# newdb NAME SCHEMA
-newdb() {
-	"$PG_BINDIR/createdb" "$1" &&
-	"$PG_BINDIR/psql" -q -X -v ON_ERROR_STOP=1 -d "$1" -f "$2" \
-	    >/dev/null || exit 1
 }
 
 # pipe NAME BIN SCHEMA [serve]: the median microseconds per message.

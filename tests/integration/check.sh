@@ -180,7 +180,11 @@ AGREE_DAY="SELECT (SELECT count(*) FROM (SELECT
     JOIN tlsrpt.policy p ON p.id = f.policy_ref
     JOIN tlsrpt.report r ON r.id = f.report_ref
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) x
-    FULL JOIN tlsrpt.daily_failure s ON s.day = x.day AND s.policy_domain = x.d
+    FULL JOIN (SELECT day, policy_domain, policy_type, organization_name,
+    result_type, receiving_mx, receiving_ip, sending_mta_ip,
+    sum(details) AS details, sum(sessions) AS sessions
+    FROM tlsrpt.daily_failure GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) s
+    ON s.day = x.day AND s.policy_domain = x.d
     AND s.policy_type = x.t AND s.organization_name = x.o
     AND s.result_type = x.rt AND s.receiving_mx = x.mx
     AND s.receiving_ip = x.ip AND s.sending_mta_ip = x.src
