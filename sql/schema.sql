@@ -71,7 +71,7 @@ RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
 -- Count step 9's daily totals again from the report tables, for the
 -- policy domains p_domains (compared form), or for every domain when
 -- NULL: what step 9 does to the reports stored before it, and
--- tlsrpt.daily_deleted() to the domains whose rows were deleted.
+-- tlsrpt.seen_deleted() to the domains whose rows were deleted.
 -- (PL/pgSQL: its statements are planned when it first runs, after step 9
 -- made the tables.)
 CREATE OR REPLACE FUNCTION tlsrpt.daily_count(p_domains text[])
@@ -502,8 +502,8 @@ SELECT NOT EXISTS (SELECT FROM tlsrpt.schema_version WHERE version = 9)
 -- start_datetime), added up per policy domain (compared form, step 6),
 -- so that tlsrpt.readiness() and the dashboard's panels read a row per
 -- day and domain instead of joining every report, policy and failure
--- detail of their range.  Triggers keep them as rows are stored and
--- deleted (tlsrpt.daily_added(), tlsrpt.daily_deleted()).
+-- detail of their range.  Triggers keep them as rows are stored
+-- (tlsrpt.daily_added()) and deleted (tlsrpt.seen_deleted()).
 
 -- Per day, domain and policy type: the policies (entries of policies[]),
 -- their summaries' session counts, and the lowest and the highest id of
@@ -1032,7 +1032,8 @@ END
 $fn$;
 
 -- Count again, from what is left, the domains whose policies or failure
--- details were deleted (a report deleted, or displaced by the writer).
+-- details were deleted (a report deleted, or displaced by the writer):
+-- these tables and the daily totals of step 9.
 CREATE OR REPLACE FUNCTION tlsrpt.seen_deleted() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1081,6 +1082,10 @@ BEGIN
 	JOIN tlsrpt.report r ON r.id = d.report_ref
 	WHERE rtrim(lower(p.policy_domain), '.') = ANY (v_domains)
 	GROUP BY 1, 2;
+	-- And the daily totals (step 9).  (Failure details of a deleted
+	-- policy have lost it: they count for nothing, before or after they
+	-- go in their turn.)
+	PERFORM tlsrpt.daily_count(v_domains);
 	RETURN NULL;
 END
 $fn$;
@@ -1091,9 +1096,10 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
 	IF TG_TABLE_NAME = 'policy' THEN
-		TRUNCATE tlsrpt.reporter;
+		TRUNCATE tlsrpt.reporter, tlsrpt.daily_policy,
+		    tlsrpt.policy_reporter;
 	END IF;
-	TRUNCATE tlsrpt.result_type_seen;
+	TRUNCATE tlsrpt.result_type_seen, tlsrpt.daily_failure;
 	RETURN NULL;
 END
 $fn$;
@@ -1246,69 +1252,13 @@ BEGIN
 END
 $fn$;
 
--- Count again, from what is left, the domains whose policies or failure
--- details were deleted.  (Those of a deleted policy have lost it: they
--- count for nothing, before or after they go in their turn.)
-CREATE OR REPLACE FUNCTION tlsrpt.daily_deleted() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET enable_nestloop = on
-SET enable_hashjoin = off
-SET enable_mergejoin = off
-SET enable_seqscan = off
-AS $fn$
-DECLARE
-	v_domains text[];
-BEGIN
-	IF TG_TABLE_NAME = 'policy' THEN
-		SELECT array_agg(DISTINCT rtrim(lower(g.policy_domain), '.'))
-		INTO v_domains FROM gone g;
-	ELSE
-		SELECT array_agg(DISTINCT rtrim(lower(p.policy_domain), '.'))
-		INTO v_domains
-		FROM gone g JOIN tlsrpt.policy p ON p.id = g.policy_ref;
-	END IF;
-	IF v_domains IS NOT NULL THEN
-		PERFORM tlsrpt.daily_count(v_domains);
-	END IF;
-	RETURN NULL;
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION tlsrpt.daily_truncated() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-	IF TG_TABLE_NAME = 'policy' THEN
-		TRUNCATE tlsrpt.daily_policy, tlsrpt.policy_reporter;
-	END IF;
-	TRUNCATE tlsrpt.daily_failure;
-	RETURN NULL;
-END
-$fn$;
-
 CREATE OR REPLACE TRIGGER policy_daily_added AFTER INSERT ON tlsrpt.policy
     REFERENCING NEW TABLE AS born
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_added();
 CREATE OR REPLACE TRIGGER failure_detail_daily_added AFTER INSERT
     ON tlsrpt.failure_detail REFERENCING NEW TABLE AS born
     FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_added();
-CREATE OR REPLACE TRIGGER policy_daily_deleted AFTER DELETE ON tlsrpt.policy
-    REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_deleted();
-CREATE OR REPLACE TRIGGER failure_detail_daily_deleted AFTER DELETE
-    ON tlsrpt.failure_detail REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_deleted();
-CREATE OR REPLACE TRIGGER policy_daily_truncated AFTER TRUNCATE
-    ON tlsrpt.policy
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_truncated();
-CREATE OR REPLACE TRIGGER failure_detail_daily_truncated AFTER TRUNCATE
-    ON tlsrpt.failure_detail
-    FOR EACH STATEMENT EXECUTE FUNCTION tlsrpt.daily_truncated();
-
-REVOKE ALL ON FUNCTION tlsrpt.daily_count, tlsrpt.daily_added,
-    tlsrpt.daily_deleted, tlsrpt.daily_truncated FROM PUBLIC;
+REVOKE ALL ON FUNCTION tlsrpt.daily_count, tlsrpt.daily_added FROM PUBLIC;
 
 -- .. Readiness for enforce: tlsrpt-adm readiness
 
