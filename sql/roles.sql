@@ -57,6 +57,9 @@ BEGIN
 		GRANT EXECUTE ON FUNCTION tlsrpt.readiness, tlsrpt.mx_match
 		    TO tlsrpt_reader;
 	END IF;
+	IF to_regproc('tlsrpt.capped') IS NOT NULL THEN
+		GRANT EXECUTE ON FUNCTION tlsrpt.capped TO tlsrpt_reader;
+	END IF;
 	IF to_regproc('tlsrpt.metrics_fold') IS NOT NULL THEN
 		GRANT EXECUTE ON FUNCTION tlsrpt.metrics_fold TO tlsrpt_reader;
 	END IF;

@@ -68,6 +68,13 @@ RETURN CASE WHEN left(p_pattern, 2) = '*.' THEN
 	    '.'))
     ELSE lower(rtrim(p_host, '.')) = lower(rtrim(p_pattern, '.')) END;
 
+-- A count added up, as a bigint: at most the largest one.  Each count of
+-- a report may be up to 2^63 - 1, and a forged report's must not make
+-- adding up fail, for the reports that come after it or for a reader.
+CREATE OR REPLACE FUNCTION tlsrpt.capped(n numeric) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN least(n, 9223372036854775807)::bigint;
+
 -- Count step 9's daily totals again from the report tables, for the
 -- policy domains p_domains (compared form), or for every domain when
 -- NULL: what step 9 does to the reports stored before it, and
@@ -89,8 +96,8 @@ BEGIN
 	INSERT INTO tlsrpt.daily_policy
 	SELECT (r.start_datetime AT TIME ZONE 'UTC')::date,
 	    rtrim(lower(p.policy_domain), '.'), p.policy_type, count(*),
-	    sum(p.total_successful_session_count),
-	    sum(p.total_failure_session_count),
+	    tlsrpt.capped(sum(p.total_successful_session_count)),
+	    tlsrpt.capped(sum(p.total_failure_session_count)),
 	    min(p.id) FILTER (WHERE p.policy_string IS NOT NULL),
 	    max(p.id) FILTER (WHERE p.policy_string IS NOT NULL)
 	FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
@@ -112,7 +119,7 @@ BEGIN
 	    coalesce(rtrim(lower(d.receiving_mx_hostname), '.'), ''),
 	    coalesce(host(d.receiving_ip), ''),
 	    coalesce(host(d.sending_mta_ip), ''),
-	    count(*), sum(d.failed_session_count)
+	    count(*), tlsrpt.capped(sum(d.failed_session_count))
 	FROM tlsrpt.failure_detail d
 	JOIN tlsrpt.policy p ON p.id = d.policy_ref
 	JOIN tlsrpt.report r ON r.id = d.report_ref
@@ -1198,8 +1205,9 @@ BEGIN
 		INSERT INTO tlsrpt.daily_policy AS s
 		SELECT (r.start_datetime AT TIME ZONE 'UTC')::date,
 		    rtrim(lower(b.policy_domain), '.'), b.policy_type,
-		    count(*), sum(b.total_successful_session_count),
-		    sum(b.total_failure_session_count),
+		    count(*),
+		    tlsrpt.capped(sum(b.total_successful_session_count)),
+		    tlsrpt.capped(sum(b.total_failure_session_count)),
 		    min(b.id) FILTER (WHERE b.policy_string IS NOT NULL),
 		    max(b.id) FILTER (WHERE b.policy_string IS NOT NULL)
 		FROM born b JOIN tlsrpt.report r ON r.id = b.report_ref
@@ -1207,8 +1215,10 @@ BEGIN
 		ORDER BY 1, 2, 3
 		ON CONFLICT (day, policy_domain, policy_type) DO UPDATE SET
 		    policies = s.policies + excluded.policies,
-		    successful = s.successful + excluded.successful,
-		    failed = s.failed + excluded.failed,
+		    successful = tlsrpt.capped(s.successful::numeric
+			+ excluded.successful),
+		    failed = tlsrpt.capped(s.failed::numeric
+			+ excluded.failed),
 		    first_string = least(s.first_string,
 			excluded.first_string),
 		    last_string = greatest(s.last_string,
@@ -1242,7 +1252,7 @@ BEGIN
 		    coalesce(rtrim(lower(b.receiving_mx_hostname), '.'), ''),
 		    coalesce(host(b.receiving_ip), ''),
 		    coalesce(host(b.sending_mta_ip), ''),
-		    count(*), sum(b.failed_session_count)
+		    count(*), tlsrpt.capped(sum(b.failed_session_count))
 		FROM born b
 		JOIN tlsrpt.policy p ON p.id = b.policy_ref
 		JOIN tlsrpt.report r ON r.id = b.report_ref
@@ -1315,7 +1325,7 @@ BEGIN
 		SELECT d.policy_domain AS dom, d.policy_type AS typ,
 		    count(*) AS days, min(d.day) AS first_day,
 		    max(d.day) AS last_day, sum(d.policies) AS reports,
-		    sum(d.successful + d.failed) AS sessions,
+		    sum(d.successful) + sum(d.failed) AS sessions,
 		    sum(d.failed) AS failed,
 		    min(((d.day - date '2000-01-01')::bigint << 40)
 			+ d.first_string) & ((1::bigint << 40) - 1) AS oldest,
@@ -1463,9 +1473,9 @@ BEGIN
 			p_min_reporters) END) END
 	    END,
 	    w.mode, w.changed, w.days::int, w.first_day, w.last_day,
-	    w.reporters::int, w.reports::bigint, w.sessions::bigint,
-	    w.failed::bigint,
-	    w.bounced::bigint, w.bounces, w.others, w.mx, w.outside
+	    w.reporters::int, w.reports::bigint, tlsrpt.capped(w.sessions),
+	    tlsrpt.capped(w.failed), tlsrpt.capped(w.bounced), w.bounces,
+	    w.others, w.mx, w.outside
 	FROM w
 	ORDER BY w.dom, w.typ;
 END
@@ -1476,7 +1486,8 @@ $fn$;
 CREATE OR REPLACE VIEW tlsrpt.readiness AS
 SELECT * FROM tlsrpt.readiness(30, 7, 2);
 
-REVOKE ALL ON FUNCTION tlsrpt.mx_match, tlsrpt.readiness FROM PUBLIC;
+REVOKE ALL ON FUNCTION tlsrpt.capped, tlsrpt.mx_match, tlsrpt.readiness
+    FROM PUBLIC;
 
 -- .. Running totals: tlsrpt-adm metrics (step 8)
 

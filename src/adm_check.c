@@ -206,7 +206,8 @@ check_print(PGresult *res, const struct check_opts *o, const char *window,
 	long domains = 0;
 	int i, n = PQntuples(res), worst = CHECK_OK, problems = 0, first = -1;
 	int perf = 0;
-	long long ok = 0, failed = 0;
+	/* The database's sums, as it wrote them: they may be past 2^63. */
+	char total[32] = "0", failed[32] = "0";
 
 	for (i = 0; i < n; i++) {
 		kind = PQgetvalue(res, i, 0);
@@ -226,7 +227,7 @@ check_print(PGresult *res, const struct check_opts *o, const char *window,
 	if (domains == 0 && !have_domains)
 		return check_unknown("no reports and no monitored domains: "
 		    "nothing to check");
-	(void)sscanf(sessions, "%lld %lld", &ok, &failed);
+	(void)sscanf(sessions, "%31s %31s", total, failed);
 	(void)printf("TLSRPT %s - ", check_names[worst]);
 	if (first >= 0) {
 		(void)printf("%s", check_clean(PQgetvalue(res, first, 3), line,
@@ -234,12 +235,12 @@ check_print(PGresult *res, const struct check_opts *o, const char *window,
 		if (problems > 1)
 			(void)printf(" (and %d more)", problems - 1);
 	} else {
-		(void)printf("%ld domain%s, %lld of %lld sessions failed in "
+		(void)printf("%ld domain%s, %s of %s sessions failed in "
 		    "the last %s", domains, domains == 1 ? "" : "s", failed,
-		    ok + failed, window);
+		    total, window);
 	}
-	(void)printf(" | 'sessions'=%lld;;;0 'failed_sessions'=%lld;;;0 "
-	    "'rejected'=%s;%ld;;0\n", ok + failed, failed, kept, o->rejected);
+	(void)printf(" | 'sessions'=%s;;;0 'failed_sessions'=%s;;;0 "
+	    "'rejected'=%s;%ld;;0\n", total, failed, kept, o->rejected);
 	for (i = 0; i < n; i++) {
 		kind = PQgetvalue(res, i, 0);
 		if (kind[0] != 'p')

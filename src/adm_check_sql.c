@@ -215,7 +215,8 @@
 	" FROM kept k WHERE k.n > $7::bigint" \
 	" UNION ALL" \
 	" SELECT 's', 0, 0, 0, (SELECT count(*) FROM dom)::text," \
-	"  (SELECT coalesce(sum(ok), 0) || ' ' || coalesce(sum(fail), 0)" \
+	"  (SELECT coalesce(sum(ok) + sum(fail), 0) || ' ' ||" \
+	"  coalesce(sum(fail), 0)" \
 	"  FROM rate)" \
 	" UNION ALL" \
 	" SELECT 'r', 0, 0, 0, NULL, k.n::text FROM kept k" \

@@ -163,6 +163,43 @@ check "poison in a sweep: files where they belong" \
 run_bin -d dbname=ps --maildir "$M"
 check "poison in a sweep: the next sweep has nothing to do" "$RC $(pg_q ps "SELECT count(*) FROM tlsrpt.report")" "0 6"
 
+# ---- Counts at the largest integer.  A report may claim 2^63 - 1
+# sessions in every count; two such reports and a genuine one for the
+# same domain and day are all stored, and what adds them up (the daily
+# totals, readiness, check) stops at the largest integer instead of
+# failing.
+YDAY=$(date -u -d yesterday +%Y-%m-%d)
+MAX=9223372036854775807
+# big NAME COUNT: a report of yesterday with COUNT in both summary counts
+big() {
+	report "$TMP/$1.json" "$2" "$1"
+	sed -i -e "s/\"total-successful-session-count\": *[0-9]*/\"total-successful-session-count\": $2/" \
+	    -e "s/\"start-datetime\": *\"[^\"]*\"/\"start-datetime\": \"${YDAY}T00:00:00Z\"/" \
+	    -e "s/\"end-datetime\": *\"[^\"]*\"/\"end-datetime\": \"${YDAY}T23:59:59Z\"/" \
+	    "$TMP/$1.json"
+	report_mail "$TMP/$1.eml" "$TMP/$1.json" receiver.example
+}
+big max-1 $MAX
+big max-2 $MAX
+big small 7
+pg_newdb mx || exit 99
+for m in max-1 max-2 small; do
+	pipe_bin "$TMP/$m.eml" -d dbname=mx
+	check "largest counts: $m stored" "$RC" 0
+done
+check "largest counts: the three reports" \
+    "$(pg_q mx "SELECT count(*) FROM tlsrpt.report")" 3
+check "largest counts: the day's totals stop at the largest integer" \
+    "$(pg_q mx "SELECT policies, successful, failed FROM tlsrpt.daily_policy")" \
+    "3|$MAX|$MAX"
+run_adm -d dbname=mx readiness --domain company-y.example
+check_match "largest counts: readiness answers" "$RC $OUT" \
+    "^0 company-y\\.example	sts	"
+run_adm -d dbname=mx check --domain company-y.example
+check_match "largest counts: check answers" "$RC $OUT" "^2 TLSRPT CRITICAL - "
+check_match "largest counts: check's sums, whole" "$OUT" \
+    "'sessions'=36893488147419103242;;;0 'failed_sessions'=18446744073709551621;;;0 "
+
 # ---- All at once, as an attacker would do it: a resident server whose
 # readers six slow clients hold (three idle, three trickling, each
 # connecting again whenever it is dropped), and meanwhile, as Postfix

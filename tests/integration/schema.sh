@@ -70,7 +70,7 @@ v1_rows() {
 # The schema's functions: the writers, the delete triggers', step 6's
 # bookkeeping, step 7's readiness, step 8's running totals and step 9's
 # daily totals.
-FUNCS=daily_added,daily_count,deleted,metrics_added,metrics_fold
+FUNCS=capped,daily_added,daily_count,deleted,metrics_added,metrics_fold
 FUNCS=$FUNCS,metrics_gone,metrics_label,metrics_truncated,mx_match
 FUNCS=$FUNCS,readiness,seen_added,seen_deleted,seen_truncated
 FUNCS=$FUNCS,store_rejected,store_reports,truncated
