@@ -13,6 +13,7 @@
 #ifndef TI_ADM_SUMMARY_H
 #define TI_ADM_SUMMARY_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include "adm.h"	/* PGresult */
@@ -102,6 +103,14 @@ int summary_alert_cat(const struct summary *s, int row);
 /* The subject line: "TLS-RPT summary for ...: N domains, worst ...". */
 int summary_subject(const struct summary *s, char *out, size_t size)
     TI_MUST_CHECK;
+
+/*
+ * A number from the database.  A forged report may claim 2^63 - 1
+ * sessions, and a sum of several more: numbers are kept within an eighth
+ * of long long's range, so that adding a few never overflows.
+ */
+#define SUMMARY_VALUE_MAX (LLONG_MAX / 8)
+long long summary_value(const char *s);
 
 /* Percent of fail in ok + fail; -1 without sessions. */
 double summary_rate(long long ok, long long fail);

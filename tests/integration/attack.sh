@@ -199,6 +199,12 @@ run_adm -d dbname=mx check --domain company-y.example
 check_match "largest counts: check answers" "$RC $OUT" "^2 TLSRPT CRITICAL - "
 check_match "largest counts: check's sums, whole" "$OUT" \
     "'sessions'=36893488147419103242;;;0 'failed_sessions'=18446744073709551621;;;0 "
+for f in text html; do
+	run_adm -d dbname=mx summary --since 7d --format $f
+	check "largest counts: the $f summary answers" "$RC" 0
+	check_match "largest counts: the $f summary names the domain" \
+	    "$OUT" "company-y\\.example"
+done
 
 # ---- All at once, as an attacker would do it: a resident server whose
 # readers six slow clients hold (three idle, three trickling, each
