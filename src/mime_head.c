@@ -209,7 +209,7 @@ mime_keep(const struct hdr_field *f, unsigned *seen, struct mime_info *info,
 
 int
 mime_head_read(const struct ti_bytes *msg, struct mime_info *info,
-    GByteArray **gmime_r, struct ti_err *err)
+    GByteArray *gmime, struct ti_err *err)
 {
 	struct hdr_reader r;
 	struct hdr_field f;
@@ -217,18 +217,18 @@ mime_head_read(const struct ti_bytes *msg, struct mime_info *info,
 	size_t from;
 
 	/* GLib aborts when memory runs out: nothing here returns NULL. */
-	*gmime_r = g_byte_array_sized_new((guint)msg->len);
+	g_byte_array_set_size(gmime, 0);
 	hdr_init(&r, msg, &mime_hdr_limits);
 	while (hdr_next(&r, &f) == HDR_FIELD) {
 		if (f.name == NULL || (f.name_len > 8 &&
 		    g_ascii_strncasecmp(f.name, "Content-", 8) == 0))
-			g_byte_array_append(*gmime_r, (const guint8 *)f.raw,
+			g_byte_array_append(gmime, (const guint8 *)f.raw,
 			    (guint)f.raw_len);
 		else if (mime_keep(&f, &seen, info, err) != 0)
 			return -1;
 	}
 	from = hdr_offset(&r);
-	g_byte_array_append(*gmime_r, msg->data + from,
+	g_byte_array_append(gmime, msg->data + from,
 	    (guint)(msg->len - from));
 	return 0;
 }

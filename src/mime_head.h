@@ -14,15 +14,15 @@
 #include "status.h"
 
 /*
- * Read the top-level header block into info, and give GMime only what it
- * needs to build the body (*gmime_r, owned): the Content-* fields and the
+ * Read the top-level header block into info, and put in gmime (emptied
+ * first) only what GMime needs to build the body: the Content-* fields and the
  * lines that are no field, in their order, then everything from the end
  * of the block on.  (MIME-Version changes nothing in how GMime reads a
  * part.)  Where the reader stops at a limit, GMime gets the rest of the
  * block as written.
  */
 int mime_head_read(const struct ti_bytes *msg, struct mime_info *info,
-    GByteArray **gmime_r, struct ti_err *err) TI_MUST_CHECK;
+    GByteArray *gmime, struct ti_err *err) TI_MUST_CHECK;
 
 /*
  * *dst = a cleaned, trimmed, one-line copy of src, cut to
