@@ -1315,6 +1315,9 @@ SET work_mem = '64MB'
 -- pass over the window's days for every domain, their index for a few.
 AS $fn$
 #variable_conflict use_column
+DECLARE
+	-- The first day of the window, computed once rather than per row.
+	v_since date := (now() AT TIME ZONE 'UTC')::date - p_days;
 BEGIN
 	RETURN QUERY
 	WITH cover AS (
@@ -1332,7 +1335,7 @@ BEGIN
 		    max(((d.day - date '2000-01-01')::bigint << 40)
 			+ d.last_string) & ((1::bigint << 40) - 1) AS newest
 		FROM tlsrpt.daily_policy d
-		WHERE d.day >= (now() AT TIME ZONE 'UTC')::date - p_days
+		WHERE d.day >= v_since
 		    AND d.policy_type IN ('sts', 'tlsa')
 		    AND (p_domains IS NULL OR d.policy_domain = ANY (p_domains))
 		GROUP BY 1, 2
@@ -1340,7 +1343,7 @@ BEGIN
 		SELECT k.policy_domain AS dom, k.policy_type AS typ,
 		    count(*) AS reporters
 		FROM tlsrpt.policy_reporter k
-		WHERE k.last_day >= (now() AT TIME ZONE 'UTC')::date - p_days
+		WHERE k.last_day >= v_since
 		    AND k.policy_type IN ('sts', 'tlsa')
 		    AND (p_domains IS NULL OR k.policy_domain = ANY (p_domains))
 		GROUP BY 1, 2
@@ -1372,7 +1375,7 @@ BEGIN
 		    f.receiving_mx <> '' AS named,
 		    sum(f.sessions) AS n
 		FROM tlsrpt.daily_failure f
-		WHERE f.day >= (now() AT TIME ZONE 'UTC')::date - p_days
+		WHERE f.day >= v_since
 		    AND f.policy_type IN ('sts', 'tlsa')
 		    AND (p_domains IS NULL OR f.policy_domain = ANY (p_domains))
 		GROUP BY 1, 2, 3, 4, 5
