@@ -17,17 +17,20 @@
 #     binary (--serve, --socket).
 # Each run prints its messages per second (pipe mode: the median time per
 # message); at the end, per binary, the medians, and NEW/OLD (above 1:
-# NEW is faster).  Both load this tree's sql/schema.sql unless OLD_SCHEMA
-# names another one for OLD (tests/data/schema-v3.sql for a build before
-# schema step 4).
+# NEW is faster).  Autovacuum is off: a worker analysing one round's
+# tables while the clock runs, and not the next round's, would decide
+# the ratio more than the builds do.  Both load this tree's
+# sql/schema.sql unless OLD_SCHEMA names another one for OLD
+# (tests/data/schema-v3.sql for a build before schema step 4).
 #
 #   BENCH_N      messages (default 10000)
 #   BENCH_PIPE   messages for pipe mode (default 300)
 #   BENCH_RUNS   rounds (default 3)
 #   OLD_SCHEMA   schema file for OLD's databases
 #   BENCH_ROLLUPS  off: the insert triggers of schema steps 6, 8 and 9
-#                (tests/bench/rollups.sql) disabled in the databases of
-#                this tree's schema, to compare the writers alone
+#                disabled, and step 6's indexes for readers dropped
+#                (tests/bench/rollups.sql), in the databases of this
+#                tree's schema, to compare the writers alone
 
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/pg.sh"
@@ -56,6 +59,8 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/tlsrpt-compare.XXXXXX")
 PG_DURABLE=1
 pg_start
 trap 'rm -rf "$W"; pg_cleanup' EXIT
+pg_q postgres "ALTER SYSTEM SET autovacuum = off" >/dev/null &&
+    pg_q postgres "SELECT pg_reload_conf()" >/dev/null || exit 1
 chmod 755 "$W"
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)"
