@@ -105,12 +105,12 @@ int summary_subject(const struct summary *s, char *out, size_t size)
     TI_MUST_CHECK;
 
 /*
- * A number from the database.  A forged report may claim 2^63 - 1
+ * The number in row, col of res.  A forged report may claim 2^63 - 1
  * sessions, and a sum of several more: numbers are kept within an eighth
  * of long long's range, so that adding a few never overflows.
  */
 #define SUMMARY_VALUE_MAX (LLONG_MAX / 8)
-long long summary_value(const char *s);
+long long summary_ll(const PGresult *res, int row, int col);
 
 /* Percent of fail in ok + fail; -1 without sessions. */
 double summary_rate(long long ok, long long fail);

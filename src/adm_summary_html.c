@@ -238,7 +238,7 @@ summary_html_failures(const struct summary *s,
 	    "cellpadding=\"0\" cellspacing=\"0\" border=\"0\">");
 	for (i = 0; i < d->fail_n; i++) {
 		r = d->fail_first + i;
-		n = summary_value(PQgetvalue(s->failures, r, SF_SESSIONS));
+		n = summary_ll(s->failures, r, SF_SESSIONS);
 		if (i == 0)
 			top = n > 0 ? n : 1;
 		summary_printf(o, "<tr><td style=\"padding:2px 0 6px 0;"
@@ -259,7 +259,7 @@ summary_html_failures(const struct summary *s,
 				summary_put(o, "; ");
 			reps = *nl == '\n' ? nl + 1 : nl;
 		}
-		nrep = summary_value(PQgetvalue(s->failures, r, SF_NREP));
+		nrep = summary_ll(s->failures, r, SF_NREP);
 		if (nrep > SUMMARY_TOP_REPORTERS)
 			summary_printf(o, " and %lld more",
 			    nrep - SUMMARY_TOP_REPORTERS);
@@ -386,8 +386,8 @@ summary_html_kept(const struct summary *s, struct summary_out *o)
 		summary_printf(o, "<tr><td align=\"right\" valign=\"top\" "
 		    "style=\"padding:2px 8px 2px 0;white-space:nowrap;\">%s"
 		    "</td><td style=\"padding:2px 0;word-break:break-word;\">",
-		    summary_count(summary_value(PQgetvalue(s->kept, i,
-		    SK_COUNT)), c, sizeof(c)));
+		    summary_count(summary_ll(s->kept, i, SK_COUNT), c,
+		    sizeof(c)));
 		summary_html_esc(o, PQgetvalue(s->kept, i, SK_REASON));
 		summary_put(o, "</td></tr>\n");
 	}

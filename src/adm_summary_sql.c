@@ -136,19 +136,13 @@ summary_rate(long long ok, long long fail)
 }
 
 long long
-summary_value(const char *s)
+summary_ll(const PGresult *res, int row, int col)
 {
-	long long v = strtoll(s, NULL, 10);
+	long long v = strtoll(PQgetvalue(res, row, col), NULL, 10);
 
 	if (v > SUMMARY_VALUE_MAX)
 		return SUMMARY_VALUE_MAX;
 	return v < -SUMMARY_VALUE_MAX ? -SUMMARY_VALUE_MAX : v;
-}
-
-static long long
-summary_ll(const PGresult *res, int row, int col)
-{
-	return summary_value(PQgetvalue(res, row, col));
 }
 
 static int

@@ -206,8 +206,8 @@ summary_text_failures(const struct summary *s,
 		r = d->fail_first + i;
 		summary_printf(o, "%s%s %s on %s\n%16sreported by ",
 		    i == 0 ? "  failures    " : "              ",
-		    summary_count(summary_value(PQgetvalue(s->failures, r,
-		    SF_SESSIONS)), c, sizeof(c)),
+		    summary_count(summary_ll(s->failures, r, SF_SESSIONS), c,
+		    sizeof(c)),
 		    PQgetvalue(s->failures, r, SF_TYPE),
 		    PQgetvalue(s->failures, r, SF_MX), "");
 		/* The names, one a line in the answer. */
@@ -221,7 +221,7 @@ summary_text_failures(const struct summary *s,
 				summary_put(o, ", ");
 			reps = *nl == '\n' ? nl + 1 : nl;
 		}
-		nrep = summary_value(PQgetvalue(s->failures, r, SF_NREP));
+		nrep = summary_ll(s->failures, r, SF_NREP);
 		if (nrep > SUMMARY_TOP_REPORTERS)
 			summary_printf(o, " and %lld more",
 			    nrep - SUMMARY_TOP_REPORTERS);
@@ -276,15 +276,15 @@ summary_text_kept(const struct summary *s, struct summary_out *o)
 	if (n == 0)
 		return;
 	summary_printf(o, "\nKept aside (tlsrpt.rejected_message): %s "
-	    "message%s\n", summary_count(summary_value(PQgetvalue(s->kept, 0,
-	    SK_TOTAL)), c, sizeof(c)), strcmp(PQgetvalue(s->kept,
-	    0, SK_TOTAL), "1") == 0 ? "" : "s");
+	    "message%s\n", summary_count(summary_ll(s->kept, 0, SK_TOTAL), c,
+	    sizeof(c)), strcmp(PQgetvalue(s->kept, 0, SK_TOTAL), "1") == 0 ?
+	    "" : "s");
 	for (i = 0; i < n; i++) {
 		summary_printf(o, "%10s  %.900s\n", summary_count(
-		    summary_value(PQgetvalue(s->kept, i, SK_COUNT)), c,
+		    summary_ll(s->kept, i, SK_COUNT), c,
 		    sizeof(c)), PQgetvalue(s->kept, i, SK_REASON));
 	}
-	reasons = summary_value(PQgetvalue(s->kept, 0, SK_REASONS));
+	reasons = summary_ll(s->kept, 0, SK_REASONS);
 	if (reasons > n)
 		summary_printf(o, "%10s  (%lld other reasons)\n", "",
 		    reasons - n);

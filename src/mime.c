@@ -78,8 +78,8 @@ static enum {
  * message, the parser and the array were two blocks of some kilobytes;
  * after each, glibc's malloc merged its small free blocks, and the
  * hundreds GMime takes next came the slow way (5 % of a dry run's time).
- * Between messages the array is empty; one grown past MIME_BYTES_KEEP
- * is let go.
+ * mime_head_read() empties the array for each message; one grown past
+ * MIME_BYTES_KEEP is let go after its message.
  */
 static GMimeParser *mime_parser;
 static GMimeStream *mime_stream;
@@ -457,6 +457,5 @@ out:
 		g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(mime_stream),
 		    mime_bytes);
 	}
-	g_byte_array_set_size(mime_bytes, 0);
 	return rc;
 }

@@ -15,11 +15,11 @@
 
 /*
  * Read the top-level header block into info, and put in gmime (emptied
- * first) only what GMime needs to build the body: the Content-* fields and the
- * lines that are no field, in their order, then everything from the end
- * of the block on.  (MIME-Version changes nothing in how GMime reads a
- * part.)  Where the reader stops at a limit, GMime gets the rest of the
- * block as written.
+ * first) only what GMime needs to build the body: the Content-* fields
+ * and the lines that are no field, in their order, then everything from
+ * the end of the block on.  (MIME-Version changes nothing in how GMime
+ * reads a part.)  Where the reader stops at a limit, GMime gets the rest
+ * of the block as written.
  */
 int mime_head_read(const struct ti_bytes *msg, struct mime_info *info,
     GByteArray *gmime, struct ti_err *err) TI_MUST_CHECK;
