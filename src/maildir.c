@@ -43,6 +43,7 @@
 struct entry {
 	char *name;
 	int sub;		/* 0: new, 1: cur */
+	bool handled;		/* once committed: to the done folder */
 };
 
 /* One sweep: what reading and moving the messages needs. */
@@ -55,6 +56,8 @@ struct sweep {
 	unsigned failed_moves;
 	struct entry *list;	/* the chunk of names at hand */
 	size_t n;
+	struct entry *moves;	/* committed, not yet moved */
+	size_t n_moves, next_move;
 	char folder[NAME_MAX + 1];	/* the done folder */
 	char label[LOG_SANITIZED_BYTES];	/* the Maildir, for lines */
 };
@@ -76,6 +79,16 @@ entry_cmp(const void *a, const void *b)
  * ENOENT and they are skipped.
  */
 #define MAILDIR_CHUNK 4000
+
+/*
+ * A committed message's file is moved while the next messages are sent,
+ * one move after each, so that the database is not left idle while
+ * thousands of files are renamed; what is left is moved before the next
+ * commit and when the sweep ends, however it ends.  At most two chunks'
+ * names wait: a batch never spans chunks, and the moves are all done by
+ * the end of the chunk after.
+ */
+#define MAILDIR_MOVES (2 * MAILDIR_CHUNK)
 
 /* Count the names in directory fd (dot files skipped). */
 static int
@@ -232,19 +245,43 @@ folder_name_ok(const char *s)
 	    strcmp(s, "..") != 0 && strlen(s) < NAME_MAX - 1;
 }
 
-/* A batch committed: move (or delete) each of its messages. */
+/* Move the next waiting message, or every one (all). */
+static void
+sweep_move(struct sweep *sw, bool all)
+{
+	const char *source = log_get_source();
+	struct entry *m = NULL;
+
+	/* A failure's line names the file itself. */
+	log_set_source(NULL);
+	while (sw->next_move < sw->n_moves) {
+		m = &sw->moves[sw->next_move++];
+		if (mover_move(&sw->dirs, m->sub, m->name, m->handled) != 0)
+			sw->failed_moves++;
+		free(m->name);
+		m->name = NULL;
+		if (!all)
+			break;
+	}
+	if (sw->next_move == sw->n_moves)
+		sw->n_moves = sw->next_move = 0;
+	log_set_source(source);
+}
+
+/* A batch committed: its messages wait to be moved (or deleted); the
+ * name is taken from the chunk. */
 static void
 sweep_done(void *arg, void *data, enum run_result res)
 {
 	struct sweep *sw = arg;
-	const struct entry *e = data;
-	const char *source = log_get_source();
+	struct entry *e = data;
 
-	/* A failure's line names the file itself. */
-	log_set_source(NULL);
-	if (mover_move(&sw->dirs, e->sub, e->name, res == RUN_HANDLED) != 0)
-		sw->failed_moves++;
-	log_set_source(source);
+	if (sw->n_moves == MAILDIR_MOVES)
+		sweep_move(sw, true);
+	sw->moves[sw->n_moves] = *e;
+	sw->moves[sw->n_moves].handled = res == RUN_HANDLED;
+	sw->n_moves++;
+	e->name = NULL;
 }
 
 /*
@@ -312,10 +349,13 @@ sweep_chunk(struct sweep *sw)
 			    &sw->list[i]);
 		if (res == RUN_RETRY)
 			return -1;
+		sweep_move(sw, false);
 		run_progress(sw->run);
 	}
-	/* The names can go once their messages are committed and moved. */
-	return sw->batch != NULL ? batch_commit(sw->batch) : 0;
+	if (sw->batch == NULL)
+		return 0;
+	sweep_move(sw, true);
+	return batch_commit(sw->batch);
 }
 
 /* Every message of sub-directory k, a chunk at a time.  Returns -1 when
@@ -403,7 +443,8 @@ sweep_open(struct sweep *sw, const char *dir, size_t *total_r,
 	    count_dir(sw->dirs.sub[1], total_r, err) != 0)
 		return -1;
 	sw->list = calloc(MAILDIR_CHUNK, sizeof(*sw->list));
-	if (sw->list == NULL)
+	sw->moves = calloc(MAILDIR_MOVES, sizeof(*sw->moves));
+	if (sw->list == NULL || sw->moves == NULL)
 		return ti_err_set(err, TI_KIND_TEMP, "out of memory");
 	return 0;
 }
@@ -449,6 +490,7 @@ sweep_close(struct sweep *sw)
 	if (sw->list != NULL)
 		chunk_clear(sw->list, &sw->n);
 	free(sw->list);
+	free(sw->moves);
 	if (sw->dirs.done_fd >= 0)
 		(void)close(sw->dirs.done_fd);
 	if (sw->dirs.rej_fd >= 0)
@@ -493,6 +535,7 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 		if (rc != 0 && err.kind != TI_KIND_NONE)
 			goto fail;
 	}
+	sweep_move(&sw, true);
 	log_set_source(NULL);
 	run_disarm(run);
 	(void)snprintf(label, sizeof(label), "maildir %s", dir);
@@ -502,6 +545,7 @@ fail:
 	run_fail(run, &err);
 out:
 	log_set_source(NULL);
+	sweep_move(&sw, true);
 	if (sw.failed_moves > 0)
 		run_exit(run, EX_IOERR);
 	sweep_close(&sw);

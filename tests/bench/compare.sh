@@ -17,7 +17,8 @@
 #     binary (--serve, --socket).
 # Each run prints its messages per second (pipe mode: the median time per
 # message); at the end, per binary, the medians, and NEW/OLD (above 1:
-# NEW is faster).  Autovacuum is off: a worker analysing one round's
+# NEW is faster; for pipe mode, below 1), also as the median of the
+# rounds' own NEW/OLD.  Autovacuum is off: a worker analysing one round's
 # tables while the clock runs, and not the next round's, would decide
 # the ratio more than the builds do.  Both load this tree's
 # sql/schema.sql unless OLD_SCHEMA names another one for OLD
@@ -141,31 +142,55 @@ pipe() {
 	echo "$t"
 }
 
+# round R FIRST FIRST_SCHEMA SECOND SECOND_SCHEMA: each measure, the two
+# binaries in turn; prints the eight figures, first's then second's.
+round() {
+	a1=$(sweep "a$1" "$2" "$3") || exit 1
+	b1=$(sweep "b$1" "$4" "$5") || exit 1
+	a2=$(dry "$2") || exit 1
+	b2=$(dry "$4") || exit 1
+	a3=$(pipe "pa$1" "$2" "$3") || exit 1
+	b3=$(pipe "pb$1" "$4" "$5") || exit 1
+	a4=$(pipe "va$1" "$2" "$3" serve) || exit 1
+	b4=$(pipe "vb$1" "$4" "$5" serve) || exit 1
+	echo "$a1 $a2 $a3 $a4 $b1 $b2 $b3 $b4"
+}
+
+# OLD goes first in odd rounds, NEW in even ones, so that a machine
+# speeding up or slowing down within a round favours neither.
 s_old= s_new= d_old= d_new= p_old= p_new= v_old= v_new=
 for r in $(seq "$R"); do
-	so=$(sweep "old$r" "$OLD" "$OLD_SCHEMA") || exit 1
-	sn=$(sweep "new$r" "$NEW" "$NEW_SCHEMA") || exit 1
-	dro=$(dry "$OLD") || exit 1
-	drn=$(dry "$NEW") || exit 1
-	po=$(pipe "pold$r" "$OLD" "$OLD_SCHEMA") || exit 1
-	pn=$(pipe "pnew$r" "$NEW" "$NEW_SCHEMA") || exit 1
-	vo=$(pipe "vold$r" "$OLD" "$OLD_SCHEMA" serve) || exit 1
-	vn=$(pipe "vnew$r" "$NEW" "$NEW_SCHEMA" serve) || exit 1
-	echo "round $r: sweep OLD $so NEW $sn messages/s;" \
-	    "--dry-run OLD $dro NEW $drn messages/s;" \
-	    "pipe mode OLD $po NEW $pn us; served OLD $vo NEW $vn us"
-	s_old="$s_old $so" s_new="$s_new $sn"
-	d_old="$d_old $dro" d_new="$d_new $drn"
-	p_old="$p_old $po" p_new="$p_new $pn"
-	v_old="$v_old $vo" v_new="$v_new $vn"
+	if [ $((r % 2)) -eq 1 ]; then
+		set -- $(round "$r" "$OLD" "$OLD_SCHEMA" "$NEW" "$NEW_SCHEMA")
+	else
+		set -- $(round "$r" "$NEW" "$NEW_SCHEMA" "$OLD" "$OLD_SCHEMA")
+		set -- $5 $6 $7 $8 $1 $2 $3 $4
+	fi
+	[ $# -eq 8 ] || exit 1
+	echo "round $r: sweep OLD $1 NEW $5 messages/s;" \
+	    "--dry-run OLD $2 NEW $6 messages/s;" \
+	    "pipe mode OLD $3 NEW $7 us; served OLD $4 NEW $8 us"
+	s_old="$s_old $1" s_new="$s_new $5"
+	d_old="$d_old $2" d_new="$d_new $6"
+	p_old="$p_old $3" p_new="$p_new $7"
+	v_old="$v_old $4" v_new="$v_new $8"
 done
+
+# ratios OLD-RUNS NEW-RUNS: the median of the rounds' NEW/OLD.
+ratios() {
+	echo "$1" "$2" | awk '{ n = NF / 2
+	    for (i = 1; i <= n; i++) printf "%.4f\n", $(n + i) / $i }' |
+	    sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2)
+	    printf "%.2f", NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2 }'
+}
 
 # line WHAT OLD-RUNS NEW-RUNS
 line() {
 	mo=$(for v in $2; do echo "$v"; done | median)
 	mn=$(for v in $3; do echo "$v"; done | median)
 	echo "$1: median OLD $mo, NEW $mn messages/s; NEW/OLD" \
-	    "$(awk "BEGIN {printf \"%.2f\", $mn / $mo}")"
+	    "$(awk "BEGIN {printf \"%.2f\", $mn / $mo}")," \
+	    "per round $(ratios "$2" "$3")"
 }
 # lineus WHAT OLD-RUNS NEW-RUNS: times, lower is better
 lineus() {
@@ -173,7 +198,8 @@ lineus() {
 	mn=$(for v in $3; do echo "$v"; done | median)
 	echo "$1: median OLD $(awk "BEGIN {printf \"%.2f\", $mo / 1000}")," \
 	    "NEW $(awk "BEGIN {printf \"%.2f\", $mn / 1000}") ms per message;" \
-	    "NEW/OLD $(awk "BEGIN {printf \"%.2f\", $mn / $mo}")"
+	    "NEW/OLD $(awk "BEGIN {printf \"%.2f\", $mn / $mo}")," \
+	    "per round $(ratios "$2" "$3")"
 }
 echo
 line "Maildir sweep of $N" "$s_old" "$s_new"

@@ -83,6 +83,39 @@ check "server back: the sweep finishes" "$RC/$(ls "$M/new" | wc -l | tr -d ' ')"
 check "server back: each report once" "$(pg_q f2 "SELECT count(*), count(DISTINCT (organization_name, report_id)) FROM tlsrpt.report")" \
     "$((total - 1))|$((total - 1))"
 
+# ---- The server stops while a sweep waits on its second batch: the
+# files of the first, committed, are moved all the same (their moves are
+# made while the second batch is sent), the second batch's stay.  The
+# sweep takes new/ (one batch) before cur/, whose first report another
+# transaction holds, uncommitted, so that its writer waits.
+pg_newdb f10 || exit 99
+M=$TMP/Moves
+mkdir -p "$M/new" "$M/cur" "$M/tmp"
+RFC=$C/domainaware__parsedmarc/rfc8460.json
+for i in $(seq 300); do
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"new-$i\"/" "$RFC" >"$TMP/rep.json"
+	report_mail "$M/new/$i.host" "$TMP/rep.json" company-y.example
+done
+for i in $(seq 200); do
+	sed "s/\"report-id\": *\"[^\"]*\"/\"report-id\":\"cur-$i\"/" "$RFC" >"$TMP/rep.json"
+	report_mail "$M/cur/$(printf '%04d' "$i").host:2,S" "$TMP/rep.json" company-y.example
+done
+"$PG_BINDIR/psql" -X -q -d f10 -c "BEGIN; INSERT INTO tlsrpt.report (organization_name, report_id, start_datetime, end_datetime, source, report_sha256, report) VALUES ('Company-X', 'cur-1', now(), now(), 'file', '\\x00', '{}'); SELECT pg_sleep(120); COMMIT" \
+    >/dev/null 2>&1 &
+LOCKER=$!
+wait_for f10 "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; INSERT%' AND wait_event = 'PgSleep'" 1
+"$BIN" -q -d dbname=f10 --maildir "$M" 2>"$TMP/err" &
+pid=$!
+wait_for f10 "$WAITING" 1
+check "second batch waits: the first committed" "$(pg_q f10 "SELECT count(*) FROM tlsrpt.report")" 300
+pg_ctl_stop fast
+wait "$LOCKER" 2>/dev/null
+wait $pid
+check "server stopped in the second batch: exit 75" "$?" 75
+pg_ctl_start
+check "server stopped in the second batch: the first's files all moved, the second's stay" \
+    "$(ls "$M/new" | wc -l | tr -d ' ')/$(ls "$M/.Processed/cur" | wc -l | tr -d ' ')/$(ls "$M/cur" | wc -l | tr -d ' ')" "0/300/200"
+
 # ---- 16 deliveries of the same report at once: stored once, all exit 0.
 pg_newdb f3 || exit 99
 lock_reports f3
