@@ -1,5 +1,5 @@
 /*
- * maildir.h - batch modes: sweep a Maildir, import an mbox.
+ * maildir.h - batch mode: sweep a Maildir.
  */
 #ifndef TI_MAILDIR_H
 #define TI_MAILDIR_H
@@ -20,8 +20,5 @@
  */
 void maildir_sweep(struct run *run, const char *dir, const char *done_folder,
     bool delete_done);
-
-/* Every message of an mbox, read-only; same outcomes. */
-void maildir_import_mbox(struct run *run, const char *path);
 
 #endif

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "config.h"
 #include "handoff.h"
+#include "import.h"
 #include "inflate.h"
 #include "input.h"
 #include "log.h"
@@ -432,7 +433,7 @@ main_dispatch(const struct config *cfg, const struct main_args *a)
 		    a->seen[OPT_DELETE] > 0);
 		break;
 	case MODE_MBOX:
-		maildir_import_mbox(run, a->arg[OPT_MBOX]);
+		import_mbox(run, a->arg[OPT_MBOX]);
 		break;
 	case MODE_FILES:
 		mode_files(run, a->files, a->n_files);
