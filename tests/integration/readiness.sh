@@ -318,6 +318,49 @@ ${TAB}mode unknown
 ${TAB}10 days ($(day 10) to $(day 1)), 2 reporters, 20 reports, 2000 sessions, 0 failed, 0 would bounce
 ${TAB}policy mx: none in the reports"
 
+# ---- Every window from 0 to 45 days: the figures and modes readiness
+# gives are those the reports themselves give (a mode read here as
+# readiness reads it, from the newest and the oldest policy-string).
+pg_q rd "CREATE VIEW public.rd_policy AS SELECT
+    (r.start_datetime AT TIME ZONE 'UTC')::date AS day,
+    rtrim(lower(p.policy_domain), '.') AS d, p.policy_type AS t, p.id,
+    p.policy_string AS ps, p.total_successful_session_count AS ok,
+    p.total_failure_session_count AS nf
+    FROM tlsrpt.policy p JOIN tlsrpt.report r ON r.id = p.report_ref
+    WHERE p.policy_type IN ('sts', 'tlsa')" >/dev/null
+bad=0 full=0
+for n in $(seq 0 45); do
+	since="(now() AT TIME ZONE 'UTC')::date - $n"
+	want=$(pg_q rd "WITH x AS (SELECT * FROM public.rd_policy
+	    WHERE day >= $since), s AS (SELECT x.*, lower(substring(
+	    array_to_string(ps, E'\\n')
+	    FROM '(?in)^[ \\t]*mode[ \\t]*:[ \\t]*([^ \\t\\r]*)')) AS mode
+	    FROM x WHERE t = 'sts' AND ps IS NOT NULL)
+	    SELECT string_agg(concat_ws(' ', d, t, days, f, l, n, ok + nf, nf,
+	    newest, CASE WHEN t = 'sts' THEN
+	    (newest IS DISTINCT FROM oldest)::text END), '|' ORDER BY d, t)
+	    FROM (SELECT d, t, count(DISTINCT day) AS days, min(day) AS f,
+	    max(day) AS l, count(*) AS n, sum(ok) AS ok, sum(nf) AS nf,
+	    (SELECT s.mode FROM s WHERE s.d = x.d AND x.t = 'sts'
+	    ORDER BY s.day DESC, s.id DESC LIMIT 1) AS newest,
+	    (SELECT s.mode FROM s WHERE s.d = x.d AND x.t = 'sts'
+	    ORDER BY s.day, s.id LIMIT 1) AS oldest
+	    FROM x GROUP BY 1, 2) g")
+	got=$(pg_q rd "SELECT string_agg(concat_ws(' ', policy_domain,
+	    policy_type, days, first_day, last_day, reports, sessions,
+	    failed_sessions, mode, mode_changed::text), '|'
+	    ORDER BY policy_domain, policy_type)
+	    FROM tlsrpt.readiness($n, 7, 2)")
+	[ -z "$want" ] || full=$((full + 1))
+	if [ "$want" != "$got" ]; then
+		[ "$bad" -gt 0 ] || printf '# window %s: want %s\n# got %s\n' \
+		    "$n" "$want" "$got"
+		bad=$((bad + 1))
+	fi
+done
+check "every window, 0 to 45 days: as the reports add up" "$bad" 0
+check "every window: those of a day or more are not empty" "$full" 45
+
 # ---- The monitored domains, when there are any, are the default.
 pg_q rd "CREATE TABLE IF NOT EXISTS tlsrpt.monitored_domain (domain text
     PRIMARY KEY, include_subdomains boolean NOT NULL DEFAULT true,
