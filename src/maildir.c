@@ -529,12 +529,12 @@ maildir_sweep(struct run *run, const char *dir, const char *done_folder,
 	if (total > 0 && !run_settings(run)->dry_run &&
 	    sweep_targets(&sw, delete_done, &err) != 0)
 		goto fail;
-	for (k = 0; k < 2 && total > 0 && rc == 0; k++) {
+	for (k = 0; k < 2 && total > 0 && rc == 0; k++)
 		rc = sweep_dir(&sw, k, &err);
-		if (rc != 0 && err.kind != TI_KIND_NONE)
-			goto fail;
-	}
+	/* What is committed is moved, however the sweep ended. */
 	sweep_move(&sw, true);
+	if (err.kind != TI_KIND_NONE)
+		goto fail;
 	log_set_source(NULL);
 	run_disarm(run);
 	(void)snprintf(label, sizeof(label), "maildir %s", dir);
@@ -544,7 +544,6 @@ fail:
 	run_fail(run, &err);
 out:
 	log_set_source(NULL);
-	sweep_move(&sw, true);
 	if (sw.failed_moves > 0)
 		run_exit(run, EX_IOERR);
 	sweep_close(&sw);

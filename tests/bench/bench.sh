@@ -70,7 +70,6 @@ echo "   handed to a resident server (--socket, --serve): median $(ms "$pserve")
 
 # 2. Maildir sweeps: N, R times (each into a new database, the messages
 # moved back in between), then 10 N once, for memory.
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rate() { awk "BEGIN {printf \"%.0f\", $1 * 1000 / $2}"; }
 runs=
 rss=0

@@ -75,10 +75,6 @@ bytes=$(du -sk "$W/msgs/new" | cut -f1)
 echo "messages: $N, $((bytes / N)) KiB each on average; $R rounds"
 
 rate() { awk "BEGIN {printf \"%.0f\", $1 * 1000 / ($2 > 0 ? $2 : 1)}"; }
-median() {
-	sort -n | awk '{ v[NR] = $1 }
-	    END { m = int((NR + 1) / 2); printf "%.0f", NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2 }'
-}
 
 # newdb NAME SCHEMA
 newdb() {
@@ -180,8 +176,7 @@ done
 ratios() {
 	echo "$1" "$2" | awk '{ n = NF / 2
 	    for (i = 1; i <= n; i++) printf "%.4f\n", $(n + i) / $i }' |
-	    sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2)
-	    printf "%.2f", NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2 }'
+	    median %.2f
 }
 
 # line WHAT OLD-RUNS NEW-RUNS

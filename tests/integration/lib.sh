@@ -205,6 +205,13 @@ MSG
 	} >"$_rm_out"
 }
 
+# median [FORMAT]: the median of the numbers on standard input (of the
+# two middle ones, their mean), printed as FORMAT (default %.0f).
+median() {
+	sort -n | awk -v f="${1:-%.0f}" '{ v[NR] = $1 }
+	    END { m = int((NR + 1) / 2); printf f, NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2 }'
+}
+
 finish() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
