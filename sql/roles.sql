@@ -57,6 +57,10 @@ BEGIN
 		GRANT EXECUTE ON FUNCTION tlsrpt.readiness, tlsrpt.mx_match
 		    TO tlsrpt_reader;
 	END IF;
+	IF to_regproc('tlsrpt.readiness_worst') IS NOT NULL THEN
+		GRANT EXECUTE ON FUNCTION tlsrpt.readiness_worst,
+		    tlsrpt.bounces TO tlsrpt_reader;
+	END IF;
 	IF to_regproc('tlsrpt.capped') IS NOT NULL THEN
 		GRANT EXECUTE ON FUNCTION tlsrpt.capped TO tlsrpt_reader;
 	END IF;

@@ -1272,6 +1272,21 @@ REVOKE ALL ON FUNCTION tlsrpt.daily_count, tlsrpt.daily_added FROM PUBLIC;
 
 -- .. Readiness for enforce: tlsrpt-adm readiness
 
+-- Whether enforce turns a failure of result type p_result_type under a
+-- policy of type p_type (sts or tlsa) into mail not delivered: for sts,
+-- sts-*, certificate-* and starttls-not-supported; for tlsa,
+-- tlsa-invalid, dnssec-invalid, dane-required, validation-failure and
+-- certificate-*.
+CREATE OR REPLACE FUNCTION tlsrpt.bounces(p_type text, p_result_type text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN p_type = 'sts' THEN
+	p_result_type LIKE 'sts-%' OR p_result_type LIKE 'certificate-%'
+	OR p_result_type = 'starttls-not-supported'
+    ELSE p_result_type IN ('tlsa-invalid', 'dnssec-invalid',
+	'dane-required', 'validation-failure')
+	OR p_result_type LIKE 'certificate-%' END;
+
 -- Is each domain ready to switch its MTA-STS policy to enforce?  One row
 -- per policy domain (lower case, without a trailing dot) and policy type,
 -- sts or tlsa, over the reports that began today or in the p_days days
@@ -1283,10 +1298,7 @@ REVOKE ALL ON FUNCTION tlsrpt.daily_count, tlsrpt.daily_added FROM PUBLIC;
 --   reporters       organizations; reports: policy entries
 --   sessions, failed_sessions  the summaries' totals
 --   bounced_sessions  failures that enforce turns into mail not
---                   delivered: for sts, sts-*, certificate-* and
---                   starttls-not-supported; for tlsa, tlsa-invalid,
---                   dnssec-invalid, dane-required, validation-failure and
---                   certificate-*
+--                   delivered (tlsrpt.bounces())
 --   bounces, other_failures  those failures and the others, each
 --                   'RESULT-TYPE SESSIONS on MX', most sessions first
 --   mx_patterns     the mx lines of the newest policy (sts)
@@ -1381,12 +1393,7 @@ BEGIN
 		GROUP BY 1, 2, 3, 4, 5
 	), failc AS (
 		SELECT fail.*,
-		    CASE WHEN fail.typ = 'sts' THEN
-			fail.rt LIKE 'sts-%' OR fail.rt LIKE 'certificate-%'
-			OR fail.rt = 'starttls-not-supported'
-		    ELSE fail.rt IN ('tlsa-invalid', 'dnssec-invalid',
-			'dane-required', 'validation-failure')
-			OR fail.rt LIKE 'certificate-%' END AS bounce,
+		    tlsrpt.bounces(fail.typ, fail.rt) AS bounce,
 		    fail.rt || ' ' || fail.n ||
 		    coalesce(' on ' || fail.mx, '') AS txt
 		FROM fail
@@ -1489,8 +1496,35 @@ $fn$;
 CREATE OR REPLACE VIEW tlsrpt.readiness AS
 SELECT * FROM tlsrpt.readiness(30, 7, 2);
 
-REVOKE ALL ON FUNCTION tlsrpt.capped, tlsrpt.mx_match, tlsrpt.readiness
-    FROM PUBLIC;
+-- The policy domains (compared form, sts or tlsa) with reports that began
+-- today or in the p_days days before (UTC), worst first: the most
+-- sessions that enforce would bounce (tlsrpt.bounces()), then the most
+-- failed sessions, then by name; at most p_limit of them.  What the
+-- dashboard's readiness panel shows with All: the rows of every domain
+-- cost more than a panel may take, and the worst are the ones to read.
+CREATE OR REPLACE FUNCTION tlsrpt.readiness_worst(p_days int, p_limit int)
+RETURNS text[]
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN ARRAY(
+	SELECT d.dom
+	FROM (SELECT DISTINCT k.policy_domain AS dom
+	    FROM tlsrpt.policy_reporter k
+	    WHERE k.last_day >= (now() AT TIME ZONE 'UTC')::date - p_days
+		AND k.policy_type IN ('sts', 'tlsa')) d
+	LEFT JOIN (SELECT f.policy_domain AS dom,
+		sum(f.sessions) FILTER (WHERE tlsrpt.bounces(f.policy_type,
+		    f.result_type)) AS bounced,
+		sum(f.sessions) AS failed
+	    FROM tlsrpt.daily_failure f
+	    WHERE f.day >= (now() AT TIME ZONE 'UTC')::date - p_days
+		AND f.policy_type IN ('sts', 'tlsa')
+	    GROUP BY 1) b ON b.dom = d.dom
+	ORDER BY coalesce(b.bounced, 0) DESC, coalesce(b.failed, 0) DESC,
+	    d.dom
+	LIMIT p_limit);
+
+REVOKE ALL ON FUNCTION tlsrpt.capped, tlsrpt.mx_match, tlsrpt.bounces,
+    tlsrpt.readiness, tlsrpt.readiness_worst FROM PUBLIC;
 
 -- .. Running totals: tlsrpt-adm metrics (step 8)
 

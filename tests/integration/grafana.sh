@@ -299,13 +299,47 @@ expect_panel_8() {	# Readiness for enforce
 	check "panel 8: runs" "$RC" 0
 	check "panel 8: columns" "$HEAD" \
 	    "policy_domain|policy_type|verdict|reason|mode|days|reporters|sessions|failed_sessions|bounced_sessions"
-	check "panel 8: verdicts" \
+	check "panel 8: verdicts, worst first" \
 	    "$(printf '%s\n' "$ROWS" | cut -d'|' -f1-3,5-10)" \
-	    "$HOSTILE|sts|unknown||1|1|1|0|0
-a.example|sts|not-ready|testing|4|3|3407|107|107
-b.example|sts|enforced|enforce|3|3|590|80|80"
-	check "panel 8: why a.example is not ready" "$(row 2 | cut -d'|' -f4)" \
+	    "a.example|sts|not-ready|testing|4|3|3407|107|107
+b.example|sts|enforced|enforce|3|3|590|80|80
+$HOSTILE|sts|unknown||1|1|1|0|0"
+	check "panel 8: why a.example is not ready" "$(row 1 | cut -d'|' -f4)" \
 	    "would bounce 107 of 3407 sessions: certificate-expired 60 on mx1.a.example, starttls-not-supported 40 on mx2.a.example, certificate-host-mismatch 7 on mx1.a.example"
+	# With All, the 500 worst domains: w0 to w500 fail more than
+	# a.example, sessions enforce would bounce; v.example more still,
+	# but enforce would not bounce them (validation-failure, sts).
+	pg_q g "INSERT INTO tlsrpt.report (id, organization_name, report_id,
+	    start_datetime, end_datetime, source, report_sha256, report)
+	    OVERRIDING SYSTEM VALUE
+	    SELECT 1000 + i, 'Google LLC', 'w' || i, to_timestamp($D5),
+		to_timestamp($D4 - 1), 'mail', '\\x00', '{}'
+	    FROM generate_series(0, 501) i;
+	    INSERT INTO tlsrpt.policy (id, report_ref, policy_index,
+		policy_type, policy_domain, total_successful_session_count,
+		total_failure_session_count)
+	    OVERRIDING SYSTEM VALUE
+	    SELECT 1000 + i, 1000 + i, 0, 'sts', CASE WHEN i = 501 THEN
+		'v.example' ELSE 'w' || i || '.example' END, 1, 200 + i * 10
+	    FROM generate_series(0, 501) i;
+	    INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,
+		detail_index, result_type, failed_session_count)
+	    SELECT 1000 + i, 1000 + i, 0, CASE WHEN i = 501 THEN
+		'validation-failure' ELSE 'sts-webpki-invalid' END, 200 + i * 10
+	    FROM generate_series(0, 501) i" >/dev/null
+	panel 8 "$FROM10" "$NOW" '$__all'
+	check "panel 8: All: 500 domains" "$(nrows)" 500
+	check "panel 8: All: the worst first" \
+	    "$(row 1 | cut -d'|' -f1,3,9,10)" "w500.example|unknown|5200|5200"
+	check "panel 8: All: the least bad of the 500" \
+	    "$(row 500 | cut -d'|' -f1,10)" "w1.example|210"
+	check "panel 8: All: neither w0 nor v.example nor a.example" \
+	    "$(where '^(w0|v|a)\.example\|')" ""
+	check "the pick, as the reader: bounced, then failed; in the window" \
+	    "$(PGUSER=grafana pg_q g "SELECT tlsrpt.readiness_worst(10, 504)
+		|| tlsrpt.readiness_worst(3, 1)")" \
+	    "{$(seq -f 'w%g.example' -s, 500 -1 0),a.example,b.example,v.example,a.example}"
+	pg_q g "DELETE FROM tlsrpt.report WHERE id >= 1000" >/dev/null
 	panel 8 "$FROM10" "$NOW" b.example
 	check "panel 8: b.example" "$(printf '%s\n' "$ROWS" | cut -d'|' -f1-3)" \
 	    "b.example|sts|enforced"

@@ -68,12 +68,12 @@ v1_rows() {
 }
 
 # The schema's functions: the writers, the delete triggers', step 6's
-# bookkeeping, step 7's readiness, step 8's running totals and step 9's
-# daily totals.
-FUNCS=capped,daily_added,daily_count,deleted,metrics_added,metrics_fold
-FUNCS=$FUNCS,metrics_gone,metrics_label,metrics_truncated,mx_match
-FUNCS=$FUNCS,readiness,seen_added,seen_deleted,seen_truncated
-FUNCS=$FUNCS,store_rejected,store_reports,truncated
+# bookkeeping, step 7's readiness (and the dashboard's pick of its worst
+# domains), step 8's running totals and step 9's daily totals.
+FUNCS=bounces,capped,daily_added,daily_count,deleted,metrics_added
+FUNCS=$FUNCS,metrics_fold,metrics_gone,metrics_label,metrics_truncated
+FUNCS=$FUNCS,mx_match,readiness,readiness_worst,seen_added,seen_deleted
+FUNCS=$FUNCS,seen_truncated,store_rejected,store_reports,truncated
 
 # ---- A new database: every step, once, then the code.
 pg_newdb fresh || exit 99
