@@ -138,6 +138,37 @@ expect_time_series() {
 D1=$(day 1) D2=$(day 2) D3=$(day 3) D4=$(day 4) D5=$(day 5) D7=$(day 7)
 HOSTILE='$__timefrom()'
 
+# more_domains N [v]: N more domains, w0.example to wN-1.example, with a
+# report each on day 5 (ids from 1000): an sts policy, 1 session
+# succeeded and 200 + 10 i failed, sts-webpki-invalid.  With v the last
+# is v.example instead, its failures validation-failure, which enforce
+# would not bounce.  less_domains: without them again.
+more_domains() {
+	pg_q g "INSERT INTO tlsrpt.report (id, organization_name, report_id,
+	    start_datetime, end_datetime, source, report_sha256, report)
+	    OVERRIDING SYSTEM VALUE
+	    SELECT 1000 + i, 'Google LLC', 'w' || i, to_timestamp($D5),
+		to_timestamp($D4 - 1), 'mail', '\\x00', '{}'
+	    FROM generate_series(0, $1 - 1) i;
+	    INSERT INTO tlsrpt.policy (id, report_ref, policy_index,
+		policy_type, policy_domain, total_successful_session_count,
+		total_failure_session_count)
+	    OVERRIDING SYSTEM VALUE
+	    SELECT 1000 + i, 1000 + i, 0, 'sts', CASE WHEN i = $1 - 1
+		AND '${2:-}' = 'v' THEN 'v.example' ELSE 'w' || i || '.example'
+		END, 1, 200 + i * 10
+	    FROM generate_series(0, $1 - 1) i;
+	    INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,
+		detail_index, result_type, failed_session_count)
+	    SELECT 1000 + i, 1000 + i, 0, CASE WHEN i = $1 - 1
+		AND '${2:-}' = 'v' THEN 'validation-failure'
+		ELSE 'sts-webpki-invalid' END, 200 + i * 10
+	    FROM generate_series(0, $1 - 1) i" >/dev/null
+}
+less_domains() {
+	pg_q g "DELETE FROM tlsrpt.report WHERE id >= 1000" >/dev/null
+}
+
 expect_panel_1() {	# Success rate by domain
 	panel 1 "$FROM10" "$NOW" '$__all'
 	check "panel 1: runs as tlsrpt_reader" "$RC" 0
@@ -181,23 +212,12 @@ $D2|b.example|50"
 	    "$(printf '%s\n' "$ROWS" | awk -F'|' '{ s += $3 } END { print NR, s }')" \
 	    "7 187"
 	# With All, no more than the 10 domains with most failed sessions.
-	pg_q g "INSERT INTO tlsrpt.report (id, organization_name, report_id,
-	    start_datetime, end_datetime, source, report_sha256, report)
-	    OVERRIDING SYSTEM VALUE
-	    SELECT 100 + i, 'Google LLC', 't' || i, to_timestamp($D5),
-		to_timestamp($D4 - 1), 'mail', '\\x00', '{}'
-	    FROM generate_series(0, 10) i;
-	    INSERT INTO tlsrpt.policy (id, report_ref, policy_index,
-		policy_type, policy_domain, total_successful_session_count,
-		total_failure_session_count)
-	    OVERRIDING SYSTEM VALUE
-	    SELECT 100 + i, 100 + i, 0, 'sts', 't' || i || '.example', 1, 200 + i
-	    FROM generate_series(0, 10) i" >/dev/null
+	more_domains 11
 	panel 2 "$FROM10" "$NOW" '$__all'
 	check "panel 2: All: the 10 domains with most failed sessions" \
 	    "$(printf '%s\n' "$ROWS" | cut -d'|' -f2 | sort | tr '\n' ' ')" \
-	    "t1.example t10.example t2.example t3.example t4.example t5.example t6.example t7.example t8.example t9.example "
-	pg_q g "DELETE FROM tlsrpt.report WHERE id >= 100" >/dev/null
+	    "w1.example w10.example w2.example w3.example w4.example w5.example w6.example w7.example w8.example w9.example "
+	less_domains
 }
 
 expect_panel_3() {	# Failures by result type
@@ -309,24 +329,7 @@ $HOSTILE|sts|unknown||1|1|1|0|0"
 	# With All, the 500 worst domains: w0 to w500 fail more than
 	# a.example, sessions enforce would bounce; v.example more still,
 	# but enforce would not bounce them (validation-failure, sts).
-	pg_q g "INSERT INTO tlsrpt.report (id, organization_name, report_id,
-	    start_datetime, end_datetime, source, report_sha256, report)
-	    OVERRIDING SYSTEM VALUE
-	    SELECT 1000 + i, 'Google LLC', 'w' || i, to_timestamp($D5),
-		to_timestamp($D4 - 1), 'mail', '\\x00', '{}'
-	    FROM generate_series(0, 501) i;
-	    INSERT INTO tlsrpt.policy (id, report_ref, policy_index,
-		policy_type, policy_domain, total_successful_session_count,
-		total_failure_session_count)
-	    OVERRIDING SYSTEM VALUE
-	    SELECT 1000 + i, 1000 + i, 0, 'sts', CASE WHEN i = 501 THEN
-		'v.example' ELSE 'w' || i || '.example' END, 1, 200 + i * 10
-	    FROM generate_series(0, 501) i;
-	    INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,
-		detail_index, result_type, failed_session_count)
-	    SELECT 1000 + i, 1000 + i, 0, CASE WHEN i = 501 THEN
-		'validation-failure' ELSE 'sts-webpki-invalid' END, 200 + i * 10
-	    FROM generate_series(0, 501) i" >/dev/null
+	more_domains 502 v
 	panel 8 "$FROM10" "$NOW" '$__all'
 	check "panel 8: All: 500 domains" "$(nrows)" 500
 	check "panel 8: All: the worst first" \
