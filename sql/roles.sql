@@ -48,9 +48,9 @@ GRANT EXECUTE ON FUNCTION tlsrpt.store_reports, tlsrpt.store_rejected
 REVOKE ALL ON ALL TABLES IN SCHEMA tlsrpt FROM tlsrpt_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO tlsrpt_reader;
 -- What the reader may call: the readiness view's functions (with the
--- reader's rights), and the fold of tlsrpt-adm metrics' running totals
--- (which changes no total).  A database not yet upgraded (schema steps 7
--- and 8) has neither.
+-- reader's rights), the dashboard's pick of its worst domains, and the
+-- fold of tlsrpt-adm metrics' running totals (which changes no total).
+-- A database not yet upgraded (schema steps 7 and 8) has none of them.
 DO $$
 BEGIN
 	IF to_regproc('tlsrpt.readiness') IS NOT NULL THEN

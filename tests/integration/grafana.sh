@@ -144,6 +144,8 @@ HOSTILE='$__timefrom()'
 # is v.example instead, its failures validation-failure, which enforce
 # would not bounce.  less_domains: without them again.
 more_domains() {
+	_last=w$(($1 - 1)).example _last_rt=sts-webpki-invalid
+	[ "${2:-}" != v ] || _last=v.example _last_rt=validation-failure
 	pg_q g "INSERT INTO tlsrpt.report (id, organization_name, report_id,
 	    start_datetime, end_datetime, source, report_sha256, report)
 	    OVERRIDING SYSTEM VALUE
@@ -155,14 +157,12 @@ more_domains() {
 		total_failure_session_count)
 	    OVERRIDING SYSTEM VALUE
 	    SELECT 1000 + i, 1000 + i, 0, 'sts', CASE WHEN i = $1 - 1
-		AND '${2:-}' = 'v' THEN 'v.example' ELSE 'w' || i || '.example'
-		END, 1, 200 + i * 10
+		THEN '$_last' ELSE 'w' || i || '.example' END, 1, 200 + i * 10
 	    FROM generate_series(0, $1 - 1) i;
 	    INSERT INTO tlsrpt.failure_detail (report_ref, policy_ref,
 		detail_index, result_type, failed_session_count)
 	    SELECT 1000 + i, 1000 + i, 0, CASE WHEN i = $1 - 1
-		AND '${2:-}' = 'v' THEN 'validation-failure'
-		ELSE 'sts-webpki-invalid' END, 200 + i * 10
+		THEN '$_last_rt' ELSE 'sts-webpki-invalid' END, 200 + i * 10
 	    FROM generate_series(0, $1 - 1) i" >/dev/null
 }
 less_domains() {
